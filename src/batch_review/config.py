@@ -1,0 +1,229 @@
+"""Options: defaults, the repository's config file, then action inputs or CLI flags (last wins).
+
+Every option has one name, spelled with hyphens, used alike in `action.yml`, the config file
+(`.github/batch-review.yml`) and the CLI. A bad value fails with a message that names the option
+and where it came from; secrets never live here (see `Secrets`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from .errors import ConfigError
+from .findings import Severity
+
+DEFAULT_MODEL = "claude-sonnet-5-5"
+DEFAULT_CONFIG_FILE = ".github/batch-review.yml"
+
+
+def _hyphenate(name: str) -> str:
+    return name.replace("_", "-")
+
+
+class Price(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    input: float = Field(ge=0)
+    output: float = Field(ge=0)
+    cache_read: float | None = Field(default=None, ge=0)
+
+
+class Config(BaseModel):
+    """Every option of a run. Field names are the input names with `_` for `-`."""
+
+    model_config = ConfigDict(
+        extra="forbid", alias_generator=_hyphenate, populate_by_name=True, frozen=True
+    )
+
+    mode: Literal["auto", "review", "sweep"] = "auto"
+    model: str = DEFAULT_MODEL
+    max_concurrency: int = Field(default=8, ge=1, le=64)
+    min_severity: Severity = Severity.low
+    fail_on: Severity | Literal["none"] = "none"
+    request_changes_on: Severity | Literal["none"] = "none"
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    default_excludes: bool = True
+    instructions: str = ""
+    budget_usd: float | None = Field(default=None, gt=0)
+    batch_wait_minutes: float = Field(default=30, ge=0, le=350)
+    dry_run: bool = False
+    strategy: Literal["auto", "parallel", "batch"] = "auto"
+    upload_sarif: bool = False
+    check_run: bool = True
+    review_drafts: bool = False
+    request_timeout: float = Field(default=600, ge=5, le=3600)
+    max_inline_comments: int = Field(default=50, ge=0, le=300)
+    max_output_tokens: int = Field(default=8192, ge=1024, le=64000)
+    max_request_tokens: int = Field(default=20000, ge=2000, le=150000)
+    max_files_per_request: int = Field(default=12, ge=1, le=100)
+    context_lines: int = Field(default=10, ge=0, le=200)
+    report_dir: str = ".batch-review"
+    issue_label: str = "batch-review"
+    issue_title: str = "batch-review: repository audit"
+    prices: dict[str, Price] = Field(default_factory=dict)
+
+    @field_validator("model")
+    @classmethod
+    def _model_id(cls, value: str) -> str:
+        value = value.strip()
+        if not value or any(c.isspace() for c in value):
+            raise ValueError("must be a model id such as claude-sonnet-5-5")
+        return value
+
+    @field_validator("fail_on", "request_changes_on", "min_severity", mode="before")
+    @classmethod
+    def _lower(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("include", "exclude", mode="before")
+    @classmethod
+    def _pattern_lines(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(
+                line.strip()
+                for line in value.splitlines()
+                if line.strip() and not line.strip().startswith("#")
+            )
+        return value
+
+    @field_validator("report_dir")
+    @classmethod
+    def _relative_dir(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be empty")
+        return value.strip()
+
+
+OPTION_NAMES: tuple[str, ...] = tuple(_hyphenate(name) for name in Config.model_fields)
+SECRET_INPUTS = ("anthropic-api-key", "github-token")
+# Inputs that action.yml declares but the config file may not set.
+FILE_ONLY = {"prices"}
+INPUT_ONLY = {"config-file", *SECRET_INPUTS}
+
+
+@dataclass(frozen=True)
+class Secrets:
+    anthropic_api_key: str | None
+    github_token: str | None
+
+
+def read_secrets(inputs: Mapping[str, str], environ: Mapping[str, str] = os.environ) -> Secrets:
+    """The API key comes from the input, else ANTHROPIC_API_KEY; the token from the input, else GITHUB_TOKEN."""
+    key = (inputs.get("anthropic-api-key") or "").strip() or environ.get("ANTHROPIC_API_KEY", "").strip()
+    token = (inputs.get("github-token") or "").strip() or environ.get("GITHUB_TOKEN", "").strip()
+    return Secrets(anthropic_api_key=key or None, github_token=token or None)
+
+
+def load_config(
+    inputs: Mapping[str, str],
+    repo_root: Path | None,
+    *,
+    source_name: str = "input",
+) -> Config:
+    """Merge defaults < config file < inputs. Empty inputs mean "not set"."""
+    merged: dict[str, Any] = {}
+    origin: dict[str, str] = {}
+    config_file = (inputs.get("config-file") or "").strip() or DEFAULT_CONFIG_FILE
+    if repo_root is not None:
+        file_values = _read_config_file(repo_root, config_file, explicit=bool(inputs.get("config-file")))
+        for key, value in file_values.items():
+            merged[key] = value
+            origin[key] = f"{config_file}: {key}"
+    for name in OPTION_NAMES:
+        if name in FILE_ONLY:
+            continue
+        raw = inputs.get(name)
+        if raw is not None and raw.strip() != "":
+            merged[name] = raw
+            origin[name] = f"{source_name} {name}"
+    try:
+        config = Config.model_validate(merged)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, origin)) from None
+    if repo_root is not None and config.instructions:
+        config = config.model_copy(update={"instructions": resolve_instructions(config.instructions, repo_root)})
+    return config
+
+
+def _read_config_file(repo_root: Path, name: str, *, explicit: bool) -> dict[str, Any]:
+    import yaml  # only needed when a config file exists
+
+    path = (repo_root / name).resolve()
+    if not _inside(path, repo_root):
+        raise ConfigError(f"config-file: {name!r} is outside the repository")
+    if not path.is_file():
+        if explicit:
+            raise ConfigError(f"config-file: {name!r} does not exist")
+        return {}
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{name}: not valid YAML ({_first_line(str(exc))})") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{name}: must be a mapping of option names to values")
+    values: dict[str, Any] = {}
+    for key, value in data.items():
+        option = _hyphenate(str(key))
+        if option in INPUT_ONLY:
+            raise ConfigError(f"{name}: {key} cannot be set in the config file (use the action input)")
+        if option not in OPTION_NAMES:
+            raise ConfigError(f"{name}: unknown option {key!r} (known: {', '.join(OPTION_NAMES)})")
+        values[option] = value
+    return values
+
+
+def resolve_instructions(value: str, repo_root: Path) -> str:
+    """`instructions` is text, or a path to a file in the repository."""
+    candidate = value.strip()
+    looks_like_path = "\n" not in candidate and (
+        "/" in candidate or candidate.lower().endswith((".md", ".txt", ".markdown"))
+    ) and " " not in candidate
+    if not looks_like_path:
+        return value
+    path = (repo_root / candidate).resolve()
+    if not _inside(path, repo_root):
+        raise ConfigError(f"instructions: the path {candidate!r} is outside the repository")
+    if not path.is_file():
+        raise ConfigError(f"instructions: the file {candidate!r} does not exist in the repository")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"instructions: {candidate!r} is not UTF-8 text") from None
+    if len(text) > 50_000:
+        raise ConfigError(f"instructions: {candidate!r} is longer than 50,000 characters")
+    return text
+
+
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        path.relative_to(root.resolve())
+    except ValueError:
+        return False
+    return True
+
+
+def _describe(exc: ValidationError, origin: Mapping[str, str]) -> str:
+    problems = []
+    for error in exc.errors():
+        loc = error.get("loc") or ("?",)
+        key = _hyphenate(str(loc[0]))
+        where = origin.get(key, key)
+        given = error.get("input")
+        shown = f" (got {given!r})" if isinstance(given, str | int | float) and len(str(given)) < 80 else ""
+        message = error.get("msg", "invalid")
+        if error.get("type") == "extra_forbidden":
+            message = "unknown option"
+        problems.append(f"{where}: {message}{shown}")
+    return "invalid configuration: " + "; ".join(problems)
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else text

@@ -1,0 +1,80 @@
+"""Turning one model message into a validated answer, or a plain reason why not (both engines)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+
+from ..findings import ModelAnswer
+from ..pricing import Usage
+
+
+@dataclass
+class RequestResult:
+    """The outcome of one planned request. `error` set means its files are marked failed."""
+
+    custom_id: str
+    answer: ModelAnswer | None = None
+    error: str | None = None
+    usage: Usage = field(default_factory=Usage)
+    attempts: int = 0
+    not_sent: bool = False  # never reached the API (budget, abort): nothing was billed
+
+
+@dataclass
+class EngineResult:
+    """What an engine hands back to the pipeline."""
+
+    results: list[RequestResult]
+    pending: bool = False  # a batch is still running; results come in a later run
+    batch_ids: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    batch_priced: bool = False
+
+
+@dataclass(frozen=True)
+class Reading:
+    answer: ModelAnswer | None
+    problem: str | None
+    repairable: bool
+
+
+def read_message(message: Any) -> Reading:
+    """Pick the text blocks (a thinking block may come first), then validate them as a ModelAnswer."""
+    stop = getattr(message, "stop_reason", None)
+    if stop == "refusal":
+        return Reading(None, "the model declined to review this code (refusal)", False)
+    if stop in ("max_tokens", "model_context_window_exceeded"):
+        return Reading(None, f"the answer was cut off ({stop})", True)
+    text = "".join(
+        getattr(block, "text", "") for block in getattr(message, "content", []) if getattr(block, "type", "") == "text"
+    ).strip()
+    if not text:
+        return Reading(None, "the answer was empty", True)
+    return parse_answer(text)
+
+
+def parse_answer(text: str) -> Reading:
+    try:
+        return Reading(ModelAnswer.model_validate_json(text), None, False)
+    except ValidationError as first:
+        start, end = text.find("{"), text.rfind("}")
+        if 0 <= start < end and (start, end) != (0, len(text) - 1):
+            try:
+                return Reading(ModelAnswer.model_validate_json(text[start : end + 1]), None, False)
+            except ValidationError:
+                pass
+        return Reading(None, _describe(first), True)
+
+
+def _describe(error: ValidationError) -> str:
+    problems = error.errors()
+    if problems and problems[0].get("type") == "json_invalid":
+        return "the answer was not valid JSON"
+    shown = "; ".join(
+        f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg')}" for e in problems[:3]
+    )
+    more = f" (+{len(problems) - 3} more)" if len(problems) > 3 else ""
+    return f"the answer did not match the schema: {shown}{more}"

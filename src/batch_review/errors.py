@@ -1,0 +1,45 @@
+"""Named failures. Each carries a short `kind` that appears in the report, and a plain message.
+
+Anything raised as a `RunError` ends the run with status `failed` and exit code 2, and the message
+is shown to the user as it is (after the secret mask) — never a traceback.
+"""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_FINDINGS = 1
+EXIT_FAILED = 2
+
+
+class RunError(Exception):
+    kind = "error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ConfigError(RunError):
+    kind = "config"
+
+
+class EventError(RunError):
+    kind = "event"
+
+
+class SourceError(RunError):
+    kind = "source"
+
+
+class ApiError(RunError):
+    """The model API refused the whole run: authentication, billing, permission, unknown model."""
+
+    kind = "anthropic"
+
+
+class GitHubError(RunError):
+    kind = "github"
+
+
+class BudgetError(RunError):
+    kind = "budget"

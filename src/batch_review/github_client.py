@@ -1,0 +1,111 @@
+"""The PyGithub client as batch-review configures it, and writes that are safe to retry.
+
+PyGithub's default `GithubRetry` re-sends a POST on any 5xx, so a lost response can post a review
+twice. Here POST and PATCH are never retried by the client; `post_once` retries a write itself, and
+only after checking (through a caller-supplied probe for its own marker) that the write did not land.
+Secondary rate limits (403/429 with `retry-after`) are waited out, briefly.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
+
+from .errors import GitHubError
+from .log import log
+
+if TYPE_CHECKING:
+    from github import Github
+    from github.GithubException import GithubException
+
+T = TypeVar("T")
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+WRITE_ATTEMPTS = 4
+MAX_WAIT = 60.0
+
+
+def make_github(token: str, api_url: str, *, timeout: int = 30) -> Github:
+    from github import Auth, Github, GithubRetry
+
+    retry = GithubRetry(
+        total=6,
+        backoff_factor=0.5,
+        status_forcelist=[429, 500, 502, 503, 504],
+        allowed_methods=SAFE_METHODS,
+        secondary_rate_wait=MAX_WAIT,
+        max_rate_limit_wait=300,
+    )
+    return Github(
+        auth=Auth.Token(token),
+        base_url=api_url,
+        timeout=timeout,
+        per_page=100,
+        retry=retry,
+        lazy=True,
+        seconds_between_requests=0.0,
+        seconds_between_writes=0.25,
+        user_agent="batch-review",
+    )
+
+
+def is_read_only(exc: GithubException) -> bool:
+    """403 "Resource not accessible by integration": the token cannot write here (fork PRs)."""
+    return exc.status == 403 and "not accessible" in _message(exc).lower()
+
+
+def is_rate_limited(exc: GithubException) -> bool:
+    return exc.status in (403, 429) and ("rate limit" in _message(exc).lower() or _retry_after(exc) is not None)
+
+
+def _message(exc: GithubException) -> str:
+    data = exc.data if isinstance(exc.data, dict) else {}
+    return str(data.get("message") or exc.message or "")
+
+
+def _retry_after(exc: GithubException) -> float | None:
+    headers = {k.lower(): v for k, v in (exc.headers or {}).items()}
+    value = headers.get("retry-after")
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def describe(exc: GithubException) -> str:
+    data = exc.data if isinstance(exc.data, dict) else {}
+    errors = data.get("errors")
+    detail = ""
+    if isinstance(errors, list) and errors:
+        first = errors[0]
+        detail = ": " + (first.get("message", str(first)) if isinstance(first, dict) else str(first))
+    return f"GitHub {exc.status} {_message(exc)}{detail}"
+
+
+def post_once(write: Callable[[], T], landed: Callable[[], T | None], what: str) -> T:
+    """Perform a write exactly once, even when responses are lost or rate limits bite."""
+    from github.GithubException import GithubException
+
+    last: GithubException | None = None
+    for attempt in range(1, WRITE_ATTEMPTS + 1):
+        try:
+            return write()
+        except GithubException as exc:
+            last = exc
+            if is_rate_limited(exc):
+                wait = min(MAX_WAIT, _retry_after(exc) or 5.0 * attempt)
+                log.info(f"GitHub rate limit while creating {what}; waiting {wait:.0f} s")
+                time.sleep(wait)
+            elif exc.status >= 500:
+                log.info(f"GitHub answered {exc.status} while creating {what}; checking whether it landed")
+                time.sleep(min(MAX_WAIT, 0.5 * 2**attempt))
+            else:
+                raise
+        except (ConnectionError, OSError) as exc:
+            log.info(f"connection lost while creating {what} ({type(exc).__name__}); checking whether it landed")
+            time.sleep(min(MAX_WAIT, 0.5 * 2**attempt))
+        found = landed()
+        if found is not None:
+            log.info(f"{what} was created despite the error; not posting it again")
+            return found
+    raise GitHubError(f"could not create {what}: {describe(last) if last else 'connection failures'}")

@@ -1,0 +1,143 @@
+"""collect → plan → review → aggregate → publish.
+
+A `Job` says what to review (`collect`), how requests reach the model (`engine`) and where results
+go (`sinks`); this module runs the stages in order and turns every failure into a named status.
+The CLI and the action only build jobs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from .aggregate import aggregate
+from .config import Config
+from .engines.answers import EngineResult
+from .errors import BudgetError, RunError
+from .log import log
+from .plan import Budget, Plan, PlannedRequest, make_plan
+from .pricing import cost, estimate, price_for
+from .prompt import render_request, system_tokens
+from .report import FileOutcome, RunReport
+from .sources.base import Collected
+
+
+class Engine(Protocol):
+    name: str
+    batch: bool
+
+    def review(self, plan: Plan, render: Callable[[PlannedRequest], str]) -> EngineResult: ...
+
+
+Sink = Callable[[RunReport, Plan], str]
+
+
+@dataclass
+class Job:
+    mode: str
+    config: Config
+    collect: Callable[[], Collected]
+    engine: Engine | None  # None: plan only (dry run, or no API key)
+    sinks: list[tuple[str, Sink]] = field(default_factory=list)
+    plan_only_reason: str = ""
+    on_plan: Callable[[RunReport, Plan], None] | None = None
+
+
+def run(job: Job) -> tuple[RunReport, Plan]:
+    cfg = job.config
+    report = RunReport(mode=job.mode, model=cfg.model, engine=job.engine.name if job.engine else "none")
+    plan = Plan()
+    try:
+        with log.group("Collect"):
+            collected = job.collect()
+            report.target, report.head_sha = collected.label, collected.head_sha
+            report.notes += collected.notes
+            report.coverage_gap = bool(collected.notes)
+        with log.group("Plan"):
+            budget = Budget(cfg.max_request_tokens, cfg.max_files_per_request)
+            plan = make_plan(collected.files, collected.skipped, budget)
+            _estimate(job, plan, report)
+        if job.on_plan:
+            job.on_plan(report, plan)
+        if job.engine is None:
+            report.dry_run = True
+            report.files = _outcomes(plan, {}, pending="not reviewed: " + job.plan_only_reason)
+            log.info(f"Plan only ({job.plan_only_reason}): nothing was sent to the model.")
+        else:
+            _check_budget(cfg, report)
+            with log.group(f"Review ({len(plan.requests)} requests, engine {job.engine.name})"):
+                outcome = job.engine.review(plan, lambda request: render_request(request, plan.rows))
+            _aggregate(job, plan, outcome, report)
+    except RunError as exc:
+        report.error, report.error_kind = log.redact(exc.message), exc.kind
+        log.error(report.error, title=f"batch-review failed ({exc.kind})")
+    _publish(job, report, plan)
+    return report, plan
+
+
+def _estimate(job: Job, plan: Plan, report: RunReport) -> None:
+    cfg = job.config
+    price, known = price_for(cfg.model, cfg.prices)
+    system = system_tokens(cfg.instructions)
+    batch = bool(job.engine and job.engine.batch)
+    args = (plan.input_tokens, plan.output_tokens, system, len(plan.requests), price)
+    report.estimated_cost_usd = estimate(*args, batch=batch)
+    report.requests = len(plan.requests)
+    log.info(
+        f"{len(plan.files)} files in {len(plan.requests)} requests, {len(plan.skipped)} skipped; "
+        f"~{plan.input_tokens + system:,} input and ~{plan.output_tokens:,} output tokens; "
+        f"estimated ${estimate(*args, batch=False):.4f} in parallel, ${estimate(*args, batch=True):.4f} as a batch"
+        + ("" if known else f" (no price known for {cfg.model}: the dearest known price was used)")
+    )
+
+
+def _check_budget(cfg: Config, report: RunReport) -> None:
+    if cfg.budget_usd is not None and (report.estimated_cost_usd or 0) > cfg.budget_usd:
+        raise BudgetError(
+            f"the plan's estimated cost ${report.estimated_cost_usd:.4f} exceeds budget-usd ${cfg.budget_usd:.2f}; "
+            "nothing was sent (narrow include/exclude, or raise the budget)"
+        )
+
+
+def _aggregate(job: Job, plan: Plan, outcome: EngineResult, report: RunReport) -> None:
+    cfg = job.config
+    report.batch_ids, report.pending = outcome.batch_ids, outcome.pending
+    report.notes += outcome.notes
+    for result in outcome.results:
+        report.usage.add(result.usage)
+    price, _ = price_for(cfg.model, cfg.prices)
+    report.cost_usd = cost(report.usage, price, batch=outcome.batch_priced)
+    if outcome.pending:
+        report.files = _outcomes(plan, {}, pending="the batch has not ended yet")
+        return
+    agg = aggregate(plan, outcome.results, cfg.min_severity)
+    report.findings, report.below_threshold = agg.findings, agg.below_threshold
+    report.files = _outcomes(plan, agg.failed)
+
+
+def _outcomes(plan: Plan, failed: dict[str, str], pending: str = "") -> list[FileOutcome]:
+    files = [FileOutcome(s.path, "skipped", s.reason) for s in plan.skipped]
+    for path in plan.files:
+        if pending:
+            files.append(FileOutcome(path, "pending", pending))
+        elif path in failed:
+            files.append(FileOutcome(path, "failed", failed[path]))
+        else:
+            files.append(FileOutcome(path, "reviewed"))
+    files.sort(key=lambda f: f.path)
+    return files
+
+
+def _publish(job: Job, report: RunReport, plan: Plan) -> None:
+    for name, sink in job.sinks:
+        try:
+            what = sink(report, plan)
+        except RunError as exc:
+            what = f"failed: {exc.message}"
+            log.warning(f"{name}: {exc.message}")
+        except Exception as exc:  # a sink must never hide the run's result
+            what = f"failed: {type(exc).__name__}: {exc}"
+            log.warning(f"{name}: {what}")
+        if what:
+            report.published[name] = log.redact(what)

@@ -1,0 +1,122 @@
+"""Token usage and what it costs. Prices are USD per million tokens and can be overridden in the
+config file (`prices:`), because they change more often than this code."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from .config import Price
+
+CACHE_WRITE_FACTOR = 1.25  # 5-minute cache writes
+CACHE_READ_FACTOR = 0.1  # when a model's cache-read price is not listed
+BATCH_FACTOR = 0.5
+
+PRICES: dict[str, Price] = {
+    "claude-opus-5-5": Price(input=4.0, output=20.0, cache_read=0.20),
+    "claude-sonnet-5-5": Price(input=2.0, output=10.0, cache_read=0.20),
+    "claude-haiku-5-5": Price(input=0.10, output=0.50),
+    "claude-sonnet-4-6": Price(input=3.0, output=15.0),
+    "claude-sonnet-4-5": Price(input=3.0, output=15.0),
+    "claude-haiku-4-5": Price(input=1.0, output=5.0),
+}
+
+
+@dataclass
+class Usage:
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_write_tokens: int = 0
+    cache_read_tokens: int = 0
+    requests: int = 0
+
+    def add(self, other: Usage) -> None:
+        self.input_tokens += other.input_tokens
+        self.output_tokens += other.output_tokens
+        self.cache_write_tokens += other.cache_write_tokens
+        self.cache_read_tokens += other.cache_read_tokens
+        self.requests += other.requests
+
+    @classmethod
+    def from_api(cls, usage: object) -> Usage:
+        return cls(
+            input_tokens=int(getattr(usage, "input_tokens", 0) or 0),
+            output_tokens=int(getattr(usage, "output_tokens", 0) or 0),
+            cache_write_tokens=int(getattr(usage, "cache_creation_input_tokens", 0) or 0),
+            cache_read_tokens=int(getattr(usage, "cache_read_input_tokens", 0) or 0),
+            requests=1,
+        )
+
+    def to_json(self) -> dict[str, int]:
+        return {
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+            "cache_write_tokens": self.cache_write_tokens,
+            "cache_read_tokens": self.cache_read_tokens,
+            "requests": self.requests,
+        }
+
+
+def price_for(model: str, overrides: Mapping[str, Price] | None = None) -> tuple[Price, bool]:
+    """The price of `model` (a dated id matches its family) and whether it is known."""
+    table = {**PRICES, **(overrides or {})}
+    if model in table:
+        return table[model], True
+    for name in sorted(table, key=len, reverse=True):
+        if model.startswith(name):
+            return table[name], True
+    priciest = max(table.values(), key=lambda p: (p.output, p.input))
+    return priciest, False
+
+
+def cost(usage: Usage, price: Price, *, batch: bool = False) -> float:
+    cache_read = price.cache_read if price.cache_read is not None else price.input * CACHE_READ_FACTOR
+    dollars = (
+        usage.input_tokens * price.input
+        + usage.cache_write_tokens * price.input * CACHE_WRITE_FACTOR
+        + usage.cache_read_tokens * cache_read
+        + usage.output_tokens * price.output
+    ) / 1_000_000
+    return dollars * (BATCH_FACTOR if batch else 1.0)
+
+
+def estimate(
+    input_tokens: int, output_tokens: int, system_tokens: int, requests: int, price: Price, *, batch: bool
+) -> float:
+    """A plan's cost: the system prompt written to the cache once and read by every later request."""
+    usage = Usage(
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        cache_write_tokens=system_tokens if requests else 0,
+        cache_read_tokens=system_tokens * max(0, requests - 1),
+    )
+    return cost(usage, price, batch=batch)
+
+
+class SpendGuard:
+    """`budget-usd` during a run: a request starts only if what is spent, what is in flight and its own
+    estimate stay under the cap."""
+
+    def __init__(self, cap: float | None, price: Price, *, batch: bool = False) -> None:
+        self.cap = cap
+        self.price = price
+        self.batch = batch
+        self.spent = 0.0
+        self.reserved = 0.0
+        self.refused = 0
+
+    def estimate(self, input_tokens: int, output_tokens: int) -> float:
+        return cost(Usage(input_tokens=input_tokens, output_tokens=output_tokens), self.price, batch=self.batch)
+
+    def reserve(self, estimate: float) -> bool:
+        if self.cap is not None and self.spent + self.reserved + estimate > self.cap:
+            self.refused += 1
+            return False
+        self.reserved += estimate
+        return True
+
+    def settle(self, estimate: float, usage: Usage) -> float:
+        actual = cost(usage, self.price, batch=self.batch)
+        self.reserved = max(0.0, self.reserved - estimate)
+        self.spent += actual
+        return actual

@@ -1,0 +1,1 @@
+"""Where results go: the PR review, the step summary, annotations, check run, audit issue, SARIF."""

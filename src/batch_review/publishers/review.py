@@ -1,0 +1,274 @@
+"""One pull-request review on the head commit: inline comments where GitHub takes them, everything
+else in the body, nothing twice.
+
+- Placement is checked against the diff before posting (`FileDiff.inline_range`), so a 422 is rare;
+  if GitHub still refuses, the refused comments are found by bisection with pending reviews (which
+  nobody sees and which are deleted at once) and moved to the body.
+- Every comment and body entry carries a hidden fingerprint; findings already posted on this pull
+  request (on any commit) are not posted again, and a review with nothing new is not posted at all.
+- The review is never APPROVE; REQUEST_CHANGES only when `request-changes-on` is met.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, cast
+
+from ..findings import Finding, Severity, at_or_above, counts_by_severity
+from ..github_client import describe, is_read_only, post_once
+from ..log import log
+from ..plan import Plan
+from .markdown import (
+    GITHUB_BODY_LIMIT,
+    SEVERITY_LABEL,
+    cap,
+    code_block,
+    finding_heading,
+    fingerprint_marker,
+    fingerprints_in,
+    location,
+    sanitize,
+    suggestion_block,
+)
+
+if TYPE_CHECKING:
+    from github.PullRequest import PullRequest
+    from github.Repository import Repository
+
+    from ..report import RunReport
+
+BODY_BUDGET = GITHUB_BODY_LIMIT - 4000
+MAX_PROBES = 40
+
+
+class ReadOnlyToken(Exception):
+    """The token cannot write to this pull request (a fork PR's read-only token)."""
+
+
+@dataclass
+class ReviewPlan:
+    inline: list[tuple[Finding, dict[str, Any]]] = field(default_factory=list)
+    body: list[Finding] = field(default_factory=list)
+
+
+def existing_fingerprints(pull: PullRequest) -> set[str]:
+    """Fingerprints of findings already on the pull request (review bodies and review comments)."""
+    found: set[str] = set()
+    for review in pull.get_reviews():
+        found |= fingerprints_in(review.body)
+    for comment in pull.get_review_comments():
+        found |= fingerprints_in(comment.body)
+    return found
+
+
+def place(findings: Sequence[Finding], plan: Plan, max_inline: int) -> ReviewPlan:
+    out = ReviewPlan()
+    for finding in findings:
+        entry = plan.files.get(finding.path)
+        why = None
+        spot = None
+        if entry is None:
+            why = "the file is not part of this pull request's diff"
+        elif not entry.inline or entry.diff is None:
+            why = "GitHub does not show this file's diff (too large), so it takes no line comments"
+        else:
+            spot = entry.diff.inline_range(finding.line, finding.end_line)
+            if spot is None:
+                why = f"line {finding.line} is not part of the diff"
+            elif len(out.inline) >= max_inline:
+                why = "over the max-inline-comments limit"
+        if why or spot is None:
+            finding.placement = "body"
+            finding.extra_notes.append(why or "not commentable")
+            out.body.append(finding)
+            continue
+        finding.placement = "inline"
+        out.inline.append((finding, _comment(finding, spot)))
+    return out
+
+
+def _comment(finding: Finding, spot: tuple[int | None, int]) -> dict[str, Any]:
+    start, line = spot
+    comment: dict[str, Any] = {"path": finding.path, "line": line, "side": "RIGHT"}
+    if start is not None:
+        comment["start_line"] = start
+        comment["start_side"] = "RIGHT"
+    exact = (start or line) == finding.line and line == finding.last_line
+    comment["body"] = comment_body(finding, exact_range=exact)
+    return comment
+
+
+def comment_body(finding: Finding, *, exact_range: bool = True) -> str:
+    parts = [finding_heading(finding), "", sanitize(finding.body)]
+    if finding.suggestion is not None:
+        if exact_range:
+            parts += ["", suggestion_block(finding.suggestion)]
+        else:
+            span = f"{finding.line}-{finding.last_line}" if finding.end_line else str(finding.line)
+            parts += ["", f"Suggested replacement for lines {span}:", code_block(finding.suggestion)]
+    parts += ["", f"<sub>batch-review · confidence {finding.confidence:.2f}</sub>"]
+    parts.append(fingerprint_marker(finding.fingerprint))
+    return cap("\n".join(parts))
+
+
+def body_entry(finding: Finding) -> str:
+    why = "; ".join(n for n in [finding.note, *finding.extra_notes] if n)
+    parts = [f"#### {finding_heading(finding)}", f"{location(finding)}" + (f" — _{sanitize(why)}_" if why else ""), ""]
+    parts.append(sanitize(finding.body))
+    if finding.suggestion is not None:
+        parts += ["", "Suggested replacement:", code_block(finding.suggestion)]
+    parts.append(fingerprint_marker(finding.fingerprint))
+    return "\n".join(parts)
+
+
+def review_bodies(report: RunReport, layout: ReviewPlan, head_sha: str, nonce: str) -> list[str]:
+    """The review body (and continuation bodies if the findings outgrow one)."""
+    new = [f for f, _ in layout.inline] + layout.body
+    counts = counts_by_severity(new)
+    tally = " · ".join(f"{counts[s.value]} {SEVERITY_LABEL[s]}" for s in Severity if counts[s.value])
+    head = [
+        f"### batch-review: {len(new)} new finding{'s' if len(new) != 1 else ''}" + (f" · {tally}" if tally else ""),
+        f"<sub>{report.count('reviewed')} of {len(report.files)} changed files reviewed at {head_sha[:12]} "
+        f"with {report.model} · {report.count('skipped')} skipped · {report.count('failed')} failed</sub>",
+    ]
+    if report.failed_files():
+        head += ["", "**Not reviewed (failed):** " + ", ".join(
+            f"`{f.path}` ({sanitize(f.reason)})" for f in report.failed_files()[:50])]
+    head += [f"{n}" for n in (f"> {sanitize(note)}" for note in report.notes)]
+    if layout.body:
+        head += ["", f"**{len(layout.body)} finding(s) could not be placed on a line of the diff:**"]
+    marker = f"<!-- batch-review:review head={head_sha} run={nonce} -->"
+    bodies: list[str] = []
+    current = "\n".join(head)
+    for entry in (body_entry(f) for f in layout.body):
+        if len(current) + len(entry) + 10 > BODY_BUDGET:
+            bodies.append(current)
+            current = f"### batch-review (continued)\n<sub>more findings for {head_sha[:12]}</sub>"
+        current += "\n\n" + entry
+    bodies.append(current)
+    return [cap(body + "\n\n" + marker.replace("run=", f"part={i} run=")) for i, body in enumerate(bodies)]
+
+
+def publish_review(repo: Repository, pull: PullRequest, commit_sha: str, report: RunReport, plan: Plan, *,
+                   max_inline: int, request_changes_on: Severity | str) -> str:
+    """Post the review. Returns what happened, for the report. Raises ReadOnlyToken on a 403 write."""
+    from github.GithubException import GithubException
+
+    posted = existing_fingerprints(pull)
+    fresh = []
+    for finding in report.findings:
+        if finding.fingerprint in posted:
+            finding.placement = "already-posted"
+        else:
+            fresh.append(finding)
+    if not fresh and not report.failed_files():
+        return "nothing new to post" if report.findings else "no findings; no review posted"
+    layout = place(fresh, plan, max_inline)
+    event = "COMMENT"
+    if isinstance(request_changes_on, Severity) and any(at_or_above(f.severity, request_changes_on) for f in fresh):
+        event = "REQUEST_CHANGES"
+    commit = repo.get_commit(commit_sha)  # lazy: no request
+    nonce = uuid.uuid4().hex[:16]
+    try:
+        refused = _post(pull, commit, report, layout, commit_sha, nonce, event)
+    except GithubException as exc:
+        if is_read_only(exc):
+            raise ReadOnlyToken(describe(exc)) from None
+        raise
+    moved = f", {refused} moved to the body after GitHub refused them" if refused else ""
+    return f"review posted: {len(layout.inline)} inline, {len(layout.body)} in the body{moved}"
+
+
+def _post(pull: PullRequest, commit: Any, report: RunReport, layout: ReviewPlan,
+          head_sha: str, nonce: str, event: str) -> int:
+    from github.GithubException import GithubException
+
+    refused = 0
+    for _ in range(2):
+        bodies = review_bodies(report, layout, head_sha, nonce)
+        comments = [c for _, c in layout.inline]
+        try:
+            for index, body in enumerate(bodies):
+                _post_part(pull, commit, body, event if index == 0 else "COMMENT",
+                           comments if index == 0 else [], f"part={index} run={nonce}", index)
+            return refused
+        except GithubException as exc:
+            if exc.status != 422 or not layout.inline:
+                raise
+            log.warning(f"GitHub refused the review ({describe(exc)}); finding the comments it refuses")
+            bad = find_refused(pull, commit, comments)
+            if not bad:
+                raise
+            refused += len(bad)
+            for index in sorted(bad, reverse=True):
+                finding, _ = layout.inline.pop(index)
+                finding.placement = "body"
+                finding.extra_notes.append("GitHub refused it as an inline comment")
+                layout.body.insert(0, finding)
+    raise RuntimeError("unreachable")  # pragma: no cover
+
+
+def _post_part(pull: PullRequest, commit: Any, body: str, event: str,
+               comments: list[dict[str, Any]], tag: str, index: int) -> None:
+    def write() -> Any:
+        return pull.create_review(commit=commit, body=body, event=event, comments=cast(Any, comments))
+
+    post_once(write, lambda: _find_review(pull, tag), "the review" if index == 0 else f"review part {index + 1}")
+
+
+def _find_review(pull: PullRequest, tag: str) -> Any:
+    for review in pull.get_reviews():
+        if tag in (review.body or ""):
+            return review
+    return None
+
+
+def find_refused(pull: PullRequest, commit: Any, comments: list[dict[str, Any]]) -> set[int]:
+    """Bisect with pending reviews (invisible, deleted at once) to find the comments GitHub refuses."""
+    from github.GithubException import GithubException
+
+    probes = 0
+
+    def accepted(group: list[int]) -> bool:
+        nonlocal probes
+        probes += 1
+        for attempt in (1, 2):
+            try:
+                review = pull.create_review(commit=commit, comments=cast(Any, [comments[i] for i in group]))
+            except GithubException as exc:
+                if exc.status == 422 and "pending review" in describe(exc) and attempt == 1:
+                    _delete_pending(pull)
+                    continue
+                if exc.status == 422:
+                    return False
+                raise
+            review.delete()
+            return True
+        return False
+
+    _delete_pending(pull)
+    bad: set[int] = set()
+    stack = [list(range(len(comments)))]
+    first = True
+    while stack:
+        group = stack.pop()
+        if probes >= MAX_PROBES:
+            bad.update(group)
+            continue
+        if not first and accepted(group):
+            continue
+        first = False
+        if len(group) == 1:
+            bad.add(group[0])
+        else:
+            middle = len(group) // 2
+            stack += [group[middle:], group[:middle]]
+    return bad
+
+
+def _delete_pending(pull: PullRequest) -> None:
+    for review in pull.get_reviews():
+        if review.state == "PENDING":
+            review.delete()

@@ -1,0 +1,75 @@
+"""The job's step summary: status, counts by severity, every finding and where it went, every file
+that was skipped or failed and why, tokens and cost."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..findings import Severity, counts_by_severity
+from .markdown import SEVERITY_LABEL, inline_text
+
+if TYPE_CHECKING:
+    from ..report import RunReport
+
+STATUS_LINE = {
+    "clean": "✅ clean — every planned file was reviewed and nothing was found",
+    "findings": "🔎 findings",
+    "partial": "⚠️ partial — some files could not be reviewed",
+    "pending": "⏳ pending",
+    "failed": "❌ failed",
+}
+PLACEMENT = {
+    "inline": "inline comment",
+    "body": "review body",
+    "annotation": "annotation",
+    "issue": "audit issue",
+    "already-posted": "already posted",
+    "report": "report",
+}
+
+
+def render_summary(report: RunReport) -> str:
+    lines = [f"## batch-review · {STATUS_LINE[report.status]}", ""]
+    target = f"**{report.mode}** of {report.target}" + (f" at `{report.head_sha[:12]}`" if report.head_sha else "")
+    lines.append(f"{target} · model `{report.model}` · engine `{report.engine}`")
+    if report.error:
+        lines += ["", f"> **Error ({report.error_kind}):** {inline_text(report.error)}"]
+    for note in report.notes:
+        lines += ["", f"> {inline_text(note)}"]
+    counts = counts_by_severity(report.findings)
+    lines += ["", "| " + " | ".join(SEVERITY_LABEL[s] for s in Severity) + " |",
+              "|" + "---:|" * len(Severity),
+              "| " + " | ".join(str(counts[s.value]) for s in Severity) + " |"]
+    if report.below_threshold:
+        lines.append(f"\n{report.below_threshold} finding(s) below min-severity are not listed.")
+    if report.findings:
+        lines += ["", "### Findings", "", "| Severity | Location | Finding | Posted as |", "|---|---|---|---|"]
+        for f in report.findings:
+            span = f"{f.line}-{f.end_line}" if f.end_line else str(f.line)
+            lines.append(
+                f"| {SEVERITY_LABEL[f.severity]} | `{f.path.replace('`', '')}:{span}` | "
+                f"**{f.category}** — {inline_text(f.title)} | {PLACEMENT.get(f.placement, f.placement)} |"
+            )
+    lines += ["", "### Files", "",
+              f"{report.count('reviewed')} reviewed · {report.count('skipped')} skipped · "
+              f"{report.count('failed')} failed · {report.count('pending')} pending"]
+    failed = report.failed_files()
+    if failed:
+        lines += ["", "**Failed** (not reviewed):", "", "| File | Reason |", "|---|---|"]
+        lines += [f"| `{f.path}` | {inline_text(f.reason)} |" for f in failed]
+    skipped = report.skipped_files()
+    if skipped:
+        lines += ["", f"<details><summary>Skipped files ({len(skipped)})</summary>", "",
+                  "| File | Reason |", "|---|---|"]
+        lines += [f"| `{f.path}` | {inline_text(f.reason)} |" for f in skipped]
+        lines += ["", "</details>"]
+    u = report.usage
+    estimate = "" if report.estimated_cost_usd is None else f" (estimated ${report.estimated_cost_usd:.4f})"
+    lines += ["", "### Usage", "",
+              "| Requests | Input | Cache write | Cache read | Output | Cost |", "|---:|---:|---:|---:|---:|---:|",
+              f"| {u.requests} | {u.input_tokens:,} | {u.cache_write_tokens:,} | {u.cache_read_tokens:,} | "
+              f"{u.output_tokens:,} | ${report.cost_usd:.4f}{estimate} |"]
+    if report.published:
+        lines += ["", "### Published", ""]
+        lines += [f"- **{sink}**: {inline_text(what)}" for sink, what in report.published.items()]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,131 @@
+"""The run's result: status, findings, every file's outcome, usage and cost — and the JSON report.
+
+Status is honest by construction: `clean` only when every planned file was reviewed and nothing was
+found; a failed file makes the run `partial`; a run-level error makes it `failed`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from .errors import EXIT_FAILED, EXIT_FINDINGS, EXIT_OK
+from .findings import Finding, Severity, at_or_above, counts_by_severity, highest
+from .pricing import Usage
+
+Status = Literal["clean", "findings", "partial", "pending", "failed"]
+REPORT_VERSION = 1
+
+
+@dataclass
+class FileOutcome:
+    path: str
+    status: Literal["reviewed", "skipped", "failed", "pending"]
+    reason: str = ""
+
+
+@dataclass
+class RunReport:
+    mode: str
+    target: str = ""
+    head_sha: str = ""
+    model: str = ""
+    engine: str = "none"
+    dry_run: bool = False
+    pending: bool = False
+    findings: list[Finding] = field(default_factory=list)
+    files: list[FileOutcome] = field(default_factory=list)
+    below_threshold: int = 0
+    usage: Usage = field(default_factory=Usage)
+    cost_usd: float = 0.0
+    estimated_cost_usd: float | None = None
+    requests: int = 0
+    notes: list[str] = field(default_factory=list)
+    coverage_gap: bool = False  # files exist that were never listed (GitHub's 3,000-file cap)
+    error: str | None = None
+    error_kind: str | None = None
+    batch_ids: list[str] = field(default_factory=list)
+    published: dict[str, str] = field(default_factory=dict)
+    report_path: str = ""
+    sarif_path: str = ""
+
+    @property
+    def status(self) -> Status:
+        if self.error:
+            return "failed"
+        if self.pending or self.dry_run:
+            return "pending"
+        if self.coverage_gap or any(f.status == "failed" for f in self.files):
+            return "partial"
+        return "findings" if self.findings else "clean"
+
+    @property
+    def highest(self) -> Severity | None:
+        return highest(self.findings)
+
+    def count(self, status: str) -> int:
+        return sum(1 for f in self.files if f.status == status)
+
+    def failed_files(self) -> list[FileOutcome]:
+        return [f for f in self.files if f.status == "failed"]
+
+    def skipped_files(self) -> list[FileOutcome]:
+        return [f for f in self.files if f.status == "skipped"]
+
+    def exit_code(self, fail_on: Severity | str) -> int:
+        if self.status == "failed":
+            return EXIT_FAILED
+        if isinstance(fail_on, Severity) and any(at_or_above(f.severity, fail_on) for f in self.findings):
+            return EXIT_FINDINGS
+        return EXIT_OK
+
+    def outputs(self) -> dict[str, str]:
+        return {
+            "findings-count": str(len(self.findings)),
+            "highest-severity": self.highest.value if self.highest else "none",
+            "status": self.status,
+            "report-path": self.report_path,
+            "sarif-path": self.sarif_path,
+            "batch-id": ",".join(self.batch_ids),
+            "cost-usd": f"{self.cost_usd:.4f}",
+        }
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "version": REPORT_VERSION,
+            "status": self.status,
+            "mode": self.mode,
+            "target": self.target,
+            "head_sha": self.head_sha,
+            "model": self.model,
+            "engine": self.engine,
+            "dry_run": self.dry_run,
+            "error": self.error,
+            "error_kind": self.error_kind,
+            "counts": counts_by_severity(self.findings),
+            "highest_severity": self.highest.value if self.highest else None,
+            "below_min_severity": self.below_threshold,
+            "findings": [f.to_json() for f in self.findings],
+            "files": [{"path": f.path, "status": f.status, "reason": f.reason} for f in self.files],
+            "files_reviewed": self.count("reviewed"),
+            "files_skipped": self.count("skipped"),
+            "files_failed": self.count("failed"),
+            "requests": self.requests,
+            "usage": self.usage.to_json(),
+            "cost_usd": round(self.cost_usd, 6),
+            "estimated_cost_usd": None if self.estimated_cost_usd is None else round(self.estimated_cost_usd, 6),
+            "batch_ids": self.batch_ids,
+            "notes": self.notes,
+            "published": self.published,
+        }
+
+
+def write_report(report: RunReport, path: Path, redact: object = None) -> None:
+    """Write the JSON report; `redact` (a callable) scrubs secrets from the text first."""
+    text = json.dumps(report.to_json(), indent=2, ensure_ascii=False)
+    if callable(redact):
+        text = redact(text)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text + "\n", encoding="utf-8")

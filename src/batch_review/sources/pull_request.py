@@ -1,0 +1,156 @@
+"""A pull request's changed files, through the REST API (paginated to GitHub's 3,000-file cap).
+
+A file whose patch GitHub omits (too large) is still reviewed: its base and head blobs are fetched
+and diffed here. GitHub will not take line comments on such a file, so its findings go in the
+review body.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ..errors import EventError
+from ..filters import FileFilter, content_reason, patch_reason
+from ..gitcmd import diff_blobs
+from .base import Collected, Skip, SourceFile
+
+if TYPE_CHECKING:
+    from github.Repository import Repository
+
+GITHUB_FILE_CAP = 3000
+
+
+@dataclass(frozen=True)
+class PullInfo:
+    number: int
+    head_sha: str
+    base_sha: str
+    title: str = ""
+    draft: bool = False
+    state: str = "open"
+    changed_files: int | None = None
+    head_repo: str = ""
+    base_repo: str = ""
+    html_url: str = ""
+
+    @property
+    def from_fork(self) -> bool:
+        return bool(self.head_repo) and self.head_repo != self.base_repo
+
+
+def pull_info(event: dict[str, Any]) -> PullInfo:
+    """Read the pull request from a pull_request / pull_request_target payload."""
+    pr = event.get("pull_request")
+    if not isinstance(pr, dict):
+        raise EventError("the event payload has no pull_request object")
+    try:
+        head, base = pr["head"], pr["base"]
+        number = int(pr.get("number") or event["number"])
+        head_sha, base_sha = str(head["sha"]), str(base["sha"])
+    except (KeyError, TypeError, ValueError):
+        raise EventError("the pull_request payload lacks number, head.sha or base.sha") from None
+    if len(head_sha) != 40 or len(base_sha) != 40:
+        raise EventError("the pull_request payload has malformed head or base SHAs")
+    return PullInfo(
+        number=number,
+        head_sha=head_sha,
+        base_sha=base_sha,
+        title=str(pr.get("title") or ""),
+        draft=bool(pr.get("draft")),
+        state=str(pr.get("state") or "open"),
+        changed_files=pr.get("changed_files") if isinstance(pr.get("changed_files"), int) else None,
+        head_repo=str(((head.get("repo") or {}).get("full_name")) or ""),
+        base_repo=str(((base.get("repo") or {}).get("full_name")) or ""),
+        html_url=str(pr.get("html_url") or ""),
+    )
+
+
+def collect_pull_request(repo: Repository, info: PullInfo, filt: FileFilter) -> Collected:
+    pull = repo.get_pull(info.number)
+    files: list[SourceFile] = []
+    skipped: list[Skip] = []
+    listed = 0
+    for entry in pull.get_files():
+        listed += 1
+        path, status = entry.filename, entry.status
+        old = entry.previous_filename or None
+        patch = entry.patch  # None when GitHub omitted it (binary or too large)
+        reason = _skip_reason(status, path, patch, entry.changes, filt)
+        if reason:
+            skipped.append(Skip(path, reason))
+            continue
+        source = SourceFile(
+            path=path, status=status, old_path=old, patch=patch,
+            additions=entry.additions, deletions=entry.deletions,
+        )
+        if patch is None:
+            reason = _recompute_patch(repo, info, source, entry.sha)
+            if reason:
+                skipped.append(Skip(path, reason))
+                continue
+        files.append(source)
+    collected = Collected(
+        files=files, skipped=skipped, head_sha=info.head_sha, base_sha=info.base_sha,
+        label=f"#{info.number}", reported_files=info.changed_files,
+    )
+    if info.changed_files is not None and info.changed_files > listed:
+        collected.notes.append(
+            f"GitHub lists at most {GITHUB_FILE_CAP:,} files of a pull request: {info.changed_files - listed:,} "
+            f"of its {info.changed_files:,} changed files were not listed and are NOT reviewed."
+        )
+    return collected
+
+
+def _skip_reason(status: str, path: str, patch: str | None, changes: int, filt: FileFilter) -> str | None:
+    if status == "removed":
+        return "deleted"
+    reason = filt.by_path(path)
+    if reason:
+        return reason
+    if patch is not None:
+        if "@@" not in patch:
+            return "renamed without changes" if status in ("renamed", "copied") else "no content change"
+        return patch_reason(patch)
+    if status in ("renamed", "copied", "unchanged") and changes == 0:
+        return "renamed without changes"
+    return None
+
+
+def _recompute_patch(repo: Repository, info: PullInfo, source: SourceFile, head_blob: str) -> str | None:
+    """Fetch base and head blobs of a file whose patch GitHub omitted; diff them. Returns a skip reason."""
+    from github.GithubException import GithubException
+
+    try:
+        new = _blob(repo, head_blob)
+        old = b"" if source.status == "added" else _file_at(repo, source.old_path or source.path, info.base_sha)
+    except GithubException as exc:
+        return f"content unavailable from GitHub ({exc.status})"
+    reason = content_reason(new) or (content_reason(old) if old else None)
+    if reason:
+        return reason
+    source.patch = diff_blobs(old, new)
+    source.inline = False
+    source.size = len(new)
+    source.load = _constant(new)
+    return None
+
+
+def _constant(data: bytes) -> Callable[[], bytes | None]:
+    return lambda: data
+
+
+def _blob(repo: Repository, sha: str) -> bytes:
+    blob = repo.get_git_blob(sha)
+    return base64.b64decode(blob.content) if blob.encoding == "base64" else blob.content.encode()
+
+
+def _file_at(repo: Repository, path: str, ref: str) -> bytes:
+    content = repo.get_contents(path, ref=ref)
+    if isinstance(content, list):
+        return b""
+    if content.encoding == "none" or (not content.content and (content.size or 0) > 0):
+        return _blob(repo, content.sha)  # > 1 MB: the contents API leaves the body out
+    return content.decoded_content

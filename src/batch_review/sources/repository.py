@@ -1,0 +1,141 @@
+"""Every tracked file of a repository at one commit, streamed (for sweeps).
+
+Files are listed with `git ls-tree -r -l -z <commit>` (so .gitignore is honoured by construction and
+the commit, not the working tree, is what gets swept) and read through one long-lived
+`git cat-file --batch` process. A folder that is not a git repository is walked instead, honouring
+its top-level .gitignore. Nothing is held in memory beyond the file being planned.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import IO
+
+import pathspec
+
+from ..errors import SourceError
+from ..filters import FileFilter
+from ..gitcmd import _SAFE_FLAGS, git, rev_parse
+from .base import Collected, Skip, SourceFile
+
+
+class BlobReader:
+    """Reads blobs by id through one `git cat-file --batch` process."""
+
+    def __init__(self, repo: Path) -> None:
+        self._proc = subprocess.Popen(
+            ["git", "-c", f"safe.directory={repo.resolve()}", *_SAFE_FLAGS, "cat-file", "--batch"],
+            cwd=repo,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
+        self._in: IO[bytes] = self._proc.stdin  # type: ignore[assignment]
+        self._out: IO[bytes] = self._proc.stdout  # type: ignore[assignment]
+
+    def read(self, sha: str) -> bytes | None:
+        self._in.write(sha.encode() + b"\n")
+        self._in.flush()
+        header = self._out.readline().split()
+        if len(header) != 3:
+            return None  # "<sha> missing"
+        data = self._out.read(int(header[2]))
+        self._out.read(1)
+        return data
+
+    def close(self) -> None:
+        if self._proc.poll() is None:
+            self._in.close()
+            self._proc.wait(timeout=10)
+
+    def loader(self, sha: str) -> Callable[[], bytes | None]:
+        return lambda: self.read(sha)
+
+
+def collect_repository(root: Path, commit: str | None, filt: FileFilter) -> tuple[Collected, Callable[[], None]]:
+    """The files of `root` at `commit` (HEAD when None). Returns the collection and a closer."""
+    if not (root / ".git").exists() and rev_parse(root, "HEAD") is None:
+        return _collect_folder(root, filt), lambda: None
+    sha = rev_parse(root, commit or "HEAD")
+    if sha is None:
+        raise SourceError(f"commit {commit or 'HEAD'} is not in the repository at {root}")
+    reader = BlobReader(root)
+    skipped: list[Skip] = []
+    collected = Collected(files=[], skipped=skipped, head_sha=sha, label=f"{sha[:12]}")
+    collected.files = _tracked_files(root, sha, filt, reader, skipped)  # type: ignore[assignment]
+    return collected, reader.close
+
+
+def _tracked_files(
+    root: Path, sha: str, filt: FileFilter, reader: BlobReader, skipped: list[Skip]
+) -> Iterator[SourceFile]:
+    listing = git(root, "ls-tree", "-r", "-l", "-z", "--full-tree", sha)
+    for record in listing.split(b"\0"):
+        if not record:
+            continue
+        meta, _, raw_path = record.partition(b"\t")
+        mode, kind, blob, size = meta.split()
+        path = raw_path.decode("utf-8", "surrogateescape")
+        reason = _listing_reason(mode.decode(), kind.decode(), path, filt)
+        if reason:
+            skipped.append(Skip(path, reason))
+            continue
+        yield SourceFile(
+            path=path, status="tracked", size=int(size), mode=mode.decode(), inline=False,
+            load=reader.loader(blob.decode()),
+        )
+
+
+def _listing_reason(mode: str, kind: str, path: str, filt: FileFilter) -> str | None:
+    if mode == "160000" or kind == "commit":
+        return "submodule"
+    if mode == "120000":
+        return "symlink"
+    return filt.by_path(path)
+
+
+def _collect_folder(root: Path, filt: FileFilter) -> Collected:
+    skipped: list[Skip] = []
+    ignore_file = root / ".gitignore"
+    ignore = (
+        pathspec.GitIgnoreSpec.from_lines(ignore_file.read_text("utf-8", "replace").splitlines())
+        if ignore_file.is_file()
+        else None
+    )
+    collected = Collected(files=[], skipped=skipped, label=str(root))
+    collected.files = _walk(root, filt, ignore, skipped)  # type: ignore[assignment]
+    return collected
+
+
+def _walk(
+    root: Path, filt: FileFilter, ignore: pathspec.GitIgnoreSpec | None, skipped: list[Skip]
+) -> Iterator[SourceFile]:
+    base = len(str(root)) + 1
+    for folder, dirs, names in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d != ".git")
+        for name in sorted(names):
+            full = os.path.join(folder, name)
+            path = full[base:].replace(os.sep, "/")
+            if ignore is not None and ignore.match_file(path):
+                continue
+            if os.path.islink(full):
+                skipped.append(Skip(path, "symlink"))
+                continue
+            reason = filt.by_path(path)
+            if reason:
+                skipped.append(Skip(path, reason))
+                continue
+            yield SourceFile(path=path, status="tracked", inline=False, load=_file_loader(full))
+
+
+def _file_loader(full: str) -> Callable[[], bytes | None]:
+    def load() -> bytes | None:
+        try:
+            with open(full, "rb") as handle:
+                return handle.read()
+        except OSError:
+            return None
+
+    return load

@@ -1,0 +1,79 @@
+"""What the local CLI prints, with `rich`: the findings table, the plan, the run's totals."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from .findings import Severity
+from .plan import Plan
+from .report import RunReport
+
+STYLE = {
+    Severity.critical: "bold white on red",
+    Severity.high: "bold red",
+    Severity.medium: "yellow",
+    Severity.low: "cyan",
+    Severity.info: "dim",
+}
+
+
+def print_findings(console: Console, report: RunReport) -> None:
+    if not report.findings:
+        return
+    table = Table(title=f"{len(report.findings)} finding(s)", show_lines=True, expand=True)
+    table.add_column("Severity", no_wrap=True)
+    table.add_column("Location", overflow="fold")
+    table.add_column("Finding", ratio=3)
+    for f in report.findings:
+        span = f"{f.line}-{f.end_line}" if f.end_line else str(f.line)
+        detail = Text(f"[{f.category}] {f.title}\n", style="bold")
+        detail.append(f.body)
+        if f.note:
+            detail.append(f"\n({f.note})", style="dim")
+        table.add_row(Text(f.severity.value, style=STYLE[f.severity]), Text(f"{f.path}:{span}"), detail)
+    console.print(table)
+
+
+def print_plan(console: Console, report: RunReport, plan: Plan, batch_cost: float, parallel_cost: float) -> None:
+    table = Table(title=f"Plan: {len(plan.files)} file(s) in {len(plan.requests)} request(s)", expand=False)
+    table.add_column("Request")
+    table.add_column("Files", overflow="fold")
+    table.add_column("Est. input tokens", justify="right")
+    for request in plan.requests[:40]:
+        table.add_row(request.custom_id, "\n".join(request.paths), f"{request.input_tokens:,}")
+    if len(plan.requests) > 40:
+        table.add_row("…", f"{len(plan.requests) - 40} more requests", "")
+    console.print(table)
+    console.print(
+        f"Estimated tokens: ~{plan.input_tokens:,} input (+ cached system prompt), ~{plan.output_tokens:,} output. "
+        f"Estimated cost: [bold]${parallel_cost:.4f}[/] in parallel, [bold]${batch_cost:.4f}[/] as a batch."
+    )
+    print_skipped(console, report)
+
+
+def print_skipped(console: Console, report: RunReport) -> None:
+    skipped = report.skipped_files()
+    if skipped:
+        reasons: dict[str, int] = {}
+        for f in skipped:
+            reasons[f.reason] = reasons.get(f.reason, 0) + 1
+        shown = ", ".join(f"{n} {reason}" for reason, n in sorted(reasons.items(), key=lambda kv: -kv[1]))
+        console.print(f"Skipped {len(skipped)} file(s): {shown}")
+
+
+def print_totals(console: Console, report: RunReport) -> None:
+    failed = report.failed_files()
+    for f in failed:
+        console.print(f"[red]not reviewed[/]: {f.path} — {f.reason}")
+    for note in report.notes:
+        console.print(f"[yellow]note[/]: {note}")
+    if report.error:
+        console.print(f"[bold red]failed ({report.error_kind})[/]: {report.error}")
+    u = report.usage
+    console.print(
+        f"status [bold]{report.status}[/] · {report.count('reviewed')} reviewed, {report.count('skipped')} skipped, "
+        f"{len(failed)} failed · {u.requests} request(s), {u.input_tokens:,} input + {u.cache_read_tokens:,} "
+        f"cached + {u.output_tokens:,} output tokens · ${report.cost_usd:.4f}"
+    )

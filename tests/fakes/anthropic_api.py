@@ -1,0 +1,360 @@
+"""A loopback HTTP fake of the Anthropic Messages and Message Batches API.
+
+    with FakeAnthropicAPI(api_key="sk-ant-test") as fake:
+        client = anthropic.Anthropic(api_key="sk-ant-test", base_url=fake.base_url)
+
+See ``tests/fakes/anthropic_*.py`` for the parts: validation and caching (messages), rate limits,
+faults, batches; and ``model_brain.py`` for the default deterministic "model".
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+import socket
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from .anthropic_batches import BatchStore, StoredBatch, add_usage
+from .anthropic_common import JSON, ApiError, error_body, invalid, new_request_id
+from .anthropic_faults import ERROR_FAULTS, OUTPUT_FAULTS, CustomReply, Fault, FaultBox, error_for, make_fault
+from .anthropic_http import Drop, Handler, Reply, Server, read_body, send
+from .anthropic_messages import Brain, MessageEngine, TokenCounter
+from .anthropic_ratelimit import RateLimiter, RateLimits, synthetic_headers
+
+__all__ = ["FakeAnthropicAPI", "RateLimits", "RecordedRequest"]
+
+_BATCH = re.compile(r"^/v1/messages/batches/(?P<id>[^/]+)(?P<tail>/cancel|/results)?$")
+
+
+@dataclass
+class RecordedRequest:
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    json: Any
+    raw: bytes
+    started: float
+    status: int | None = None  # None: dropped without an answer
+    fault: str | None = None
+    usage: JSON | None = None  # usage of a 200 /v1/messages answer
+    response: Any = None  # parsed JSON answer, when it was JSON
+    finished: float | None = None
+
+
+class FakeAnthropicAPI:
+    """Messages + Message Batches on 127.0.0.1, faithful to the API facts of anthropic 2.10.0.
+
+    Options: ``api_key`` (None accepts any; ``Authorization: Bearer`` or ``x-api-key``), ``latency``
+    (seconds, or callable(body) -> seconds, slept per /v1/messages request), ``brain`` (callable(body) ->
+    text, None meaning "use the planted-marker brain"), ``known_models``, ``rate_limits`` (RateLimits, a
+    mapping or an object with rpm/input_tpm/output_tpm), ``count_tokens`` (callable(text) -> int),
+    ``min_cache_tokens``, ``thinking`` (answers start with a thinking block unless the request disables
+    thinking), ``auto_end_after_polls`` / ``auto_end_after_seconds`` (batches end by themselves),
+    ``timeout_seconds`` (the "timeout" fault's stall), ``fault_retry_after`` (retry-after of the
+    "rate_limit" fault), ``max_request_bytes`` / ``max_batch_bytes`` (413 past them), ``strict`` (leaving
+    the ``with`` block raises AssertionError if ``errors`` is not empty: brain output that breaks the
+    requested schema, a crash in the fake, a fault predicate that raised).
+    """
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None = None,
+        latency: float | Callable[[JSON], float] = 0.0,
+        brain: Brain | None = None,
+        known_models: set[str] | frozenset[str] | None = None,
+        rate_limits: RateLimits | Mapping[str, int] | Any = None,
+        count_tokens: TokenCounter | None = None,
+        min_cache_tokens: int = 1024,
+        thinking: bool = True,
+        auto_end_after_polls: int | None = None,
+        auto_end_after_seconds: float | None = None,
+        timeout_seconds: float = 3.0,
+        fault_retry_after: float = 1,
+        max_request_bytes: int = 32 * 1024 * 1024,
+        max_batch_bytes: int = 256 * 1024 * 1024,
+        strict: bool = True,
+    ) -> None:
+        self.api_key = api_key
+        self.latency = latency
+        self.timeout_seconds = timeout_seconds
+        self.fault_retry_after = fault_retry_after
+        self.max_request_bytes = max_request_bytes
+        self.max_batch_bytes = max_batch_bytes
+        self.strict = strict
+        self.engine = MessageEngine(
+            brain=brain,
+            known_models=known_models,
+            count_tokens=count_tokens,
+            min_cache_tokens=min_cache_tokens,
+            thinking=thinking,
+        )
+        limits = RateLimits.coerce(rate_limits)
+        self.rate_limiter: RateLimiter | None = RateLimiter(limits) if limits else None
+        self._store = BatchStore(self.engine, lambda: self.base_url)
+        self._store.auto_end_after_polls = auto_end_after_polls
+        self._store.auto_end_after_seconds = auto_end_after_seconds
+        self._faults = FaultBox()
+        self._requests: list[RecordedRequest] = []
+        self._crashes: list[str] = []
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._conns: set[socket.socket] = set()
+        self._server: Server | None = None
+        self._thread: threading.Thread | None = None
+        self.in_flight = 0
+        self.max_in_flight = 0
+
+    # ---- lifecycle ----------------------------------------------------------------------------
+    def start(self) -> FakeAnthropicAPI:
+        if self._server is None:
+            server = Server(("127.0.0.1", 0), Handler)
+            server.app = self
+            self._server = server
+            self._thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+            self._thread.start()
+        return self
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            with self._lock:
+                conns = list(self._conns)
+            for conn in conns:
+                with contextlib.suppress(OSError):
+                    conn.shutdown(socket.SHUT_RDWR)
+            self._server = None
+
+    def __enter__(self) -> FakeAnthropicAPI:
+        return self.start()
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        self.close()
+        if exc_type is None and self.strict and self.errors:
+            raise AssertionError("fake Anthropic API saw problems:\n" + "\n".join(self.errors))
+
+    @property
+    def port(self) -> int:
+        if self._server is None:
+            raise RuntimeError("FakeAnthropicAPI is not running; use it as a context manager or call start()")
+        return int(self._server.server_address[1])
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def env(self) -> dict[str, str]:
+        """Environment variables that point a client (or a subprocess) at the fake."""
+        return {"ANTHROPIC_BASE_URL": self.base_url, "ANTHROPIC_API_KEY": self.api_key or "sk-ant-fake"}
+
+    # ---- inspection and control ---------------------------------------------------------------
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        with self._lock:
+            return list(self._requests)
+
+    def count(self, method: str | None = None, path: str | None = None) -> int:
+        return sum(
+            1 for r in self.requests if (method is None or r.method == method) and (path is None or r.path == path)
+        )
+
+    @property
+    def errors(self) -> list[str]:
+        return [*self.engine.errors, *self._faults.match_errors, *self._crashes]
+
+    def clear_errors(self) -> None:
+        """Forget recorded problems (after a test provoked one on purpose)."""
+        self.engine.errors.clear()
+        self._faults.match_errors.clear()
+        self._crashes.clear()
+
+    def inject(self, kind: str | tuple[Any, ...], times: int = 1, match: Callable[[JSON], bool] | None = None) -> Fault:
+        """Give the next ``times`` matching POST /v1/messages requests a fault; returns it (see ``.hits``)."""
+        return self._faults.add(make_fault(kind, times, match))
+
+    def clear_faults(self) -> None:
+        self._faults.clear()
+
+    def clear_cache(self) -> None:
+        self.engine.clear_cache()
+
+    @property
+    def batches(self) -> dict[str, StoredBatch]:
+        return self._store.batches
+
+    @property
+    def batches_created(self) -> int:
+        return self._store.created
+
+    def end_batch(self, batch_id: str, outcomes: Mapping[str, str] | None = None) -> JSON:
+        return self._store.end(batch_id, outcomes)
+
+    def forget_results(self, batch_id: str) -> None:
+        self._store.forget_results(batch_id)
+
+    def usage_totals(self, *, include_batches: bool = True) -> dict[str, int]:
+        """Usage summed over answered /v1/messages requests (and succeeded batch results)."""
+        totals: dict[str, int] = {}
+        for rec in self.requests:
+            if rec.usage is not None:
+                add_usage(totals, rec.usage)
+        if include_batches:
+            for batch in list(self.batches.values()):
+                add_usage(totals, batch.usage_totals())
+        return totals
+
+    # ---- HTTP -----------------------------------------------------------------------------------
+    def track(self, conn: socket.socket, *, add: bool) -> None:
+        with self._lock:
+            (self._conns.add if add else self._conns.discard)(conn)
+
+    def handle(self, h: Handler) -> None:
+        url = urlsplit(h.path)
+        headers = {k.lower(): v for k, v in h.headers.items()}
+        raw = read_body(h, headers)
+        rec = RecordedRequest(h.command, url.path, dict(parse_qsl(url.query)), headers, None, raw, time.time())
+        if raw:
+            try:
+                rec.json = json.loads(raw)
+            except ValueError:
+                rec.json = None
+        with self._lock:
+            self._requests.append(rec)
+        request_id = new_request_id()
+        is_messages = h.command == "POST" and url.path == "/v1/messages"
+        try:
+            reply = self._route(rec)
+        except Drop:
+            h.close_connection = True
+            with contextlib.suppress(OSError):
+                h.connection.shutdown(socket.SHUT_RDWR)
+            rec.finished = time.time()
+            return
+        except Exception as exc:
+            if not isinstance(exc, ApiError):
+                self._crashes.append(f"FAKE ANTHROPIC crashed on {h.command} {url.path}: {exc!r}")
+                exc = ApiError(500, f"fake crashed: {exc!r}")
+            extra = dict(exc.headers)
+            if is_messages and self.rate_limiter is not None:
+                extra = {**self.rate_limiter.headers(), **extra}
+            reply = Reply(exc.status, error_body(exc.type, exc.message, request_id), extra)
+        rec.status = reply.status
+        if rec.response is None and reply.content_type == "application/json":
+            with contextlib.suppress(ValueError):
+                rec.response = json.loads(reply.body)
+        try:
+            send(h, reply, request_id)
+        finally:
+            rec.finished = time.time()
+            if reply.on_sent is not None:
+                reply.on_sent()
+
+    def _route(self, rec: RecordedRequest) -> Reply:
+        self._authenticate(rec.headers)
+        method, path = rec.method, rec.path
+        limit = self.max_batch_bytes if path == "/v1/messages/batches" else self.max_request_bytes
+        if len(rec.raw) > limit:
+            raise ApiError(413, "Request exceeds the maximum allowed number of bytes.")
+        if method == "POST" and rec.raw and rec.json is None:
+            raise invalid("There was an error parsing the body of your request: invalid JSON")
+        if method == "POST" and path == "/v1/messages":
+            return self._messages(rec)
+        if method == "POST" and path == "/v1/messages/count_tokens":
+            self.engine.validate(rec.json, count_only=True)
+            return _json_reply({"input_tokens": self.engine.input_tokens(rec.json)})
+        if path == "/v1/messages/batches":
+            if method == "POST":
+                return _json_reply(self._store.create(rec.json))
+            if method == "GET":
+                return _json_reply(self._store.list_page(rec.query))
+        m = _BATCH.match(path)
+        if m:
+            batch_id, tail = m["id"], m["tail"]
+            if method == "GET" and tail is None:
+                return _json_reply(self._store.retrieve(batch_id))
+            if method == "DELETE" and tail is None:
+                return _json_reply(self._store.delete(batch_id))
+            if method == "POST" and tail == "/cancel":
+                return _json_reply(self._store.cancel(batch_id))
+            if method == "GET" and tail == "/results":
+                return Reply(200, self._store.results(batch_id), content_type="application/binary")
+        raise ApiError(404, f"Not found: {method} {path}")
+
+    def _authenticate(self, headers: Mapping[str, str]) -> None:
+        if self.api_key is not None:
+            key = headers.get("x-api-key")
+            auth = headers.get("authorization", "")
+            if key is None and auth.lower().startswith("bearer "):
+                key = auth[7:].strip()
+            if not key:
+                raise ApiError(401, "x-api-key header is required")
+            if key != self.api_key:
+                raise ApiError(401, "invalid x-api-key")
+        if "anthropic-version" not in headers:
+            raise invalid("anthropic-version: header is required")
+
+    def _messages(self, rec: RecordedRequest) -> Reply:
+        body = rec.json
+        fault = self._faults.take(body)
+        output_fault: str | None = None
+        if fault is not None:
+            rec.fault = fault.kind
+            if fault.custom is not None:
+                return _custom_reply(fault.custom)
+            if fault.kind in ERROR_FAULTS:
+                raise self._fault_error(fault.kind)
+            if fault.kind == "drop":
+                raise Drop
+            if fault.kind == "timeout":
+                self._stop.wait(self.timeout_seconds)
+            if fault.kind in OUTPUT_FAULTS:
+                output_fault = fault.kind
+        self.engine.validate(body)
+        plan = self.engine.plan(body)
+        limiter = self.rate_limiter
+        rl_headers = limiter.admit(plan.uncached_tokens + plan.write_tokens) if limiter else {}
+        with self._lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            delay = self.latency(body) if callable(self.latency) else self.latency
+            if delay > 0:
+                self._stop.wait(delay)
+            message = self.engine.answer(body, plan, output_fault)
+        finally:
+            with self._lock:
+                self.in_flight -= 1
+        if limiter is not None:
+            rl_headers = limiter.charge_output(message["usage"]["output_tokens"])
+        rec.usage = message["usage"]
+        rec.response = message
+        return Reply(200, json.dumps(message).encode(), rl_headers, on_sent=lambda: self.engine.commit(plan))
+
+    def _fault_error(self, kind: str) -> ApiError:
+        err = error_for(kind)
+        if kind == "rate_limit":
+            after = self.fault_retry_after
+            base = self.rate_limiter.headers() if self.rate_limiter else synthetic_headers(after)
+            err.headers = {**base, "retry-after": f"{after:g}"}
+        elif kind == "spend_cap" and self.rate_limiter:
+            err.headers = self.rate_limiter.headers()
+        return err
+
+
+def _json_reply(obj: Any) -> Reply:
+    return Reply(200, json.dumps(obj).encode())
+
+
+def _custom_reply(custom: CustomReply) -> Reply:
+    headers = dict(custom.headers)
+    content_type = headers.pop("content-type", "application/json")
+    return Reply(custom.status, custom.body, headers, content_type)

@@ -1,0 +1,189 @@
+"""A deterministic stand-in for a model that reads batch-review's prompt format.
+
+The project renders code in the last user message like this::
+
+    ### "src/app.py" (modified, lines 1-40 of 40)
+     1 import os
+     2+def f(x):
+     3+    return eval(x)  # PLANT(high,security): eval of user input
+      -    return x
+
+A section starts at ``### <json-string path> …``; each code line has a gutter of the line number
+right-aligned to a width W, then a marker (``+`` added, space for context), then the code. Deleted
+lines carry W spaces and ``-`` and no number. The brain reports one finding per planted marker
+``PLANT(<severity>[,<category>][,end=+N])[: <title>][|suggest=<replacement, \\n = newline>]`` found on
+a numbered line. ``INJECT-RAW:<base64>`` anywhere in the user text makes it answer the decoded text
+verbatim (a gullible model that obeys injected instructions, or any JSON a test wants).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = [
+    "Section",
+    "expected_findings",
+    "inject_raw",
+    "parse_plant",
+    "parse_sections",
+    "plant",
+    "planted_brain",
+    "user_text",
+]
+
+_HEADER = re.compile(r"^### (?=\")")
+_CODE_LINE = re.compile(r"^ *(?P<num>\d+)(?P<marker>[+ ])(?P<code>.*)$")
+_PLANT = re.compile(r"PLANT\((?P<args>[^)]*)\)")
+_INJECT = re.compile(r"INJECT-RAW:(?P<data>[A-Za-z0-9+/_-]+=*)")
+
+
+@dataclass
+class Section:
+    path: str
+    header: str
+    lines: list[tuple[int, str, str]]  # (gutter number, marker, code)
+
+
+def user_text(body: dict[str, Any]) -> str:
+    """All text blocks of the last user message, joined by newlines."""
+    messages = body.get("messages") or []
+    for message in reversed(messages):
+        if isinstance(message, dict) and message.get("role") == "user":
+            content = message.get("content")
+            if isinstance(content, str):
+                return content
+            if isinstance(content, list):
+                return "\n".join(
+                    str(b.get("text", "")) for b in content if isinstance(b, dict) and b.get("type") == "text"
+                )
+            return ""
+    return ""
+
+
+def parse_sections(text: str) -> list[Section]:
+    """Split rendered prompt text into file sections with their numbered (added/context) lines."""
+    sections: list[Section] = []
+    current: Section | None = None
+    decoder = json.JSONDecoder()
+    for raw in text.splitlines():
+        if _HEADER.match(raw):
+            try:
+                path, _ = decoder.raw_decode(raw, 4)
+            except ValueError:
+                current = None
+                continue
+            current = Section(path=str(path), header=raw, lines=[]) if isinstance(path, str) else None
+            if current is not None:
+                sections.append(current)
+            continue
+        if current is None:
+            continue
+        m = _CODE_LINE.match(raw)
+        if m:
+            current.lines.append((int(m["num"]), m["marker"], m["code"]))
+    return sections
+
+
+def parse_plant(code: str) -> dict[str, Any] | None:
+    """The finding fields a PLANT marker on a code line asks for (without path/line), or None."""
+    m = _PLANT.search(code)
+    if not m:
+        return None
+    args = [a.strip() for a in m["args"].split(",") if a.strip()]
+    if not args:
+        return None
+    severity, category, end = args[0], "bug", None
+    for extra in args[1:]:
+        if extra.startswith("end="):
+            digits = extra[4:].lstrip("+")
+            end = int(digits) if digits.isdigit() else None
+        else:
+            category = extra
+    rest = code[m.end() :]
+    rest, sep, suggest_text = rest.partition("|suggest=")
+    suggest = suggest_text if sep else None
+    title = rest[1:].strip() if rest.startswith(":") else ""
+    title = title or "planted issue"
+    return {
+        "severity": severity,
+        "category": category,
+        "title": title,
+        "end": end,
+        "suggestion": suggest.replace("\\n", "\n") if suggest is not None else None,
+    }
+
+
+def expected_findings(text: str) -> list[dict[str, Any]]:
+    """The findings the default brain reports for this prompt text, in order of appearance."""
+    findings: list[dict[str, Any]] = []
+    for section in parse_sections(text):
+        for number, _marker, code in section.lines:
+            spec = parse_plant(code)
+            if spec is None:
+                continue
+            end = spec["end"]
+            findings.append(
+                {
+                    "path": section.path,
+                    "line": number,
+                    "end_line": number + end if end is not None else None,
+                    "severity": spec["severity"],
+                    "category": spec["category"],
+                    "title": spec["title"],
+                    "body": f"Planted issue: {spec['title']}",
+                    "suggestion": spec["suggestion"],
+                    "confidence": 0.9,
+                }
+            )
+    return findings
+
+
+def _decode_injected(text: str) -> str | None:
+    m = _INJECT.search(text)
+    if not m:
+        return None
+    data = m["data"]
+    padded = data + "=" * (-len(data) % 4)
+    try:
+        if "-" in data or "_" in data:
+            return base64.urlsafe_b64decode(padded).decode()
+        return base64.b64decode(padded, validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+
+
+def planted_brain(body: dict[str, Any]) -> str:
+    """The default brain: ``{"findings": [...]}`` for planted markers, or an injected raw answer."""
+    text = user_text(body)
+    raw = _decode_injected(text)
+    if raw is not None:
+        return raw
+    return json.dumps({"findings": expected_findings(text)})
+
+
+def plant(
+    severity: str,
+    category: str | None = None,
+    *,
+    end: int | None = None,
+    title: str | None = None,
+    suggest: str | None = None,
+) -> str:
+    """Build a marker string, e.g. ``plant("high", "security", title="eval")``."""
+    args = [severity] + ([category] if category else []) + ([f"end=+{end}"] if end is not None else [])
+    out = f"PLANT({','.join(args)})"
+    if title:
+        out += f": {title}"
+    if suggest is not None:
+        out += "|suggest=" + suggest.replace("\n", "\\n")
+    return out
+
+
+def inject_raw(answer: str) -> str:
+    """The token that makes the default brain answer ``answer`` verbatim."""
+    return "INJECT-RAW:" + base64.b64encode(answer.encode()).decode()
