@@ -80,6 +80,7 @@ def test_read_only_token_gets_403_on_every_write(fake: FakeGitHub, pr: PullFixtu
         post_review(fake, pr)
     assert e.value.status == 403
     assert e.value.data["message"] == "Resource not accessible by integration"
+    assert fake.count("POST", r"/reviews$") == 1  # a 403 that is no rate limit is not retried
     with pytest.raises(github.GithubException):
         pygithub(fake).get_repo(fake.full_name).create_issue("t")
     assert fake.reviews == [] and fake.issues == []

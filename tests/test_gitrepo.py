@@ -167,3 +167,14 @@ def test_fixture_metadata(repo: GitRepo) -> None:
     assert b"diff --git a/x.txt b/x.txt" in pr.diff
     log = repo.run("log", "-1", "--format=%an|%G?").decode().strip()
     assert log == "Test Author|N"  # not signed despite the hostile global config
+
+
+def test_commit_files_fast_path(repo: GitRepo) -> None:
+    files = {name: f"{name}\n" for name in WEIRD} | {f"bulk/{i}.txt": f"{i}\n" for i in range(50)}
+    sha = repo.commit_files(files, "bulk")
+    pr = pull_from_git(repo, "main", "feature")
+    assert pr.head_sha == sha and sorted(f["filename"] for f in pr.files) == sorted(files)
+    assert pr.file("new\nline.txt")["patch"] == "@@ -0,0 +1,2 @@\n+new\n+line.txt"
+    repo.write("after.txt", "more\n")  # ordinary commits still build on top
+    repo.commit("after")
+    assert {f["filename"] for f in pull_from_git(repo, "main", "feature").files} == {*files, "after.txt"}

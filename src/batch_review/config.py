@@ -102,8 +102,9 @@ class Config(BaseModel):
 
 OPTION_NAMES: tuple[str, ...] = tuple(_hyphenate(name) for name in Config.model_fields)
 SECRET_INPUTS = ("anthropic-api-key", "github-token")
-# Inputs that action.yml declares but the config file may not set.
+# Options the action does not take as inputs, and inputs the config file may not set.
 FILE_ONLY = {"prices"}
+LOCAL_ONLY = {"context-lines"}
 INPUT_ONLY = {"config-file", *SECRET_INPUTS}
 
 

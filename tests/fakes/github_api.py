@@ -131,6 +131,7 @@ class FakeGitHub:
         self.web_url = "https://github.com" if not self.prefix else self.host_url
         self.raw_url = "https://raw.githubusercontent.com" if not self.prefix else f"{self.host_url}/raw"
         self._thread: threading.Thread | None = None
+        self.start()  # serving from construction; close() (or the context manager) stops it
 
     # -- lifecycle ----------------------------------------------------------------------------
     def start(self) -> FakeGitHub:

@@ -48,6 +48,5 @@ def many_files_pull(path: Path, count: int, number: int = 1) -> PullFixture:
     repo.write("README", "base\n")
     repo.commit("base")
     repo.checkout_new_branch("many")
-    repo.write_many({f"src/f{i:05d}.txt": f"file {i}\n" for i in range(count)})
-    repo.commit("many files")
+    repo.commit_files({f"src/f{i:05d}.txt": f"file {i}\n" for i in range(count)}, "many files")
     return pull_from_git(repo, "main", "many", number)
