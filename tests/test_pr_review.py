@@ -56,7 +56,7 @@ def build_twelve_file_pr(root: Path) -> PullFixture:
         "    print(total)",
     ]
     repo.write("src/util.py", "\n".join(util))
-    repo.write("src/new_module.py", "def helper():\n    return 1  # PLANT(low,maintainability): duplicates util.helper\n")
+    repo.write("src/new_module.py", "def helper():\n    return 1  # PLANT(low,maintainability): duplicates helper\n")
     repo.rename("src/old_name.py", "src/renamed.py")
     repo.write(
         "src/renamed.py",
