@@ -17,7 +17,7 @@ WORKDIR /opt/batch-review
 COPY pyproject.toml README.md ./
 COPY src ./src
 COPY entrypoint ./entrypoint
-RUN pip install --no-cache-dir . \
-    && chmod +x /opt/batch-review/entrypoint/entrypoint.sh
+RUN pip install --no-cache-dir .
 
-ENTRYPOINT ["/opt/batch-review/entrypoint/entrypoint.sh"]
+# Python, not sh: dash drops the runner's hyphenated INPUT_* variables (see entrypoint/main.py).
+ENTRYPOINT ["python", "/opt/batch-review/entrypoint/main.py"]

