@@ -55,8 +55,11 @@ class BlobReader:
 
 
 def collect_repository(root: Path, commit: str | None, filt: FileFilter) -> tuple[Collected, Callable[[], None]]:
-    """The files of `root` at `commit` (HEAD when None). Returns the collection and a closer."""
-    if not (root / ".git").exists() and rev_parse(root, "HEAD") is None:
+    """The tracked files under `root` at `commit` (HEAD when None), paths relative to the repository's
+    top; or, for a folder outside any repository (or one the repository ignores), every file in it.
+    Returns the collection and a closer for the blob reader."""
+    prefix = _git_prefix(root)
+    if prefix is None:
         return _collect_folder(root, filt), lambda: None
     sha = rev_parse(root, commit or "HEAD")
     if sha is None:
@@ -64,14 +67,28 @@ def collect_repository(root: Path, commit: str | None, filt: FileFilter) -> tupl
     reader = BlobReader(root)
     skipped: list[Skip] = []
     collected = Collected(files=[], skipped=skipped, head_sha=sha, label=f"{sha[:12]}")
-    collected.files = _tracked_files(root, sha, filt, reader, skipped)  # type: ignore[assignment]
+    collected.files = _tracked_files(root, sha, prefix, filt, reader, skipped)  # type: ignore[assignment]
     return collected, reader.close
 
 
+def _git_prefix(root: Path) -> str | None:
+    """`root`'s path inside its repository ("" at the top), or None when git does not track it."""
+    if not root.is_dir():
+        return None
+    out = git(root, "rev-parse", "--show-prefix", check=False)
+    if not out:
+        return None  # not inside a repository
+    prefix = out.decode("utf-8", "surrogateescape").strip()
+    if prefix and git(root, "check-ignore", "--no-index", "-v", ".", check=False):
+        return None  # a folder the repository ignores (e.g. a virtualenv): walk it as a folder
+    return prefix
+
+
 def _tracked_files(
-    root: Path, sha: str, filt: FileFilter, reader: BlobReader, skipped: list[Skip]
+    root: Path, sha: str, prefix: str, filt: FileFilter, reader: BlobReader, skipped: list[Skip]
 ) -> Iterator[SourceFile]:
-    listing = git(root, "ls-tree", "-r", "-l", "-z", "--full-tree", sha)
+    scope = ["--", prefix] if prefix else []
+    listing = git(root, "ls-tree", "-r", "-l", "-z", "--full-tree", sha, *scope)
     for record in listing.split(b"\0"):
         if not record:
             continue
