@@ -5,7 +5,6 @@ environment a runner gives a Docker action, and the review, outputs and exit cod
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess

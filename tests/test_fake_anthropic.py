@@ -254,10 +254,8 @@ def test_prompt_caching_sequential_reads_concurrent_writes() -> None:
             return [*first, await call(3)]
 
     with FakeAnthropicAPI(api_key=KEY, latency=0.2) as fake:
-        start = time.monotonic()
         results = asyncio.run(scenario(fake))
-        assert time.monotonic() - start < 0.8  # the three first requests overlapped
-        assert fake.max_in_flight == 3
+        assert fake.max_in_flight == 3  # the three first requests overlapped
         assert [r.usage.cache_creation_input_tokens for r in results] == [1500, 1500, 1500, 0]
         assert [r.usage.cache_read_input_tokens for r in results] == [0, 0, 0, 1500]
         assert results[0].usage.cache_creation.ephemeral_5m_input_tokens == 1500

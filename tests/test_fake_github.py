@@ -286,13 +286,23 @@ def test_single_review_comment_errors_are_objects(fake: FakeGitHub, pr: PullFixt
     assert ok.line == 3 and ok.pull_request_review_id == fake.reviews[0]["id"]
 
 
-def test_concurrent_requests_overlap(fake: FakeGitHub, pr: PullFixture) -> None:
-    fake.latency = 0.2
+def test_concurrent_requests_overlap(fake: FakeGitHub, pr: PullFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+    """All eight requests are inside the fake's latency sleep at once (a barrier proves it, no clock)."""
+    import tests.fakes.github_api as module
+
+    barrier = threading.Barrier(8, timeout=20)
+    real_sleep = time.sleep
+
+    def sleep_together(seconds: float) -> None:
+        barrier.wait()  # raises BrokenBarrierError if the server handled requests one at a time
+        real_sleep(seconds)
+
+    monkeypatch.setattr(module.time, "sleep", sleep_together)
+    fake.latency = 0.01
     threads = [threading.Thread(target=raw_get, args=(fake, "/repos/acme/widgets/pulls/1")) for _ in range(8)]
-    start = time.monotonic()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert time.monotonic() - start < 0.8  # 8 x 0.2 s in parallel, not in series
+    assert not barrier.broken
     assert fake.count("GET", r"/pulls/1$") == 8

@@ -9,15 +9,25 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from .actions_env import PR_EVENTS, SWEEP_EVENTS, ActionsContext, read_context, read_inputs, write_outputs
+from .actions_env import (
+    PR_EVENTS,
+    SWEEP_EVENTS,
+    ActionsContext,
+    read_context,
+    read_inputs,
+    report_dir,
+    workspace_relative,
+    write_outputs,
+)
 from .config import Config, Secrets, load_config, read_secrets
-from .errors import EXIT_FAILED, ConfigError, EventError, RunError
+from .errors import EXIT_FAILED, ConfigError, EventError, GitHubError, RunError
 from .filters import FileFilter
 from .log import log
 from .pipeline import Job, Sink, run
 from .report import RunReport
 
 if TYPE_CHECKING:
+    from github import Github
     from github.Repository import Repository
 
     from .plan import Plan
@@ -37,7 +47,12 @@ def main(environ: Mapping[str, str] | None = None, stream: TextIO | None = None)
         job = build_job(context, config, secrets)
     except RunError as exc:
         return _fail_early(exc, environ)
-    report, _ = run(job)
+    except Exception as exc:  # never a traceback: a named failure, outputs and a summary all the same
+        return _fail_early(RunError(f"internal error — {type(exc).__name__}: {exc}"), environ)
+    try:
+        report, _ = run(job)
+    except Exception as exc:  # a bug, not a named failure: still no traceback, still outputs and a summary
+        return _fail_early(RunError(f"internal error — {type(exc).__name__}: {exc}"), environ)
     write_outputs(context.output_file, report.outputs())
     log.info(f"status: {report.status} · {len(report.findings)} finding(s) · ${report.cost_usd:.4f}")
     return report.exit_code(config.fail_on)
@@ -67,9 +82,14 @@ def build_job(context: ActionsContext, config: Config, secrets: Secrets) -> Job:
 
 def review_job(context: ActionsContext, config: Config, secrets: Secrets) -> Job:
     from .github_client import make_github
-    from .sources.pull_request import collect_pull_request, pull_info
+    from .sources.pull_request import pull_info
 
     if context.pull_request is None:
+        if not context.event:
+            raise EventError(
+                f"the {context.event_name!r} event payload is missing or empty (GITHUB_EVENT_PATH); "
+                "mode: review needs the pull request it describes"
+            )
         raise EventError(
             f"mode: review needs a pull_request or pull_request_target event; this is {context.event_name!r}"
         )
@@ -79,26 +99,59 @@ def review_job(context: ActionsContext, config: Config, secrets: Secrets) -> Job
     gh = make_github(secrets.github_token, context.api_url)
     repo = gh.get_repo(context.repository)
     filt = FileFilter(config.include, config.exclude, defaults=config.default_excludes)
+    job = Job(
+        mode="review",
+        config=config,
+        collect=lambda: _collect(repo, info, filt, context.workspace),
+        engine=None,
+        sinks=review_sinks(context, config, repo, info, gh),
+        on_plan=note_nothing_to_review,
+    )
+    not_now = _not_reviewable(info, config)
+    if not_now:  # decided before the engine: a draft never fails for want of an API key
+        job.collect = lambda: _nothing(info, not_now)
+        job.plan_only_reason = not_now
+        return job
     no_key = (
         "no API key: fork pull requests get no secrets, so nothing was reviewed "
         "(see the README on pull_request_target)" if info.from_fork else ""
     )
-    engine, reason = make_engine(config, secrets, default="parallel", no_key_reason=no_key)
-    if engine is None and reason == no_key:
+    job.engine, job.plan_only_reason = make_engine(config, secrets, default="parallel", no_key_reason=no_key)
+    if job.engine is None and job.plan_only_reason == no_key:
         log.warning(no_key)
-    job = Job(
-        mode="review",
-        config=config,
-        collect=lambda: collect_pull_request(repo, info, filt),
-        engine=engine,
-        plan_only_reason=reason,
-        sinks=review_sinks(context, config, repo, info),
-    )
-    not_now = _not_reviewable(info, config)
-    if not_now:
-        job.collect = lambda: _nothing(info, not_now)
-        job.engine, job.plan_only_reason = None, not_now
     return job
+
+
+def _collect(repo: Repository, info: PullInfo, filt: FileFilter, workspace: Path) -> Any:
+    """The pull request's files; a GitHub refusal (bad token, no such pull request) is a named failure."""
+    from github.GithubException import GithubException
+    from requests import RequestException
+
+    from .github_client import describe
+    from .sources.pull_request import collect_pull_request
+
+    try:
+        return collect_pull_request(repo, info, filt, workspace)
+    except GithubException as exc:
+        raise GitHubError(f"could not read pull request #{info.number}: {describe(exc)}") from None
+    except RequestException as exc:
+        raise GitHubError(f"could not reach GitHub to read pull request #{info.number}: {exc}") from None
+
+
+def note_nothing_to_review(report: RunReport, plan: Plan) -> None:
+    """An empty plan is stated, never a silent "clean": what changed and why none of it is reviewed."""
+    if plan.requests or report.notes:
+        return
+    if not plan.skipped:
+        note = "nothing to review: no changed files"
+    else:
+        reasons: dict[str, int] = {}
+        for skip in plan.skipped:
+            reasons[skip.reason] = reasons.get(skip.reason, 0) + 1
+        shown = ", ".join(f"{n} {reason}" for reason, n in sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])))
+        note = f"nothing to review: all {len(plan.skipped)} changed file(s) were skipped ({shown})"
+    report.notes.append(note)
+    log.notice(note)
 
 
 def _not_reviewable(info: PullInfo, config: Config) -> str:
@@ -144,8 +197,11 @@ def make_engine(config: Config, secrets: Secrets, *, default: str, no_key_reason
     return ParallelEngine(options, api_key=secrets.anthropic_api_key, spend=SpendGuard(config.budget_usd, price)), ""
 
 
-def review_sinks(context: ActionsContext, config: Config, repo: Repository, info: PullInfo) -> list[tuple[str, Sink]]:
+def review_sinks(
+    context: ActionsContext, config: Config, repo: Repository, info: PullInfo, gh: Github
+) -> list[tuple[str, Sink]]:
     from .publishers import annotations, checks, review
+    from .publishers.sarif import sarif_sink
     from .publishers.summary import render_summary
 
     def post_review(report: RunReport, plan: Plan) -> str:
@@ -168,9 +224,11 @@ def review_sinks(context: ActionsContext, config: Config, repo: Repository, info
     def check_run(report: RunReport, plan: Plan) -> str:
         if not config.check_run or report.dry_run:
             return ""
-        return checks.publish_check_run(repo, info.head_sha, report, render_summary(report), config.fail_on)
+        return checks.publish_check_run(repo, info.head_sha, report, log.redact(render_summary(report)), config.fail_on)
 
-    return [("review", post_review), ("check run", check_run), *common_sinks(context, config)]
+    sarif = sarif_sink(context, config, gh=gh, upload=config.upload_sarif, category="review",
+                       ref=f"refs/pull/{info.number}/head")
+    return [("review", post_review), ("check run", check_run), sarif, *common_sinks(context, config)]
 
 
 def common_sinks(context: ActionsContext, config: Config) -> list[tuple[str, Sink]]:
@@ -179,11 +237,11 @@ def common_sinks(context: ActionsContext, config: Config) -> list[tuple[str, Sin
     from .publishers.summary import render_summary
     from .report import write_report
 
-    report_dir = _report_dir(context.workspace, config.report_dir)
+    folder = report_dir(context.workspace, config.report_dir)
 
     def report_file(report: RunReport, plan: Plan) -> str:
-        path = report_dir / "report.json"
-        report.report_path = _display(path, context.workspace)
+        path = folder / "report.json"
+        report.report_path = workspace_relative(path, context.workspace)
         write_report(report, path, log.redact)
         return report.report_path
 
@@ -194,20 +252,6 @@ def common_sinks(context: ActionsContext, config: Config) -> list[tuple[str, Sin
         return "written"
 
     return [("summary", summary), ("report", report_file)]
-
-
-def _report_dir(workspace: Path, configured: str) -> Path:
-    path = (workspace / configured).resolve()
-    if not path.is_relative_to(workspace.resolve()):
-        raise ConfigError(f"report-dir: {configured!r} is outside the workspace")
-    return path
-
-
-def _display(path: Path, workspace: Path) -> str:
-    try:
-        return str(path.relative_to(workspace.resolve()))
-    except ValueError:
-        return str(path)
 
 
 def _fail_early(exc: RunError, environ: Mapping[str, str]) -> int:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import EventError
+from .errors import ConfigError, EventError
 
 SUMMARY_LIMIT = 1024 * 1024  # GitHub shows nothing for a step summary past 1 MiB
 
@@ -151,3 +151,19 @@ def write_summary(path: Path | None, markdown: str) -> None:
         data = data[: max(0, room - len(note))].decode("utf-8", "ignore").encode("utf-8") + note.encode()
     with path.open("ab") as handle:
         handle.write(data)
+
+
+def report_dir(workspace: Path, configured: str) -> Path:
+    """`report-dir` resolved inside the workspace (later steps read the files from there)."""
+    path = (workspace / configured).resolve()
+    if not path.is_relative_to(workspace.resolve()):
+        raise ConfigError(f"report-dir: {configured!r} is outside the workspace")
+    return path
+
+
+def workspace_relative(path: Path, workspace: Path) -> str:
+    """A path as later steps of the job see it: relative to the workspace (the container's mount differs)."""
+    try:
+        return str(path.relative_to(workspace.resolve()))
+    except ValueError:
+        return str(path)

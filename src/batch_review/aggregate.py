@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from .engines.answers import RequestResult
 from .findings import Finding, ModelFinding, Severity, at_or_above, fingerprint, sort_key
+from .log import log
 from .plan import Plan, PlannedRequest
 
 MAX_SPAN = 200
@@ -31,7 +32,7 @@ def aggregate(plan: Plan, results: Iterable[RequestResult], min_severity: Severi
         request = by_id[result.custom_id]
         if result.answer is None:
             for path in request.paths:
-                out.failed.setdefault(path, result.error or "no answer")
+                out.failed.setdefault(path, log.redact(result.error or "no answer"))
             continue
         for model_finding in result.answer.findings:
             finding = locate(model_finding, request, plan)
@@ -56,7 +57,7 @@ def locate(found: ModelFinding, request: PlannedRequest, plan: Plan) -> Finding:
     notes: list[str] = []
     path = _match_path(found.path, request, plan)
     if path is None:
-        path = found.path
+        path = log.redact(found.path)
         notes.append("the model named a file that is not part of this review")
     line, end = found.line, found.end_line
     if end is not None and end < line:
@@ -80,9 +81,9 @@ def locate(found: ModelFinding, request: PlannedRequest, plan: Plan) -> Finding:
         end_line=end,
         severity=found.severity,
         category=found.category,
-        title=found.title,
-        body=found.body,
-        suggestion=found.suggestion,
+        title=log.redact(found.title),  # a secret the code under review leaked is not repeated
+        body=log.redact(found.body),
+        suggestion=None if found.suggestion is None else log.redact(found.suggestion),
         confidence=found.confidence,
         request_id=request.custom_id,
         anchor=anchor or "",

@@ -7,6 +7,7 @@ and where it came from; secrets never live here (see `Secrets`).
 
 from __future__ import annotations
 
+import difflib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -57,7 +58,7 @@ class Config(BaseModel):
     upload_sarif: bool = False
     check_run: bool = True
     review_drafts: bool = False
-    request_timeout: float = Field(default=600, ge=5, le=3600)
+    request_timeout: float = Field(default=600, ge=1, le=3600)
     max_inline_comments: int = Field(default=50, ge=0, le=300)
     max_output_tokens: int = Field(default=8192, ge=1024, le=64000)
     max_request_tokens: int = Field(default=20000, ge=2000, le=150000)
@@ -81,6 +82,16 @@ class Config(BaseModel):
     def _lower(cls, value: Any) -> Any:
         return value.strip().lower() if isinstance(value, str) else value
 
+    @field_validator("fail_on", "request_changes_on", mode="before")
+    @classmethod
+    def _severity_or_none(cls, value: Any) -> Any:
+        allowed = [s.value for s in Severity] + ["none"]
+        if isinstance(value, str):
+            value = value.strip().lower()
+        if value not in allowed:
+            raise ValueError(f"must be one of {', '.join(allowed)}")
+        return value
+
     @field_validator("include", "exclude", mode="before")
     @classmethod
     def _pattern_lines(cls, value: Any) -> Any:
@@ -90,6 +101,18 @@ class Config(BaseModel):
                 for line in value.splitlines()
                 if line.strip() and not line.strip().startswith("#")
             )
+        return value
+
+    @field_validator("include", "exclude")
+    @classmethod
+    def _valid_patterns(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        import pathspec
+
+        for pattern in value:
+            try:
+                pathspec.GitIgnoreSpec.from_lines([pattern])
+            except Exception:  # pathspec raises its own error types
+                raise ValueError(f"{pattern!r} is not a valid .gitignore-style pattern") from None
         return value
 
     @field_validator("report_dir")
@@ -176,7 +199,9 @@ def _read_config_file(repo_root: Path, name: str, *, explicit: bool) -> dict[str
         if option in INPUT_ONLY:
             raise ConfigError(f"{name}: {key} cannot be set in the config file (use the action input)")
         if option not in OPTION_NAMES:
-            raise ConfigError(f"{name}: unknown option {key!r} (known: {', '.join(OPTION_NAMES)})")
+            close = difflib.get_close_matches(option, OPTION_NAMES, n=1)
+            hint = f"did you mean {close[0]!r}?" if close else f"known: {', '.join(OPTION_NAMES)}"
+            raise ConfigError(f"{name}: unknown option {key!r} ({hint})")
         values[option] = value
     return values
 
@@ -219,7 +244,7 @@ def _describe(exc: ValidationError, origin: Mapping[str, str]) -> str:
         where = origin.get(key, key)
         given = error.get("input")
         shown = f" (got {given!r})" if isinstance(given, str | int | float) and len(str(given)) < 80 else ""
-        message = error.get("msg", "invalid")
+        message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
         if error.get("type") == "extra_forbidden":
             message = "unknown option"
         problems.append(f"{where}: {message}{shown}")

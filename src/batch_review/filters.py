@@ -95,6 +95,8 @@ def patch_reason(patch: str) -> str | None:
     """The reason to skip a change from its patch alone (when the content is not at hand)."""
     if "\0" in patch:
         return "binary"
+    if len(patch) > MAX_FILE_BYTES:
+        return f"diff larger than {MAX_FILE_BYTES // 1_000_000} MB"
     body = [line for line in patch.split("\n") if line[:1] in "+- " and not line.startswith("@@")]
     if body and all(line[1:].startswith("Subproject commit ") for line in body):
         return "submodule"

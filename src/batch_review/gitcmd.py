@@ -1,15 +1,19 @@
 """Running `git` safely on a checkout we do not trust.
 
-No repository configuration can make these commands run code: external diff drivers, textconv
-filters and fsmonitor hooks are switched off on every call, paths are read NUL-separated (never
-C-quoted), and the workspace is marked safe for this process only (the container runs as root over
-a checkout owned by another user).
+No repository content or configuration can make these commands run code: external diff drivers
+(`--no-ext-diff`), textconv (`--no-textconv`), fsmonitor and hooks are switched off on every call,
+and every clean/smudge filter the configuration defines is overridden to nothing (a `.gitattributes`
+in a pull request may name any of them, and `git diff` against the working tree would run it). Paths
+are read NUL-separated (never C-quoted), optional index writes are off, and the workspace is marked
+safe for this process only (the container runs as root over a checkout owned by another user).
 """
 
 from __future__ import annotations
 
+import os
 import subprocess
 import tempfile
+from functools import lru_cache
 from pathlib import Path
 
 from .errors import SourceError
@@ -17,17 +21,50 @@ from .errors import SourceError
 _SAFE_FLAGS = (
     "-c", "core.quotepath=off",
     "-c", "core.fsmonitor=false",
+    "-c", "core.hooksPath=/dev/null",
     "-c", "core.autocrlf=false",
     "-c", "diff.noprefix=false",
     "-c", "diff.mnemonicPrefix=false",
+    "-c", "diff.external=",
     "-c", "color.ui=never",
 )
+_FILTER_KEYS = ("clean", "smudge", "process")
+
+
+def safe_env() -> dict[str, str]:
+    """The environment for git: no pager, no prompts, no opportunistic index writes."""
+    env = dict(os.environ)
+    env.update(GIT_OPTIONAL_LOCKS="0", GIT_TERMINAL_PROMPT="0", GIT_PAGER="cat", PAGER="cat")
+    env.pop("GIT_EXTERNAL_DIFF", None)
+    return env
+
+
+@lru_cache(maxsize=16)
+def _filter_overrides(repo: str) -> tuple[str, ...]:
+    """`-c filter.<name>.clean=` (and smudge, process) for every filter driver git's config defines."""
+    proc = subprocess.run(
+        ["git", "-c", f"safe.directory={repo}", "config", "-z", "--name-only", "--get-regexp", r"^filter\."],
+        cwd=repo, capture_output=True, check=False, env=safe_env(),
+    )
+    names = {
+        key.decode("utf-8", "surrogateescape")[len("filter."):].rpartition(".")[0]
+        for key in proc.stdout.split(b"\0") if key
+    }
+    flags: list[str] = []
+    for name in sorted(n for n in names if n):
+        for key in _FILTER_KEYS:
+            flags += ["-c", f"filter.{name}.{key}="]
+        flags += ["-c", f"filter.{name}.required=false"]
+    return tuple(flags)
 
 
 def git(repo: Path, *args: str, check: bool = True, input: bytes | None = None) -> bytes:
-    cmd = ["git", "-c", f"safe.directory={repo.resolve()}", *_SAFE_FLAGS, *args]
+    if not repo.is_dir():
+        raise SourceError(f"{repo} is not a directory")
+    root = str(repo.resolve())
     try:
-        proc = subprocess.run(cmd, cwd=repo, input=input, capture_output=True, check=False)
+        cmd = ["git", "-c", f"safe.directory={root}", *_SAFE_FLAGS, *_filter_overrides(root), *args]
+        proc = subprocess.run(cmd, cwd=repo, input=input, capture_output=True, check=False, env=safe_env())
     except FileNotFoundError:
         raise SourceError("git is not installed") from None
     if check and proc.returncode != 0:
@@ -62,6 +99,8 @@ def diff_blobs(old: bytes, new: bytes, context: int = 3) -> str:
             ["git", *_SAFE_FLAGS, "diff", "--no-index", f"-U{context}", *DIFF_FLAGS, "--", str(a), str(b)],
             capture_output=True,
             check=False,
+            cwd=tmp,  # outside any repository: no repository configuration applies
+            env=safe_env(),
         )
     if proc.returncode not in (0, 1):
         raise SourceError(f"git diff --no-index failed: {proc.stderr.decode('utf-8', 'replace').strip()}")

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 WRITE_ATTEMPTS = 4
+WRITE_BACKOFF = 0.5  # seconds before the first check after a lost write; doubles each time
 MAX_WAIT = 60.0
 
 
@@ -98,12 +99,12 @@ def post_once(write: Callable[[], T], landed: Callable[[], T | None], what: str)
                 time.sleep(wait)
             elif exc.status >= 500:
                 log.info(f"GitHub answered {exc.status} while creating {what}; checking whether it landed")
-                time.sleep(min(MAX_WAIT, 0.5 * 2**attempt))
+                time.sleep(min(MAX_WAIT, WRITE_BACKOFF * 2 ** (attempt - 1)))
             else:
                 raise
         except (ConnectionError, OSError) as exc:
             log.info(f"connection lost while creating {what} ({type(exc).__name__}); checking whether it landed")
-            time.sleep(min(MAX_WAIT, 0.5 * 2**attempt))
+            time.sleep(min(MAX_WAIT, WRITE_BACKOFF * 2 ** (attempt - 1)))
         found = landed()
         if found is not None:
             log.info(f"{what} was created despite the error; not posting it again")

@@ -15,6 +15,7 @@ from .plan import Plan
 from .pricing import estimate, price_for
 from .prompt import system_tokens
 from .report import RunReport
+from .terminal import plain
 
 FLAG_OPTIONS = (
     "model", "min_severity", "fail_on", "max_concurrency", "instructions", "budget_usd",
@@ -48,7 +49,7 @@ def setup(args: argparse.Namespace) -> tuple[Path, Config, Secrets]:
         root = repo_root(root) if (root / ".git").exists() or _inside_git(root) else root
         config = load_config(options_from(args), root, source_name="flag")
     except RunError as exc:
-        Console(stderr=True).print(f"[bold red]error ({exc.kind})[/]: {exc.message}")
+        Console(stderr=True).print(f"[bold red]error ({exc.kind})[/]: {plain(exc.message)}")
         raise SystemExit(EXIT_FAILED) from None
     secrets = read_secrets({}, os.environ)
     log.secret(secrets.anthropic_api_key)
@@ -62,6 +63,7 @@ def _inside_git(path: Path) -> bool:
 
 
 def review_command(args: argparse.Namespace) -> int:
+    from .action import note_nothing_to_review
     from .sources.local_git import collect_local
 
     root, config, secrets = setup(args)
@@ -72,6 +74,7 @@ def review_command(args: argparse.Namespace) -> int:
         collect=lambda: collect_local(root, args.base, filt, context_lines=config.context_lines),
         engine=None,
         sinks=json_sink(args.json),
+        on_plan=note_nothing_to_review,
     )
     return execute(job, config, secrets, default_engine="parallel")
 
@@ -110,7 +113,7 @@ def execute(job: Job, config: Config, secrets: Secrets, *, default_engine: str) 
             config, secrets, default=default_engine, no_key_reason="no API key"
         )
     except RunError as exc:
-        console.print(f"[bold red]error ({exc.kind})[/]: {exc.message}")
+        console.print(f"[bold red]error ({exc.kind})[/]: {plain(exc.message)}")
         return EXIT_FAILED
     report, plan = run(job)
     print_report(console, report, plan, config)

@@ -1,15 +1,31 @@
 """The run's voice: plain lines, `::group::` sections and annotations on a runner, and one redactor
 that every piece of text leaving the process passes through, so a secret appears nowhere.
+
+Plain lines may quote untrusted text (file names from a pull request, API messages). None of it can
+pose as a workflow command: a line that would start with `::` (or hold a legacy `##[`) is defused
+with a zero-width space, and control characters other than newline and tab are shown as escapes.
 """
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TextIO
 
 from .actions_env import command
+
+_COMMAND_LIKE = re.compile(r"^(\s*):(?=:)", re.MULTILINE)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def defuse(text: str) -> str:
+    """Text that cannot act as a workflow command or a terminal escape, whatever it quotes."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    text = _COMMAND_LIKE.sub("\\1:\u200b", text)
+    return text.replace("##[", "##\u200b[")
 
 
 class Redactor:
@@ -43,9 +59,11 @@ class Log:
         self.redact = Redactor()
         self._annotations = {}
 
-    def _write(self, line: str) -> None:
+    def _write(self, line: str, *, command_line: bool = False) -> None:
+        """One line out, secrets masked; only our own (escaped) workflow commands pass undefused."""
         out = self.stream or sys.stdout
-        out.write(self.redact(line) + "\n")
+        text = self.redact(line)
+        out.write((text if command_line else defuse(text)) + "\n")
         out.flush()
 
     def secret(self, value: str | None) -> None:
@@ -72,7 +90,9 @@ class Log:
         """`::warning file=…::` on a runner; a plain prefixed line elsewhere."""
         self._annotations[level] = self._annotations.get(level, 0) + 1
         if self.actions:
-            self._write(command(level, message, file=file, line=line, endLine=end_line, title=title))
+            self._write(
+                command(level, message, file=file, line=line, endLine=end_line, title=title), command_line=True
+            )
         else:
             where = f"{file}:{line}: " if file and line else (f"{file}: " if file else "")
             self._write(f"{level}: {where}{title + ': ' if title else ''}{message}")
@@ -89,14 +109,14 @@ class Log:
     @contextmanager
     def group(self, title: str) -> Iterator[None]:
         if self.actions:
-            self._write(f"::group::{title}")
+            self._write(command("group", title), command_line=True)
         else:
             self._write(f"── {title}")
         try:
             yield
         finally:
             if self.actions:
-                self._write("::endgroup::")
+                self._write(command("endgroup"), command_line=True)
 
 
 log = Log()

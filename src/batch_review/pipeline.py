@@ -69,9 +69,13 @@ def run(job: Job) -> tuple[RunReport, Plan]:
             with log.group(f"Review ({len(plan.requests)} requests, engine {job.engine.name})"):
                 outcome = job.engine.review(plan, lambda request: render_request(request, plan.rows))
             _aggregate(job, plan, outcome, report)
+            if outcome.fatal is not None:  # what was spent and reviewed is reported; the run still failed
+                raise outcome.fatal
     except RunError as exc:
         report.error, report.error_kind = log.redact(exc.message), exc.kind
         log.error(report.error, title=f"batch-review failed ({exc.kind})")
+        if not report.files and (plan.files or plan.skipped):  # every planned file is accounted for
+            report.files = _outcomes(plan, dict.fromkeys(plan.files, f"not reviewed: the run failed ({exc.kind})"))
     _publish(job, report, plan)
     return report, plan
 
@@ -108,6 +112,9 @@ def _aggregate(job: Job, plan: Plan, outcome: EngineResult, report: RunReport) -
         report.usage.add(result.usage)
     price, _ = price_for(cfg.model, cfg.prices)
     report.cost_usd = cost(report.usage, price, batch=outcome.batch_priced)
+    if outcome.batch_priced:  # second tries of a batch went through the Messages API at standard price
+        extra = outcome.full_price_usage
+        report.cost_usd += cost(extra, price) - cost(extra, price, batch=True)
     if outcome.pending:
         report.files = _outcomes(plan, {}, pending="the batch has not ended yet")
         return
@@ -130,14 +137,17 @@ def _outcomes(plan: Plan, failed: dict[str, str], pending: str = "") -> list[Fil
 
 
 def _publish(job: Job, report: RunReport, plan: Plan) -> None:
+    """Every sink runs, whatever happened before. A sink that raises lost results the user would not
+    otherwise see (the review could not be posted): the run is then `failed`, so no green check hides it.
+    Sinks that may fail harmlessly (the check run without `checks: write`) return a note instead."""
     for name, sink in job.sinks:
         try:
             what = sink(report, plan)
-        except RunError as exc:
-            what = f"failed: {exc.message}"
-            log.warning(f"{name}: {exc.message}")
         except Exception as exc:  # a sink must never hide the run's result
-            what = f"failed: {type(exc).__name__}: {exc}"
-            log.warning(f"{name}: {what}")
+            message = exc.message if isinstance(exc, RunError) else f"{type(exc).__name__}: {exc}"
+            what = f"failed: {message}"
+            log.error(log.redact(f"{name}: {message}"), title=f"batch-review could not publish ({name})")
+            if not report.error:
+                report.error, report.error_kind = log.redact(f"{name} failed: {message}"), "publish"
         if what:
             report.published[name] = log.redact(what)

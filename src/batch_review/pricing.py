@@ -95,28 +95,55 @@ def estimate(
 
 class SpendGuard:
     """`budget-usd` during a run: a request starts only if what is spent, what is in flight and its own
-    estimate stay under the cap."""
+    estimate stay under the cap. Estimates are scaled by how far the settled requests' real cost
+    exceeded theirs (never scaled down), so long answers stop the run before the cap rather than after.
+    The first refusal is final: from then on nothing more is sent, so a run never skips one file and
+    then goes on to review another."""
 
     def __init__(self, cap: float | None, price: Price, *, batch: bool = False) -> None:
         self.cap = cap
         self.price = price
         self.batch = batch
-        self.spent = 0.0
-        self.reserved = 0.0
+        self.spent = 0.0  # may start above 0 (what an earlier stage of the run spent)
+        self.in_flight = 0.0  # raw estimates of the requests reserved and not yet settled
         self.refused = 0
+        self.exhausted = False
+        self._settled_estimate = 0.0
+        self._settled_actual = 0.0
+
+    @property
+    def factor(self) -> float:
+        """Real cost over estimated cost of the requests settled so far (at least 1)."""
+        if self._settled_estimate <= 0:
+            return 1.0
+        return max(1.0, self._settled_actual / self._settled_estimate)
+
+    @property
+    def reserved(self) -> float:
+        return self.in_flight * self.factor
 
     def estimate(self, input_tokens: int, output_tokens: int) -> float:
         return cost(Usage(input_tokens=input_tokens, output_tokens=output_tokens), self.price, batch=self.batch)
 
-    def reserve(self, estimate: float) -> bool:
-        if self.cap is not None and self.spent + self.reserved + estimate > self.cap:
-            self.refused += 1
+    def fits(self, estimate: float) -> bool:
+        """Whether `reserve(estimate)` would succeed now (without refusing anything)."""
+        if self.exhausted:
             return False
-        self.reserved += estimate
+        return self.cap is None or self.spent + (self.in_flight + estimate) * self.factor <= self.cap
+
+    def reserve(self, estimate: float) -> bool:
+        if not self.fits(estimate):
+            self.refused += 1
+            self.exhausted = True
+            return False
+        self.in_flight += estimate
         return True
 
     def settle(self, estimate: float, usage: Usage) -> float:
         actual = cost(usage, self.price, batch=self.batch)
-        self.reserved = max(0.0, self.reserved - estimate)
+        self.in_flight = max(0.0, self.in_flight - estimate)
         self.spent += actual
+        if usage.requests:
+            self._settled_estimate += estimate
+            self._settled_actual += actual
         return actual

@@ -1,14 +1,26 @@
-"""What the local CLI prints, with `rich`: the findings table, the plan, the run's totals."""
+"""What the local CLI prints, with `rich`: the findings table, the plan, the run's totals.
+
+File names, model text and API messages are untrusted: they are printed as plain text (never as rich
+markup, where a name like `a[/b].py` would crash the printer) with control characters shown as
+escapes (so no name can send escape sequences to the terminal).
+"""
 
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
 from .findings import Severity
 from .plan import Plan
+from .publishers.markdown import visible
 from .report import RunReport
+
+
+def plain(text: str) -> str:
+    """Untrusted text, safe inside a rich markup string."""
+    return escape(visible(text))
 
 STYLE = {
     Severity.critical: "bold white on red",
@@ -28,11 +40,11 @@ def print_findings(console: Console, report: RunReport) -> None:
     table.add_column("Finding", ratio=3)
     for f in report.findings:
         span = f"{f.line}-{f.end_line}" if f.end_line else str(f.line)
-        detail = Text(f"[{f.category}] {f.title}\n", style="bold")
-        detail.append(f.body)
+        detail = Text(f"[{f.category}] {visible(f.title)}\n", style="bold")
+        detail.append("\n".join(visible(line) for line in f.body.split("\n")))
         if f.note:
-            detail.append(f"\n({f.note})", style="dim")
-        table.add_row(Text(f.severity.value, style=STYLE[f.severity]), Text(f"{f.path}:{span}"), detail)
+            detail.append(f"\n({visible(f.note)})", style="dim")
+        table.add_row(Text(f.severity.value, style=STYLE[f.severity]), Text(f"{visible(f.path)}:{span}"), detail)
     console.print(table)
 
 
@@ -42,7 +54,8 @@ def print_plan(console: Console, report: RunReport, plan: Plan, batch_cost: floa
     table.add_column("Files", overflow="fold")
     table.add_column("Est. input tokens", justify="right")
     for request in plan.requests[:40]:
-        table.add_row(request.custom_id, "\n".join(request.paths), f"{request.input_tokens:,}")
+        table.add_row(request.custom_id, Text("\n".join(visible(p) for p in request.paths)),
+                      f"{request.input_tokens:,}")
     if len(plan.requests) > 40:
         table.add_row("…", f"{len(plan.requests) - 40} more requests", "")
     console.print(table)
@@ -59,18 +72,18 @@ def print_skipped(console: Console, report: RunReport) -> None:
         reasons: dict[str, int] = {}
         for f in skipped:
             reasons[f.reason] = reasons.get(f.reason, 0) + 1
-        shown = ", ".join(f"{n} {reason}" for reason, n in sorted(reasons.items(), key=lambda kv: -kv[1]))
+        shown = ", ".join(f"{n} {plain(reason)}" for reason, n in sorted(reasons.items(), key=lambda kv: -kv[1]))
         console.print(f"Skipped {len(skipped)} file(s): {shown}")
 
 
 def print_totals(console: Console, report: RunReport) -> None:
     failed = report.failed_files()
     for f in failed:
-        console.print(f"[red]not reviewed[/]: {f.path} — {f.reason}")
+        console.print(f"[red]not reviewed[/]: {plain(f.path)} — {plain(f.reason)}")
     for note in report.notes:
-        console.print(f"[yellow]note[/]: {note}")
+        console.print(f"[yellow]note[/]: {plain(note)}")
     if report.error:
-        console.print(f"[bold red]failed ({report.error_kind})[/]: {report.error}")
+        console.print(f"[bold red]failed ({report.error_kind})[/]: {plain(report.error)}")
     u = report.usage
     console.print(
         f"status [bold]{report.status}[/] · {report.count('reviewed')} reviewed, {report.count('skipped')} skipped, "

@@ -251,12 +251,12 @@ class FakeAnthropicAPI:
         if rec.response is None and reply.content_type == "application/json":
             with contextlib.suppress(ValueError):
                 rec.response = json.loads(reply.body)
+        if reply.on_start is not None:
+            reply.on_start()  # the response begins: as on the real API, its cache write is readable now
         try:
             send(h, reply, request_id)
         finally:
             rec.finished = time.time()
-            if reply.on_sent is not None:
-                reply.on_sent()
 
     def _route(self, rec: RecordedRequest) -> Reply:
         self._authenticate(rec.headers)
@@ -327,9 +327,12 @@ class FakeAnthropicAPI:
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:
             delay = self.latency(body) if callable(self.latency) else self.latency
-            if delay > 0:
-                self._stop.wait(delay)
             message = self.engine.answer(body, plan, output_fault)
+            # `latency` is the whole time the API takes, its own work included: the fake's CPU time
+            # (tokenizing, validating, the brain) is part of it, not added on top.
+            remaining = rec.started + delay - time.time()
+            if remaining > 0:
+                self._stop.wait(remaining)
         finally:
             with self._lock:
                 self.in_flight -= 1
@@ -337,7 +340,7 @@ class FakeAnthropicAPI:
             rl_headers = limiter.charge_output(message["usage"]["output_tokens"])
         rec.usage = message["usage"]
         rec.response = message
-        return Reply(200, json.dumps(message).encode(), rl_headers, on_sent=lambda: self.engine.commit(plan))
+        return Reply(200, json.dumps(message).encode(), rl_headers, on_start=lambda: self.engine.commit(plan))
 
     def _fault_error(self, kind: str) -> ApiError:
         err = error_for(kind)

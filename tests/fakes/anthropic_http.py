@@ -24,7 +24,7 @@ class Reply:
     body: bytes
     headers: dict[str, str] = field(default_factory=dict)
     content_type: str = "application/json"
-    on_sent: Callable[[], None] | None = None
+    on_start: Callable[[], None] | None = None
 
 
 class Drop(Exception):

@@ -165,7 +165,7 @@ class MessageEngine:
         return sum(b.tokens for b in self._blocks(body))
 
     def plan(self, body: JSON) -> Plan:
-        """Decide cache reads and writes. Only entries whose writer has completed can be read."""
+        """Decide cache reads and writes. Only entries whose writer has begun its response can be read."""
         blocks = self._blocks(body)
         points = self._breakpoints(body)
         plan = Plan(model=body["model"], total_tokens=sum(b.tokens for b in blocks))
@@ -206,7 +206,7 @@ class MessageEngine:
         return plan
 
     def commit(self, plan: Plan) -> None:
-        """The response was sent: its cache writes become readable, its read refreshes the entry."""
+        """The response begins: its cache writes become readable, its read refreshes the entry."""
         with self._lock:
             t = time.monotonic()
             for key, ttl in plan.writes:

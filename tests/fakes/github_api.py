@@ -20,6 +20,7 @@ import threading
 import time
 import traceback
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import ThreadingHTTPServer
@@ -69,9 +70,13 @@ class Fault:
     after_effect: bool
     headers: dict[str, str]
     body: Any
+    match: Callable[[Any], bool] | None = None
+    hits: int = 0
 
-    def matches(self, method: str, path: str) -> bool:
-        return self.times > 0 and self.method in ("*", method) and bool(self.pattern.search(path))
+    def matches(self, method: str, path: str, json_body: Any = None) -> bool:
+        if not (self.times > 0 and self.method in ("*", method) and self.pattern.search(path)):
+            return False
+        return self.match is None or bool(self.match(json_body))
 
     def response(self) -> Response:
         body = self.body
@@ -218,14 +223,34 @@ class FakeGitHub:
         after_effect: bool = False,
         headers: dict[str, str] | None = None,
         body: Any = None,
-    ) -> None:
+        match: Callable[[Any], bool] | None = None,
+    ) -> Fault:
         """The next ``times`` requests whose method matches (``"*"`` for any) and whose canonical path
         (no GHES prefix, no query) matches ``re.search(path_regex)`` answer ``status``.
-        ``after_effect=True``: the request is processed first, then the answer is replaced."""
+        ``after_effect=True``: the request is processed first, then the answer is replaced.
+        ``match``: a predicate on the request's JSON body (None when it has none); the fault applies
+        only to requests it accepts (a predicate that raises counts as no match and is recorded in
+        ``server_errors``). Returns the fault (``hits`` counts the requests it answered)."""
+        fault = Fault(method.upper(), re.compile(path_regex), status, times, after_effect, headers or {}, body, match)
         with self.lock:
-            self._faults.append(
-                Fault(method.upper(), re.compile(path_regex), status, times, after_effect, headers or {}, body)
+            self._faults.append(fault)
+        return fault
+
+    def refuse_comment(self, path: str, line: int | None = None, *, times: int = 1000) -> Fault:
+        """GitHub refuses (422, as for a line off the diff) every review that carries an inline comment on
+        ``path`` (at ``line``, if given), though the line is in the diff: what a client's own pre-check
+        cannot foresee. Reviews without that comment, pending ones included, are unaffected."""
+        from tests.fakes.github_reviews import MSG_LINE, REVIEW_DOC
+
+        def carries(data: Any) -> bool:
+            comments = data.get("comments") if isinstance(data, dict) else None
+            return any(
+                isinstance(c, dict) and c.get("path") == path and (line is None or c.get("line") == line)
+                for c in comments or []
             )
+
+        body = error_body(422, "Unprocessable Entity", [MSG_LINE], doc=REVIEW_DOC)
+        return self.inject("POST", r"/pulls/\d+/reviews$", 422, times=times, body=body, match=carries)
 
     def secondary_rate_limit(
         self, method: str, path_regex: str, times: int = 1, status: int = 403, *, retry_after: int | None = 1
@@ -282,14 +307,22 @@ class FakeGitHub:
         scheme, _, cred = auth.partition(" ")
         if scheme.lower() not in ("token", "bearer") or cred.strip() != self.token:
             raise fail(401, "Bad credentials" if auth else "Requires authentication")
-        fault = next((f for f in self._faults if f.matches(req.method, req.path)), None)
+        fault = next((f for f in self._faults if self._fault_matches(f, req)), None)
         if fault is not None:
             fault.times -= 1
+            fault.hits += 1
             if not fault.after_effect:
                 return fault.response()
         self._count_rate_limit()
         resp = self._route(req)
         return fault.response() if fault is not None else resp
+
+    def _fault_matches(self, fault: Fault, req: Request) -> bool:
+        try:
+            return fault.matches(req.method, req.path, req.json)
+        except Exception:
+            self.server_errors.append(traceback.format_exc())
+            return False
 
     def _count_rate_limit(self) -> None:
         if time.time() >= self.rate_reset:

@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from ..errors import RunError
 from ..findings import ModelAnswer
 from ..pricing import Usage
 
@@ -32,6 +33,8 @@ class EngineResult:
     batch_ids: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     batch_priced: bool = False
+    full_price_usage: Usage = field(default_factory=Usage)  # part of the usage sent outside a batch (retries)
+    fatal: RunError | None = None  # the run was stopped (bad key, billing…): reported after these results
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,14 @@
 
 `AdaptiveLimiter` admits a request when (1) fewer than `limit` are in flight and (2) the client-side
 token buckets — calibrated from the `anthropic-ratelimit-*` headers of every response, 429s included —
-hold enough requests, input tokens and output tokens for it. On a 429 it halves `limit` and pauses
-new requests until `retry-after`; on successes it grows back one at a time (AIMD).
+hold enough requests, input tokens and output tokens for it. On a 429 it halves `limit` (once per
+burst of 429s, not once per 429) and pauses new requests until `retry-after`; on successes it grows back
+one at a time (AIMD). `close()` releases every waiter at once (the run was stopped).
+
+Token reservations start from the plan's estimates and are calibrated by what the API reports it
+charged (`settle`): the buckets are corrected by the difference, and later estimates are scaled by the
+running ratio of charged to estimated, so the pacing converges on the limit instead of under-using it
+(estimates too high) or over-running it into 429s (estimates too low).
 """
 
 from __future__ import annotations
@@ -15,6 +21,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 _KINDS = ("requests", "input-tokens", "output-tokens")
+CALIBRATION_WEIGHT = 0.3  # how fast the charged/estimated ratio follows new answers
+
+
+class LimiterClosed(Exception):
+    """The run was stopped while a request waited for room."""
 
 
 @dataclass
@@ -47,6 +58,15 @@ class Bucket:
             self.level, self.stamp = remaining, now
 
 
+@dataclass
+class Ticket:
+    """What one admitted request reserved, to be settled against what the API charged."""
+
+    input_estimate: float
+    output_estimate: float
+    taken: dict[str, float]
+
+
 class AdaptiveLimiter:
     def __init__(self, max_concurrency: int) -> None:
         self.max = max_concurrency
@@ -57,11 +77,19 @@ class AdaptiveLimiter:
         self.rate_limited = 0
         self._successes = 0
         self._cond = asyncio.Condition()
+        self.closed = False
+        self.scale = {"input-tokens": 1.0, "output-tokens": 1.0}
 
-    async def acquire(self, input_tokens: int, output_tokens: int) -> None:
-        need = {"requests": 1.0, "input-tokens": float(input_tokens), "output-tokens": float(output_tokens)}
+    async def acquire(self, input_tokens: int, output_tokens: int) -> Ticket:
+        need = {
+            "requests": 1.0,
+            "input-tokens": input_tokens * self.scale["input-tokens"],
+            "output-tokens": output_tokens * self.scale["output-tokens"],
+        }
         async with self._cond:
             while True:
+                if self.closed:
+                    raise LimiterClosed
                 now = time.monotonic()
                 wait = max(self.paused_until - now, 0.0)
                 if wait == 0.0:
@@ -72,9 +100,24 @@ class AdaptiveLimiter:
                     for kind, bucket in self.buckets.items():
                         bucket.take(need[kind], now)
                     self.inflight += 1
-                    return
+                    taken = {kind: need[kind] for kind in self.buckets}
+                    return Ticket(float(input_tokens), float(output_tokens), taken)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._cond.wait(), timeout=wait if wait > 0 else None)
+
+    def settle(self, ticket: Ticket, input_charged: int, output_charged: int) -> None:
+        """Correct the buckets by what the API charged and learn how far the estimates were off."""
+        now = time.monotonic()
+        for kind, estimate, charged in (
+            ("input-tokens", ticket.input_estimate, input_charged),
+            ("output-tokens", ticket.output_estimate, output_charged),
+        ):
+            if estimate > 0 and charged > 0:
+                ratio = min(10.0, max(0.1, charged / estimate))
+                self.scale[kind] = CALIBRATION_WEIGHT * ratio + (1 - CALIBRATION_WEIGHT) * self.scale[kind]
+            bucket = self.buckets.get(kind)
+            if bucket is not None and kind in ticket.taken and charged > 0:
+                bucket.take(charged - ticket.taken[kind], now)
 
     async def release(self) -> None:
         async with self._cond:
@@ -100,7 +143,8 @@ class AdaptiveLimiter:
                 bucket.correct(rem, cap, now)
         if status == 429:
             self.rate_limited += 1
-            self.limit = max(1, self.limit // 2)
+            if now >= self.paused_until:  # the first 429 of a burst: the others were already in flight
+                self.limit = max(1, self.limit // 2)
             self._successes = 0
             self.paused_until = max(self.paused_until, now + _retry_after(headers))
         elif 200 <= status < 300:
@@ -111,6 +155,11 @@ class AdaptiveLimiter:
 
     async def wake(self) -> None:
         async with self._cond:
+            self._cond.notify_all()
+
+    async def close(self) -> None:
+        async with self._cond:
+            self.closed = True
             self._cond.notify_all()
 
 

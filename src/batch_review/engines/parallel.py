@@ -1,13 +1,19 @@
 """Fan-out through the Messages API: at most `max-concurrency` requests in flight, fewer when the
 rate-limit headers say so; longest requests first so no slow file holds up the tail; the cache warmed by
 one request before the rest go out when there is more than one wave.
+
+Faults: 429, 5xx, timeouts and lost connections are retried by the SDK (`max_retries`); when they run
+out, the request's files fail with the error named. An unusable answer (not JSON, off the schema, cut
+off) gets exactly one repair attempt; a refusal none. A fatal error (401, 402, 403, 404) stops the run
+at once: nothing more is sent, requests in flight or in the SDK's retry sleep are cancelled, and the
+error is handed back with the results gathered so far. `budget-usd` is held by a `SpendGuard`.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,9 +24,10 @@ from ..pricing import SpendGuard, Usage
 from ..prompt import message_params
 from .answers import EngineResult, RequestResult, read_message
 from .client import describe_api_error, fatal, make_async_client
-from .limiter import AdaptiveLimiter
+from .limiter import AdaptiveLimiter, LimiterClosed
 
 MAX_REPAIR_TOKENS = 32000
+BUDGET_REACHED = "not sent: budget-usd reached"
 
 
 @dataclass(frozen=True)
@@ -45,8 +52,24 @@ def review_parallel(
     api_key: str,
     spend: SpendGuard,
     progress: Progress | None = None,
+    repairs: Mapping[str, str] | None = None,
 ) -> list[RequestResult]:
-    return asyncio.run(_Run(requests, render, options, api_key, spend, progress).run())
+    """`repairs` (custom_id → problem): requests whose earlier answer (a batch's) could not be used; they
+    are sent once, straight as the repair attempt. Raises ApiError when the API refused the run (bad key,
+    billing…); `ParallelEngine` keeps the results in that case and reports the error after them."""
+    run = _Run(requests, render, options, api_key, spend, progress, repairs)
+    results = asyncio.run(run.run())
+    if run.abort is not None:
+        raise run.abort
+    return results
+
+
+class _Stopped(Exception):
+    """The run was stopped (a fatal API error) before this request got an answer."""
+
+    def __init__(self, *, sent: bool) -> None:
+        super().__init__("stopped")
+        self.sent = sent
 
 
 class _Run:
@@ -58,8 +81,10 @@ class _Run:
         api_key: str,
         spend: SpendGuard,
         progress: Progress | None,
+        repairs: Mapping[str, str] | None = None,
     ) -> None:
         self.requests = list(requests)
+        self.repairs = dict(repairs or {})
         self.render = render
         self.options = options
         self.api_key = api_key
@@ -67,9 +92,11 @@ class _Run:
         self.progress = progress
         self.results: dict[str, RequestResult] = {}
         self.abort: ApiError | None = None
+        self.calls: set[asyncio.Task[Any]] = set()
 
     async def run(self) -> list[RequestResult]:
         self.limiter = AdaptiveLimiter(self.options.max_concurrency)
+        self.settled = asyncio.Condition()
 
         async def on_response(status: int, headers: Any) -> None:
             self.limiter.observe(status, headers)
@@ -91,8 +118,6 @@ class _Run:
             await asyncio.gather(*(self._worker(queue) for _ in range(workers)))
         finally:
             await self.client.close()
-        if self.abort is not None:
-            raise self.abort
         return [self.results[r.custom_id] for r in self.requests]
 
     async def _worker(self, queue: deque[PlannedRequest]) -> None:
@@ -103,57 +128,104 @@ class _Run:
         estimate = self.spend.estimate(request.input_tokens, request.output_tokens)
         if self.abort is not None:
             result = RequestResult(request.custom_id, error="not sent: the run was stopped", not_sent=True)
-        elif not self.spend.reserve(estimate):
-            result = RequestResult(
-                request.custom_id, error="not sent: budget-usd reached", not_sent=True
-            )
+        elif not await self._reserve(estimate):
+            result = RequestResult(request.custom_id, error=BUDGET_REACHED, not_sent=True)
         else:
-            result = await self._review(request)
-            self.spend.settle(estimate, result.usage)
+            result = RequestResult(request.custom_id)
+            try:
+                await self._review(request, result)
+            finally:
+                async with self.settled:
+                    self.spend.settle(estimate, result.usage)
+                    self.settled.notify_all()
         self.results[request.custom_id] = result
         if self.progress:
             self.progress(request, result)
 
-    async def _review(self, request: PlannedRequest) -> RequestResult:
+    async def _reserve(self, estimate: float) -> bool:
+        """Room in the budget; while requests are in flight, wait for their real cost before refusing."""
+        async with self.settled:
+            while not self.spend.fits(estimate) and self.spend.reserved > 0 and not self.spend.exhausted:
+                await self.settled.wait()
+            return self.spend.reserve(estimate)
+
+    async def _review(self, request: PlannedRequest, result: RequestResult) -> None:
         params = message_params(
             self.render(request),
             model=self.options.model,
             max_tokens=self.options.max_tokens,
             instructions=self.options.instructions,
         )
-        result = RequestResult(request.custom_id)
-        for attempt in (1, 2):
+        problem = self.repairs.get(request.custom_id)
+        if problem:  # an earlier answer (from a batch) could not be used: this is its one repair
+            params = _repair(params, problem, self.options)
+        for attempt in (2,) if problem else (1, 2):
             result.attempts = attempt
             try:
                 message = await self._send(request, params)
+            except _Stopped as stopped:
+                result.not_sent = not stopped.sent and attempt == 1
+                result.error = "not sent: the run was stopped" if not stopped.sent else "stopped before it was answered"
+                return
             except Exception as exc:  # the SDK's own retries are already spent
                 stop = fatal(exc)
                 if stop is not None:
-                    self.abort = self.abort or stop
+                    await self._stop(stop)
                     result.error = stop.message
-                    return result
+                    return
                 if not _is_api_error(exc):
                     raise
-                result.error = describe_api_error(exc)
-                return result
+                result.error = describe_api_error(exc) + _retries_note(exc, self.options.max_retries)
+                return
             result.usage.add(Usage.from_api(message.usage))
             reading = read_message(message)
             if reading.answer is not None:
                 result.answer, result.error = reading.answer, None
-                return result
-            result.error = reading.problem
+                return
+            result.error = reading.problem if attempt == 1 else f"{reading.problem} (also after one repair attempt)"
             if not reading.repairable:
-                return result
+                return
             params = _repair(params, reading.problem or "", self.options)
-        return result
 
     async def _send(self, request: PlannedRequest, params: dict[str, Any]) -> Any:
-        await self.limiter.acquire(request.input_tokens, request.output_tokens)
         try:
-            raw = await self.client.messages.with_raw_response.create(**params)
-            return await raw.parse()
+            ticket = await self.limiter.acquire(request.input_tokens, request.output_tokens)
+        except LimiterClosed:
+            raise _Stopped(sent=False) from None
+        call: asyncio.Task[Any] | None = None
+        try:
+            if self.abort is not None:
+                raise _Stopped(sent=False)
+            call = asyncio.ensure_future(self._call(params))
+            self.calls.add(call)
+            try:
+                message = await call
+            except asyncio.CancelledError:
+                if call.cancelled() and self.abort is not None:
+                    raise _Stopped(sent=True) from None
+                raise
+            usage = Usage.from_api(message.usage)
+            self.limiter.settle(ticket, usage.input_tokens + usage.cache_write_tokens, usage.output_tokens)
+            return message
         finally:
+            if call is not None:
+                self.calls.discard(call)
             await self.limiter.release()
+
+    async def _call(self, params: dict[str, Any]) -> Any:
+        raw = await self.client.messages.with_raw_response.create(**params)
+        return await raw.parse()
+
+    async def _stop(self, error: ApiError) -> None:
+        """A fatal error: nothing more is sent, and requests in flight (or in the SDK's retry sleep) end now."""
+        if self.abort is None:
+            self.abort = error
+            log.info(f"stopping: {error.message}")
+        current = asyncio.current_task()
+        for call in list(self.calls):
+            if call is not current and not call.done():
+                call.cancel()
+        await self.limiter.close()
 
 
 class ParallelEngine:
@@ -181,16 +253,15 @@ class ParallelEngine:
             else:
                 log.info(f"[{done}/{total}] ✗ {files} — {result.error}")
 
-        results = review_parallel(
-            plan.requests, render, self.options, api_key=self.api_key, spend=self.spend, progress=progress
-        )
+        run = _Run(plan.requests, render, self.options, self.api_key, self.spend, progress)
+        results = asyncio.run(run.run())
         notes = []
         if self.spend.refused:
             notes.append(
                 f"budget-usd ${self.spend.cap:.2f} was reached: {self.spend.refused} request(s) were not sent "
                 "and their files are marked failed"
             )
-        return EngineResult(results=results, notes=notes)
+        return EngineResult(results=results, notes=notes, fatal=run.abort)
 
 
 def _repair(params: dict[str, Any], problem: str, options: ParallelOptions) -> dict[str, Any]:
@@ -202,6 +273,17 @@ def _repair(params: dict[str, Any], problem: str, options: ParallelOptions) -> d
     return message_params(
         text, model=options.model, max_tokens=max_tokens, instructions=options.instructions, repair=problem
     )
+
+
+def _retries_note(exc: BaseException, max_retries: int) -> str:
+    """Say that the SDK already retried, when it would have (429, 5xx, timeouts, lost connections)."""
+    import anthropic
+
+    if isinstance(exc, anthropic.APIStatusError) and max_retries > 0:
+        status = exc.status_code
+        if status in (408, 409, 429) or status >= 500:
+            return f"; gave up after {max_retries + 1} attempts"
+    return ""  # not retried, or a connection error / timeout (describe_api_error says so)
 
 
 def _is_api_error(exc: BaseException) -> bool:

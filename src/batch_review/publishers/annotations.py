@@ -28,6 +28,6 @@ def annotate(findings: Sequence[Finding], log: Log) -> int:
             end_line=finding.end_line,
             title=f"{finding.severity.value} · {finding.category}: {finding.title}",
         )
-        if finding.placement in ("report", "body"):
+        if finding.placement not in ("already-posted", "issue"):  # planned inline/body, but not posted
             finding.placement = "annotation"
     return len(findings)

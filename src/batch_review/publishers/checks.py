@@ -49,23 +49,36 @@ def check_annotations(findings: Sequence[Finding]) -> list[dict[str, Any]]:
 
 
 def publish_check_run(repo: Repository, head_sha: str, report: RunReport, summary: str, fail_on: Severity | str) -> str:
+    """Create the completed check run, then append the annotations past the first 50 in groups of 50.
+    Never raises: a check run is a courtesy, its failure is noted in the report and the summary."""
     from github.GithubException import GithubException
 
     notes = check_annotations(report.findings)
     title = f"{len(report.findings)} finding(s) · {report.status}"
+    verdict = conclusion(report, fail_on)
     output: dict[str, Any] = {
         "title": title, "summary": cap(summary, CHECK_TEXT_LIMIT), "annotations": notes[:ANNOTATIONS_PER_REQUEST]
     }
+    sent = 0
     try:
         run = repo.create_check_run(
-            name="batch-review", head_sha=head_sha, status="completed",
-            conclusion=conclusion(report, fail_on), output=cast(Any, output),
+            name="batch-review", head_sha=head_sha, status="completed", conclusion=verdict, output=cast(Any, output),
         )
+        sent = len(output["annotations"])
         for start in range(ANNOTATIONS_PER_REQUEST, len(notes), ANNOTATIONS_PER_REQUEST):
-            run.edit(output={"title": title, "summary": output["summary"],
-                             "annotations": notes[start : start + ANNOTATIONS_PER_REQUEST]})
+            group = notes[start : start + ANNOTATIONS_PER_REQUEST]
+            run.edit(output={"title": title, "summary": output["summary"], "annotations": group})
+            sent += len(group)
     except GithubException as exc:
-        if exc.status in (403, 404):
+        if sent == 0 and exc.status in (403, 404):
             return f"skipped: the token cannot create check runs (grant `checks: write`) — {describe(exc)}"
-        return f"failed: {describe(exc)}"
-    return f"check run {conclusion(report, fail_on)} with {len(notes)} annotation(s)"
+        return _failed(describe(exc), sent, len(notes))
+    except OSError as exc:  # connection errors (requests' exceptions are OSErrors)
+        return _failed(f"{type(exc).__name__}: {exc}", sent, len(notes))
+    return f"check run {verdict} with {len(notes)} annotation(s)"
+
+
+def _failed(why: str, sent: int, total: int) -> str:
+    if sent:
+        return f"failed after the check run was created, with {sent} of {total} annotation(s): {why}"
+    return f"failed: {why}"

@@ -25,6 +25,7 @@ from .markdown import (
     SEVERITY_LABEL,
     cap,
     code_block,
+    code_span,
     finding_heading,
     fingerprint_marker,
     fingerprints_in,
@@ -135,7 +136,7 @@ def review_bodies(report: RunReport, layout: ReviewPlan, head_sha: str, nonce: s
     ]
     if report.failed_files():
         head += ["", "**Not reviewed (failed):** " + ", ".join(
-            f"`{f.path}` ({sanitize(f.reason)})" for f in report.failed_files()[:50])]
+            f"{code_span(f.path)} ({sanitize(f.reason)})" for f in report.failed_files()[:50])]
     head += [f"{n}" for n in (f"> {sanitize(note)}" for note in report.notes)]
     if layout.body:
         head += ["", f"**{len(layout.body)} finding(s) could not be placed on a line of the diff:**"]
@@ -183,31 +184,39 @@ def publish_review(repo: Repository, pull: PullRequest, commit_sha: str, report:
 
 def _post(pull: PullRequest, commit: Any, report: RunReport, layout: ReviewPlan,
           head_sha: str, nonce: str, event: str) -> int:
+    """Post the review; on a 422 for its comments, move the refused ones to the body and post again.
+
+    Attempt 1 posts as planned; if GitHub refuses it, `find_refused` names the refused comments. If it
+    cannot (or the next attempt is refused too), every comment goes to the body: the findings are
+    posted either way. Returns how many comments were moved."""
     from github.GithubException import GithubException
 
     refused = 0
-    for _ in range(2):
+    for attempt in range(3):
         bodies = review_bodies(report, layout, head_sha, nonce)
         comments = [c for _, c in layout.inline]
+        posted = 0
         try:
             for index, body in enumerate(bodies):
                 _post_part(pull, commit, body, event if index == 0 else "COMMENT",
                            comments if index == 0 else [], f"part={index} run={nonce}", index)
+                posted += 1
             return refused
         except GithubException as exc:
-            if exc.status != 422 or not layout.inline:
+            if exc.status != 422 or not layout.inline or posted > 0:
                 raise
             log.warning(f"GitHub refused the review ({describe(exc)}); finding the comments it refuses")
-            bad = find_refused(pull, commit, comments)
+            bad = find_refused(pull, commit, comments) if attempt == 0 else set()
             if not bad:
-                raise
+                log.warning("could not tell which comments GitHub refuses; posting every finding in the body")
+                bad = set(range(len(layout.inline)))
             refused += len(bad)
             for index in sorted(bad, reverse=True):
                 finding, _ = layout.inline.pop(index)
                 finding.placement = "body"
                 finding.extra_notes.append("GitHub refused it as an inline comment")
                 layout.body.insert(0, finding)
-    raise RuntimeError("unreachable")  # pragma: no cover
+    raise RuntimeError("unreachable")  # pragma: no cover - the third attempt has no inline comments
 
 
 def _post_part(pull: PullRequest, commit: Any, body: str, event: str,
@@ -252,19 +261,23 @@ def find_refused(pull: PullRequest, commit: Any, comments: list[dict[str, Any]])
     bad: set[int] = set()
     stack = [list(range(len(comments)))]
     first = True
-    while stack:
-        group = stack.pop()
-        if probes >= MAX_PROBES:
-            bad.update(group)
-            continue
-        if not first and accepted(group):
-            continue
-        first = False
-        if len(group) == 1:
-            bad.add(group[0])
-        else:
-            middle = len(group) // 2
-            stack += [group[middle:], group[:middle]]
+    try:
+        while stack:
+            group = stack.pop()
+            if probes >= MAX_PROBES:
+                bad.update(group)
+                continue
+            if not first and accepted(group):
+                continue
+            first = False
+            if len(group) == 1:
+                bad.add(group[0])
+            else:
+                middle = len(group) // 2
+                stack += [group[middle:], group[:middle]]
+    finally:
+        _delete_pending(pull)  # a probe whose delete failed must not linger
+    log.info(f"{len(bad)} of {len(comments)} comment(s) refused by GitHub ({probes} probe(s))")
     return bad
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..findings import Severity, counts_by_severity
-from .markdown import SEVERITY_LABEL, inline_text
+from .markdown import SEVERITY_LABEL, code_span, inline_text, location, table_cell
 
 if TYPE_CHECKING:
     from ..report import RunReport
@@ -29,9 +29,13 @@ PLACEMENT = {
 
 
 def render_summary(report: RunReport) -> str:
-    lines = [f"## batch-review · {STATUS_LINE[report.status]}", ""]
-    target = f"**{report.mode}** of {report.target}" + (f" at `{report.head_sha[:12]}`" if report.head_sha else "")
-    lines.append(f"{target} · model `{report.model}` · engine `{report.engine}`")
+    status = STATUS_LINE[report.status]
+    if report.status == "clean" and not report.count("reviewed"):
+        status = "✅ clean — nothing to review"
+    lines = [f"## batch-review · {status}", ""]
+    target = f"**{report.mode}** of {inline_text(report.target)}" + (
+        f" at {code_span(report.head_sha[:12])}" if report.head_sha else "")
+    lines.append(f"{target} · model {code_span(report.model)} · engine {code_span(report.engine)}")
     if report.error:
         lines += ["", f"> **Error ({report.error_kind}):** {inline_text(report.error)}"]
     for note in report.notes:
@@ -45,10 +49,9 @@ def render_summary(report: RunReport) -> str:
     if report.findings:
         lines += ["", "### Findings", "", "| Severity | Location | Finding | Posted as |", "|---|---|---|---|"]
         for f in report.findings:
-            span = f"{f.line}-{f.end_line}" if f.end_line else str(f.line)
             lines.append(
-                f"| {SEVERITY_LABEL[f.severity]} | `{f.path.replace('`', '')}:{span}` | "
-                f"**{f.category}** — {inline_text(f.title)} | {PLACEMENT.get(f.placement, f.placement)} |"
+                f"| {SEVERITY_LABEL[f.severity]} | {location(f, table=True)} | "
+                f"**{f.category}** — {table_cell(f.title)} | {PLACEMENT.get(f.placement, f.placement)} |"
             )
     lines += ["", "### Files", "",
               f"{report.count('reviewed')} reviewed · {report.count('skipped')} skipped · "
@@ -56,12 +59,12 @@ def render_summary(report: RunReport) -> str:
     failed = report.failed_files()
     if failed:
         lines += ["", "**Failed** (not reviewed):", "", "| File | Reason |", "|---|---|"]
-        lines += [f"| `{f.path}` | {inline_text(f.reason)} |" for f in failed]
+        lines += [f"| {code_span(f.path, table=True)} | {table_cell(f.reason)} |" for f in failed]
     skipped = report.skipped_files()
     if skipped:
         lines += ["", f"<details><summary>Skipped files ({len(skipped)})</summary>", "",
                   "| File | Reason |", "|---|---|"]
-        lines += [f"| `{f.path}` | {inline_text(f.reason)} |" for f in skipped]
+        lines += [f"| {code_span(f.path, table=True)} | {table_cell(f.reason)} |" for f in skipped]
         lines += ["", "</details>"]
     u = report.usage
     estimate = "" if report.estimated_cost_usd is None else f" (estimated ${report.estimated_cost_usd:.4f})"

@@ -56,17 +56,18 @@ def collect_local(repo: Path, base: str | None, filt: FileFilter, *, context_lin
         raise SourceError(f"--base {base_ref!r} is not a commit in this repository")
     merge_base = git(root, "merge-base", base_ref, "HEAD").decode().strip()
     head = rev_parse(root, "HEAD") or ""
-    entries = parse_name_status(git(root, "diff", "-z", "-M", "--name-status", merge_base))
+    entries = parse_name_status(git(root, "diff", "-z", "-M", "--name-status", *DIFF_FLAGS, merge_base))
     text = git(root, "diff", "-M", f"-U{context_lines}", *DIFF_FLAGS, merge_base).decode("utf-8", "replace")
     sections = split_git_diff(text)
     if len(sections) != len(entries):
         raise SourceError(f"git listed {len(entries)} changed files but printed {len(sections)} patches")
     files: list[SourceFile] = []
     skipped: list[Skip] = []
-    for (code, path, old), section in zip(entries, sections, strict=True):
+    for (code, fs_path, fs_old), section in zip(entries, sections, strict=True):
         status = _STATUS.get(code, "modified")
         mode = _section_mode(section)
-        reason = _skip_reason(root, status, path, section, mode, filt)
+        path, old = display_path(fs_path), display_path(fs_old) if fs_old else None
+        reason = _skip_reason(root, status, path, fs_path, section, mode, filt)
         if reason:
             skipped.append(Skip(path, reason))
             continue
@@ -80,7 +81,7 @@ def collect_local(repo: Path, base: str | None, filt: FileFilter, *, context_lin
                 additions=sum(1 for ln in patch.split("\n") if ln.startswith("+")),
                 deletions=sum(1 for ln in patch.split("\n") if ln.startswith("-")),
                 mode=mode,
-                load=_reader(root / path),
+                load=_reader(root / fs_path),
             )
         )
     return Collected(
@@ -92,8 +93,14 @@ def collect_local(repo: Path, base: str | None, filt: FileFilter, *, context_lin
     )
 
 
+def display_path(fs_path: str) -> str:
+    """A path as text: bytes that are not UTF-8 (read with surrogateescape) become `\\xNN` escapes, so
+    reports, prompts and JSON can carry the name; the file itself is still read by its real name."""
+    return fs_path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def _skip_reason(
-    root: Path, status: str, path: str, section: str, mode: str | None, filt: FileFilter
+    root: Path, status: str, path: str, fs_path: str, section: str, mode: str | None, filt: FileFilter
 ) -> str | None:
     if status == "removed":
         return "deleted"
@@ -111,8 +118,8 @@ def _skip_reason(
     reason = patch_reason(section[section.index("@@") :])
     if reason:
         return reason
-    full = root / path
-    if full.is_file():
+    full = root / fs_path
+    if full.is_file() and not full.is_symlink():
         return content_reason(full.read_bytes())
     return None
 

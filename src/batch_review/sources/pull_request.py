@@ -8,19 +8,30 @@ review body.
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import EventError
+from ..errors import EventError, RunError
 from ..filters import FileFilter, content_reason, patch_reason
-from ..gitcmd import diff_blobs
+from ..gitcmd import DIFF_FLAGS, diff_blobs, git, rev_parse
+from ..log import log
 from .base import Collected, Skip, SourceFile
+from .local_git import display_path
 
 if TYPE_CHECKING:
     from github.Repository import Repository
 
 GITHUB_FILE_CAP = 3000
+NOT_LISTED = f"not reviewed: GitHub lists only the first {GITHUB_FILE_CAP:,} files of a pull request"
+# A symlink's patch is its target: one line, no final newline (a real one-line file looks the same,
+# so such a file is checked with one contents request).
+_LINK_PATCH = re.compile(
+    r"\A@@ -(?:0,0|1) \+1 @@\n(?:-[^\n]*\n\\ No newline at end of file\n)?\+[^\n]*\n"
+    r"\\ No newline at end of file\n?\Z"
+)
 
 
 @dataclass(frozen=True)
@@ -50,10 +61,12 @@ def pull_info(event: dict[str, Any]) -> PullInfo:
         head, base = pr["head"], pr["base"]
         number = int(pr.get("number") or event["number"])
         head_sha, base_sha = str(head["sha"]), str(base["sha"])
-    except (KeyError, TypeError, ValueError):
+    except (KeyError, TypeError, ValueError, AttributeError):
         raise EventError("the pull_request payload lacks number, head.sha or base.sha") from None
-    if len(head_sha) != 40 or len(base_sha) != 40:
+    if not (_is_sha(head_sha) and _is_sha(base_sha)):
         raise EventError("the pull_request payload has malformed head or base SHAs")
+    if number < 1 or not isinstance(head, dict) or not isinstance(base, dict):
+        raise EventError("the pull_request payload has a malformed number, head or base")
     return PullInfo(
         number=number,
         head_sha=head_sha,
@@ -68,17 +81,25 @@ def pull_info(event: dict[str, Any]) -> PullInfo:
     )
 
 
-def collect_pull_request(repo: Repository, info: PullInfo, filt: FileFilter) -> Collected:
+def _is_sha(value: str) -> bool:
+    return len(value) == 40 and all(c in "0123456789abcdef" for c in value.lower())
+
+
+def collect_pull_request(
+    repo: Repository, info: PullInfo, filt: FileFilter, workspace: Path | None = None
+) -> Collected:
     pull = repo.get_pull(info.number)
     files: list[SourceFile] = []
     skipped: list[Skip] = []
-    listed = 0
+    listed: set[str] = set()
     for entry in pull.get_files():
-        listed += 1
         path, status = entry.filename, entry.status
+        listed.add(path)
         old = entry.previous_filename or None
         patch = entry.patch  # None when GitHub omitted it (binary or too large)
         reason = _skip_reason(status, path, patch, entry.changes, filt)
+        if reason is None and patch is not None and _LINK_PATCH.match(patch) and _is_symlink(repo, path, info):
+            reason = "symlink"
         if reason:
             skipped.append(Skip(path, reason))
             continue
@@ -96,10 +117,18 @@ def collect_pull_request(repo: Repository, info: PullInfo, filt: FileFilter) -> 
         files=files, skipped=skipped, head_sha=info.head_sha, base_sha=info.base_sha,
         label=f"#{info.number}", reported_files=info.changed_files,
     )
-    if info.changed_files is not None and info.changed_files > listed:
+    if info.changed_files is not None and info.changed_files > len(listed):
+        missing = info.changed_files - len(listed)
+        named = _unlisted(workspace, info, listed) if workspace is not None else []
+        skipped += [Skip(path, NOT_LISTED) for path in named]
         collected.notes.append(
-            f"GitHub lists at most {GITHUB_FILE_CAP:,} files of a pull request: {info.changed_files - listed:,} "
-            f"of its {info.changed_files:,} changed files were not listed and are NOT reviewed."
+            f"GitHub lists at most {GITHUB_FILE_CAP:,} files of a pull request: {missing:,} "
+            f"of its {info.changed_files:,} changed files were not listed and are NOT reviewed"
+            + (" (they are named in the report)." if named else ".")
+        )
+    elif info.changed_files is None and len(listed) >= GITHUB_FILE_CAP:
+        collected.notes.append(
+            f"GitHub listed {len(listed):,} files, its limit: any further changed files are NOT reviewed."
         )
     return collected
 
@@ -110,13 +139,44 @@ def _skip_reason(status: str, path: str, patch: str | None, changes: int, filt: 
     reason = filt.by_path(path)
     if reason:
         return reason
-    if patch is not None:
-        if "@@" not in patch:
-            return "renamed without changes" if status in ("renamed", "copied") else "no content change"
+    if patch is not None and "@@" in patch:
         return patch_reason(patch)
-    if status in ("renamed", "copied", "unchanged") and changes == 0:
-        return "renamed without changes"
+    if patch is not None or changes == 0:
+        if status in ("renamed", "copied", "unchanged"):
+            return "renamed without changes"
+        if status == "changed":
+            return "mode change only"
+        if patch is not None:
+            return "no content change"
     return None
+
+
+def _is_symlink(repo: Repository, path: str, info: PullInfo) -> bool:
+    """Whether `path` is a symlink at the head commit: the contents API then answers `symlink`, or
+    (for a link to a file) the file it points to, under that file's own path."""
+    from github.GithubException import GithubException
+
+    try:
+        content = repo.get_contents(path, ref=info.head_sha)
+    except GithubException:
+        return False
+    if isinstance(content, list):
+        return True  # a link to a directory
+    return content.type == "symlink" or content.path != path
+
+
+def _unlisted(workspace: Path, info: PullInfo, listed: set[str]) -> list[str]:
+    """The changed files GitHub did not list, named from the checkout when it holds both commits."""
+    try:
+        if not (rev_parse(workspace, info.base_sha) and rev_parse(workspace, info.head_sha)):
+            log.info("the checkout lacks the pull request's base or head commit: unlisted files cannot be named")
+            return []
+        raw = git(workspace, "diff", "-z", "--name-only", "-M", *DIFF_FLAGS, f"{info.base_sha}...{info.head_sha}")
+    except RunError as exc:
+        log.info(f"the unlisted files cannot be named: {exc.message}")
+        return []
+    names = [display_path(p.decode("utf-8", "surrogateescape")) for p in raw.split(b"\0") if p]
+    return sorted(p for p in names if p not in listed)
 
 
 def _recompute_patch(repo: Repository, info: PullInfo, source: SourceFile, head_blob: str) -> str | None:

@@ -20,6 +20,7 @@ from ..errors import SourceError
 from ..filters import FileFilter
 from ..gitcmd import _SAFE_FLAGS, git, rev_parse
 from .base import Collected, Skip, SourceFile
+from .local_git import display_path
 
 
 class BlobReader:
@@ -94,7 +95,7 @@ def _tracked_files(
             continue
         meta, _, raw_path = record.partition(b"\t")
         mode, kind, blob, size = meta.split()
-        path = raw_path.decode("utf-8", "surrogateescape")
+        path = display_path(raw_path.decode("utf-8", "surrogateescape"))
         reason = _listing_reason(mode.decode(), kind.decode(), path, filt)
         if reason:
             skipped.append(Skip(path, reason))
@@ -134,7 +135,7 @@ def _walk(
         dirs[:] = sorted(d for d in dirs if d != ".git")
         for name in sorted(names):
             full = os.path.join(folder, name)
-            path = full[base:].replace(os.sep, "/")
+            path = display_path(full[base:].replace(os.sep, "/"))
             if ignore is not None and ignore.match_file(path):
                 continue
             if os.path.islink(full):

@@ -1,0 +1,70 @@
+"""Run every benchmark and print the table: `python -m benchmarks.run` (from the repository root).
+
+Each figure is a ratio or a count measured within one run against the loopback fakes (simulated
+latency and rate limits), so it holds on a noisy shared machine. Writes benchmarks/RESULTS.md too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from .common import Row
+
+HERE = Path(__file__).parent
+
+
+def collect(tmp: Path, only: set[str]) -> list[Row]:
+    from . import coverage, fanout, sweeps, throughput
+
+    sections = {
+        "fanout": lambda: fanout.fixed_latency(tmp) + fanout.long_tail(tmp),
+        "throughput": throughput.figures,
+        "coverage": lambda: coverage.figures(tmp),
+        "sweep": lambda: sweeps.planning() + sweeps.cost_ratio(tmp),
+        "startup": sweeps.cold_start,
+    }
+    rows: list[Row] = []
+    for name, make in sections.items():
+        if only and name not in only:
+            continue
+        started = time.perf_counter()
+        print(f"… {name}", file=sys.stderr, flush=True)
+        rows += make()
+        print(f"  {name} took {time.perf_counter() - started:.1f}s", file=sys.stderr, flush=True)
+    return rows
+
+
+def table(rows: list[Row]) -> str:
+    lines = ["| figure | measured | target | met | how |", "| --- | ---: | --- | :---: | --- |"]
+    for row in rows:
+        met = "—" if row.ok is None else ("yes" if row.ok else "**no**")
+        lines.append(f"| {row.figure} | {row.value} | {row.target} | {met} | {row.note} |")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("sections", nargs="*", help="fanout, throughput, coverage, sweep, startup (default: all)")
+    parser.add_argument("--no-write", action="store_true", help="print only; do not rewrite RESULTS.md")
+    args = parser.parse_args()
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="batch-review-bench-") as tmp:
+        rows = collect(Path(tmp), set(args.sections))
+    text = table(rows)
+    print(text)
+    elapsed = time.perf_counter() - started
+    print(f"\n{len(rows)} figures in {elapsed:.0f}s on {platform.machine()}, Python {platform.python_version()}")
+    if not args.no_write and not args.sections:
+        (HERE / "RESULTS.md").write_text(
+            f"# Benchmark results\n\n`python -m benchmarks.run`, {time.strftime('%Y-%m-%d')}, {elapsed:.0f}s, "
+            f"{platform.machine()}, Python {platform.python_version()}.\n\n{text}\n", encoding="utf-8")
+    return 0 if all(row.ok is not False for row in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

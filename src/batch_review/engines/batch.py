@@ -1,0 +1,413 @@
+"""Message Batches: a sweep's requests go out at half price as one or more batches, are waited for up
+to `batch-wait-minutes`, and are collected — in this run, or in a later one that resumes the sweep.
+
+- Submit: requests are rendered one at a time and packed into batches of at most `max_requests`
+  requests and `max_bytes` of request JSON (measured as serialized). `on_submit` is told before the first
+  batch is created (so a state store that cannot be written fails the run before anything is paid for)
+  and after every batch, so a run that dies in between never loses a paid-for batch.
+- Wait: every batch is polled with backoff (`request_counts` and elapsed time to the log); when the wait
+  ends first, the result is `pending` and the batches are collected by a later run (`resume`).
+- Collect: results are streamed and matched by `custom_id`. `errored` (other than invalid_request_error)
+  and `expired` requests are sent once more through the Messages API; answers that fail validation or
+  were cut off get the parallel engine's one repair; invalid and canceled requests fail with the reason.
+  A batch whose results are gone (404: the API keeps them 29 days) has its requests resubmitted.
+  Every planned request ends with an answer or an error: none is silently missing.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, cast
+
+from ..errors import ApiError, RunError
+from ..log import log
+from ..plan import Plan, PlannedRequest
+from ..pricing import SpendGuard, Usage, cost
+from ..prompt import message_params
+from .answers import EngineResult, RequestResult, read_message
+from .client import describe_api_error, fatal
+from .parallel import ParallelOptions, review_parallel
+
+if TYPE_CHECKING:
+    import anthropic
+
+    from ..config import Config, Price
+
+MAX_BATCH_REQUESTS = 100_000  # the API's limit per batch
+MAX_BATCH_BYTES = 256_000_000  # the API takes 256 MB (268,435,456 bytes); the rest is headroom
+POLL_FIRST, POLL_GROWTH, POLL_MAX = 5.0, 1.5, 60.0  # seconds between polls: first, growth, longest
+_FRAME = len('{"requests":[]}')
+
+OnSubmit = Callable[[list[str], bool], None]  # (every batch id so far, all of them created?)
+
+
+@dataclass(frozen=True)
+class BatchOptions:
+    parallel: ParallelOptions  # model, max_tokens, instructions; and how second tries are sent
+    wait_minutes: float
+    max_requests: int = MAX_BATCH_REQUESTS
+    max_bytes: int = MAX_BATCH_BYTES
+    poll_first: float = POLL_FIRST
+    poll_growth: float = POLL_GROWTH
+    poll_max: float = POLL_MAX
+    max_retries: int = 4
+
+
+@dataclass(frozen=True)
+class Resume:
+    """A pending sweep to collect instead of submitting."""
+
+    batch_ids: tuple[str, ...]
+    complete: bool = True  # False: the submitting run stopped before creating every batch
+    same_plan: bool = True  # False: the plan's fingerprint changed since submission
+    submitted_at: str = ""
+
+
+class BatchEngine:
+    """The pipeline's engine for the Message Batches API."""
+
+    name = "batch"
+    batch = True
+
+    def __init__(
+        self,
+        options: BatchOptions,
+        *,
+        api_key: str,
+        spend: SpendGuard,
+        resume: Resume | None = None,
+        on_submit: OnSubmit | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.options = options
+        self.api_key = api_key
+        self.spend = spend
+        self.resume = resume
+        self.on_submit = on_submit
+        self.sleep = sleep
+        self.clock = clock
+
+    @classmethod
+    def for_config(cls, config: Config, api_key: str, price: Price) -> BatchEngine:
+        parallel = ParallelOptions(model=config.model, max_tokens=config.max_output_tokens,
+                                   instructions=config.instructions, max_concurrency=config.max_concurrency,
+                                   request_timeout=config.request_timeout)
+        options = BatchOptions(parallel, config.batch_wait_minutes, MAX_BATCH_REQUESTS, MAX_BATCH_BYTES,
+                               POLL_FIRST, POLL_GROWTH, POLL_MAX)  # read now: tests may shrink them
+        return cls(options, api_key=api_key, spend=SpendGuard(config.budget_usd, price))
+
+    def review(self, plan: Plan, render: Callable[[PlannedRequest], str]) -> EngineResult:
+        if not plan.requests and self.resume is None:
+            return EngineResult(results=[], batch_priced=True)
+        client = make_client(self.api_key, self.options.parallel.request_timeout, self.options.max_retries)
+        try:
+            return _Sweep(self, client, plan, render).run()
+        finally:
+            client.close()
+
+
+def make_client(api_key: str, timeout: float, max_retries: int) -> anthropic.Anthropic:
+    import anthropic
+    import httpx2
+
+    return anthropic.Anthropic(api_key=api_key, max_retries=max_retries, timeout=httpx2.Timeout(timeout, connect=10.0))
+
+
+class _Sweep:
+    """One run of the engine: submit or resume, wait, collect, second tries."""
+
+    def __init__(
+        self, engine: BatchEngine, client: anthropic.Anthropic, plan: Plan, render: Callable[[PlannedRequest], str]
+    ) -> None:
+        self.engine = engine
+        self.options = engine.options
+        self.client = client
+        self.plan = plan
+        self.render = render
+        self.by_id = plan.by_id()
+        self.deadline = engine.clock() + self.options.wait_minutes * 60
+        self.notes: list[str] = []
+        self.last: dict[str, Any] = {}  # batch id -> the latest MessageBatch seen
+        self.results: dict[str, RequestResult] = {}
+        self.retry: dict[str, str] = {}  # custom_id -> why: sent again as it was
+        self.repair: dict[str, str] = {}  # custom_id -> problem: sent again with the repair note
+        self.gone: list[str] = []
+        self.unknown = 0
+
+    def run(self) -> EngineResult:
+        resume = self.engine.resume
+        if resume is None:
+            ids = self._submit(self.plan.requests)
+        else:
+            ids = list(resume.batch_ids)
+            log.info(f"Collecting the pending sweep submitted {resume.submitted_at}: batch(es) {', '.join(ids)}")
+        if not self._wait(ids):
+            return self._pending(ids)
+        self._collect(ids)
+        missing = self._missing()
+        why = self._resubmit_reason(missing)
+        if why:
+            kept = [i for i in ids if i not in self.gone]
+            note = f"{len(missing)} request(s) were submitted again in a new batch: {why}"
+            log.warning(note)
+            self.notes.append(note)
+            new = self._submit(missing, keep=kept)
+            ids = kept + new
+            if not self._wait(new):
+                return self._pending(ids)
+            self._collect(new)
+            missing = self._missing()
+        for request in missing:
+            self.results[request.custom_id] = RequestResult(
+                request.custom_id, error=f"no result for this request came back from batch(es) {', '.join(ids)}"
+            )
+        if self.unknown:
+            self.notes.append(f"{self.unknown} batch result(s) matched no request of this plan and were ignored")
+        self.notes += [self._status_note(i) for i in ids if i in self.last]
+        full_price = self._second_tries()
+        return EngineResult(
+            results=[self.results[r.custom_id] for r in self.plan.requests],
+            batch_ids=ids,
+            notes=self.notes,
+            batch_priced=True,
+            full_price_usage=full_price,
+        )
+
+    # -- submit ---------------------------------------------------------------------------------
+    def _submit(self, requests: Sequence[PlannedRequest], keep: Sequence[str] = ()) -> list[str]:
+        created: list[str] = []
+        notify = self.engine.on_submit
+        if notify is not None:
+            notify(list(keep), False)  # before anything is paid for: the state store must take it
+        chunk: list[dict[str, Any]] = []
+        size = _FRAME
+        for request in requests:
+            item = {"custom_id": request.custom_id, "params": self._params(request)}
+            length = len(json.dumps(item).encode()) + 1
+            if chunk and (len(chunk) >= self.options.max_requests or size + length > self.options.max_bytes):
+                created.append(self._create(chunk, size))
+                if notify is not None:
+                    notify([*keep, *created], False)
+                chunk, size = [], _FRAME
+            chunk.append(item)
+            size += length
+        if chunk:
+            created.append(self._create(chunk, size))
+        if notify is not None:
+            notify([*keep, *created], True)
+        return created
+
+    def _params(self, request: PlannedRequest) -> dict[str, Any]:
+        o = self.options.parallel
+        return message_params(
+            self.render(request), model=o.model, max_tokens=o.max_tokens, instructions=o.instructions
+        )
+
+    def _create(self, chunk: list[dict[str, Any]], size: int) -> str:
+        try:
+            batch = self.client.messages.batches.create(requests=cast(Any, chunk))
+        except Exception as exc:
+            raise _api_failure(exc, "could not create a message batch") from None
+        self.last[batch.id] = batch
+        log.info(f"Submitted batch {batch.id}: {len(chunk)} request(s), {size / 1e6:.1f} MB of request JSON")
+        return batch.id
+
+    # -- wait -----------------------------------------------------------------------------------
+    def _wait(self, ids: Sequence[str]) -> bool:
+        """Poll until every batch has ended (True) or the wait is over (False)."""
+        waiting = [i for i in ids if i not in self.gone]
+        interval = self.options.poll_first
+        while True:
+            still = []
+            for batch_id in waiting:
+                if self._retrieve(batch_id) not in ("ended", "gone"):
+                    still.append(batch_id)
+            waiting = still
+            if not waiting:
+                return True
+            left = self.deadline - self.engine.clock()
+            if left <= 0:
+                return False
+            self.engine.sleep(min(interval, left))
+            interval = min(interval * self.options.poll_growth, self.options.poll_max)
+
+    def _retrieve(self, batch_id: str) -> str:
+        """The batch's processing_status; `gone`; or `unknown` after a transient error (polled again)."""
+        import anthropic
+
+        try:
+            batch = self.client.messages.batches.retrieve(batch_id)
+        except anthropic.NotFoundError:
+            self._gone(batch_id, "the batch was not found")
+            return "gone"
+        except anthropic.APIError as exc:
+            stop = fatal(exc)
+            if stop is not None:
+                raise stop from None
+            log.warning(f"could not check batch {batch_id} — {describe_api_error(exc)}; trying again")
+            return "unknown"
+        self.last[batch_id] = batch
+        log.info(f"batch {batch_id}: {describe_batch(batch)}")
+        return str(batch.processing_status)
+
+    def _gone(self, batch_id: str, why: str) -> None:
+        if batch_id not in self.gone:
+            self.gone.append(batch_id)
+            log.warning(f"batch {batch_id}: {why}; its results are no longer available")
+
+    def _pending(self, ids: list[str]) -> EngineResult:
+        wait = self.options.wait_minutes
+        notes = [*self.notes, *(self._status_note(i) for i in ids if i in self.last)]
+        notes.append(f"The batch(es) had not ended after batch-wait-minutes ({wait:g}): this run ends pending, "
+                     "and a later run collects the results without submitting again.")
+        return EngineResult(results=[], pending=True, batch_ids=ids, notes=notes, batch_priced=True)
+
+    def _status_note(self, batch_id: str) -> str:
+        return f"Batch {batch_id}: {describe_batch(self.last[batch_id])}"
+
+    # -- collect --------------------------------------------------------------------------------
+    def _collect(self, ids: Sequence[str]) -> None:
+        import anthropic
+
+        for batch_id in ids:
+            if batch_id in self.gone:
+                continue
+            try:
+                for entry in self.client.messages.batches.results(batch_id):
+                    self._take(entry)
+            except anthropic.NotFoundError:
+                self._gone(batch_id, "its results were not found")
+            except anthropic.APIError as exc:
+                raise _api_failure(exc, f"could not download the results of batch {batch_id}") from None
+            except anthropic.AnthropicError:  # ended without a results_url: archived
+                self._gone(batch_id, "it has no results_url")
+
+    def _take(self, entry: Any) -> None:
+        request = self.by_id.get(entry.custom_id)
+        if request is None:
+            self.unknown += 1
+            return
+        cid, result = entry.custom_id, entry.result
+        earlier = self.results.get(cid)
+        if earlier is not None and earlier.answer is not None:
+            return
+        out = RequestResult(cid, attempts=1)
+        if result.type == "succeeded":
+            out.usage = Usage.from_api(result.message.usage)
+            reading = read_message(result.message)
+            out.answer, out.error = reading.answer, reading.problem
+            if reading.answer is None and reading.repairable:
+                self.repair[cid] = reading.problem or "the answer could not be used"
+        elif result.type == "errored":
+            inner = getattr(getattr(result, "error", None), "error", None)
+            kind, message = getattr(inner, "type", "error"), getattr(inner, "message", "")
+            if kind == "invalid_request_error":
+                out.error = f"invalid request ({kind}: {message})"
+            else:
+                out.error = f"errored in the batch ({kind}: {message})"
+                self.retry[cid] = out.error
+        elif result.type == "expired":
+            out.error = "expired: the batch reached its 24-hour limit before this request ran"
+            self.retry[cid] = out.error
+        elif result.type == "canceled":
+            out.error = "canceled: the batch was canceled before this request ran"
+        else:
+            out.error = f"unexpected batch result type {result.type!r}"
+        self.results[cid] = out
+
+    def _missing(self) -> list[PlannedRequest]:
+        return [r for r in self.plan.requests if r.custom_id not in self.results]
+
+    def _resubmit_reason(self, missing: list[PlannedRequest]) -> str:
+        if not missing:
+            return ""
+        resume = self.engine.resume
+        if self.gone:
+            return (f"the results of batch(es) {', '.join(self.gone)} are no longer available "
+                    "(the API keeps them for 29 days)")
+        if resume is not None and not resume.complete:
+            return "the run that submitted the sweep stopped before it had created every batch"
+        if resume is not None and not resume.same_plan:
+            return "the plan changed since the sweep was submitted (model, options or prompt version)"
+        return ""
+
+    # -- second tries -----------------------------------------------------------------------------
+    def _second_tries(self) -> Usage:
+        """Errored/expired requests once more, bad answers repaired: through the Messages API."""
+        ids = list(dict.fromkeys([*self.retry, *self.repair]))
+        if not ids:
+            return Usage()
+        log.info(f"Second tries through the Messages API (standard price): {len(self.retry)} errored or expired "
+                 f"request(s), {len(self.repair)} answer(s) to repair")
+        price = self.engine.spend.price
+        spend = SpendGuard(self.engine.spend.cap, price)
+        batch_usage = Usage()
+        for result in self.results.values():
+            batch_usage.add(result.usage)
+        spend.spent = cost(batch_usage, price, batch=True)
+        try:
+            again = review_parallel(
+                [self.by_id[i] for i in ids], self.render, self.options.parallel,
+                api_key=self.engine.api_key, spend=spend, repairs=self.repair,
+            )
+        except RunError as exc:
+            note = f"the second tries of {len(ids)} request(s) failed: {exc.message}"
+            log.warning(note)
+            self.notes.append(note)
+            for cid in ids:
+                self.results[cid].error = f"{self.results[cid].error}; second try failed: {exc.message}"
+            return Usage()
+        full = Usage()
+        fixed = 0
+        for second in again:
+            first = self.results[second.custom_id]
+            full.add(second.usage)
+            first.usage.add(second.usage)
+            first.attempts += second.attempts
+            if second.answer is not None:
+                first.answer, first.error = second.answer, None
+                fixed += 1
+            else:
+                first.error = f"{second.error} (first: {first.error})"
+        self.notes.append(f"Second tries: {fixed} of {len(ids)} request(s) answered at standard price")
+        return full
+
+
+def _api_failure(exc: BaseException, what: str) -> BaseException:
+    import anthropic
+
+    stop = fatal(exc)
+    if stop is not None:
+        return stop
+    if isinstance(exc, anthropic.APIError):
+        return ApiError(f"{what} — {describe_api_error(exc)}")
+    return exc
+
+
+def describe_batch(batch: Any) -> str:
+    """`in_progress · 7 processing, 0 succeeded, … · submitted 2026-05-01 03:00 UTC, 0:12:05 ago`."""
+    counts = batch.request_counts
+    shown = ", ".join(
+        f"{getattr(counts, k)} {k}" for k in ("processing", "succeeded", "errored", "canceled", "expired")
+    )
+    created: datetime = batch.created_at
+    ended: datetime | None = getattr(batch, "ended_at", None)
+    when = f"submitted {created.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+    if ended is not None:
+        when += f", ended after {_duration((ended - created).total_seconds())}"
+    else:
+        when += f", {_duration((datetime.now(UTC) - created).total_seconds())} ago"
+    return f"{batch.processing_status} · {shown} · {when}"
+
+
+def _duration(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
+__all__ = ["BatchEngine", "BatchOptions", "Resume", "describe_batch", "make_client"]

@@ -1,0 +1,153 @@
+"""Where a pending sweep's state lives between runs.
+
+A sweep submits its batches in one run and may collect them in a later one. What the later run needs —
+the batch ids, the commit that was swept, the plan's fingerprint, the model, when it was submitted — is a
+`SweepState`. In the Action it rides in the audit issue's body as a hidden marker on the body's second
+line (`publishers/issue.py`); locally it is `<repo>/.batch-review/sweep-state.json` (`FileStateStore`).
+A state with `complete: false` was saved while batches were still being created: the run that collects
+it resubmits whatever the recorded batches do not hold.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from .errors import SourceError
+
+STATE_VERSION = 1
+STATE_PREFIX = "<!-- batch-review:state "
+STATE_SUFFIX = " -->"
+_SHA = re.compile(r"^[0-9a-f]{40}(?:[0-9a-f]{24})?$")
+_BATCH_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+_HEX = re.compile(r"^[0-9a-f]{8,64}$")
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass
+class SweepState:
+    commit: str  # the commit swept; "" for a folder that is not a git repository
+    fingerprint: str
+    model: str
+    batch_ids: list[str] = field(default_factory=list)
+    submitted_at: str = field(default_factory=utc_now)
+    requests: int = 0
+    complete: bool = True  # False: a run stopped (or is) between creating two batches
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "version": STATE_VERSION,
+            "batch_ids": list(self.batch_ids),
+            "commit": self.commit,
+            "fingerprint": self.fingerprint,
+            "model": self.model,
+            "submitted_at": self.submitted_at,
+            "requests": self.requests,
+            "complete": self.complete,
+        }
+
+    @classmethod
+    def from_json(cls, data: Any) -> SweepState:
+        """Validate strictly: the state comes from an issue body or a file anyone could have edited."""
+        if not isinstance(data, dict) or data.get("version") != STATE_VERSION:
+            raise ValueError("not a batch-review sweep state (version 1)")
+        ids = data.get("batch_ids")
+        if not isinstance(ids, list) or not all(isinstance(i, str) and _BATCH_ID.match(i) for i in ids):
+            raise ValueError("batch_ids must be a list of batch ids")
+        commit, fingerprint, model = data.get("commit"), data.get("fingerprint"), data.get("model")
+        if not isinstance(commit, str) or (commit and not _SHA.match(commit)):
+            raise ValueError("commit must be a full commit SHA (empty: a folder outside git)")
+        if not isinstance(fingerprint, str) or not _HEX.match(fingerprint):
+            raise ValueError("fingerprint must be hexadecimal")
+        if not isinstance(model, str) or not model or any(c.isspace() for c in model):
+            raise ValueError("model must be a model id")
+        submitted, requests, complete = data.get("submitted_at"), data.get("requests", 0), data.get("complete", True)
+        if not isinstance(submitted, str) or len(submitted) > 40:
+            raise ValueError("submitted_at must be a timestamp")
+        if not isinstance(requests, int) or isinstance(requests, bool) or requests < 0:
+            raise ValueError("requests must be a count")
+        if not isinstance(complete, bool):
+            raise ValueError("complete must be true or false")
+        return cls(commit, fingerprint, model, list(ids), submitted, requests, complete)
+
+    @property
+    def pending(self) -> bool:
+        """Batches were created: a later run must collect them rather than submit again."""
+        return bool(self.batch_ids)
+
+    def describe(self) -> str:
+        ids = ", ".join(self.batch_ids) or "none yet"
+        return (f"commit {self.commit[:12] or '(a folder)'}, {self.requests} request(s), model {self.model}, "
+                f"submitted {self.submitted_at}, batch(es) {ids}")
+
+
+def state_marker(state: SweepState) -> str:
+    """One line, safe inside an HTML comment (no `--` or `>` in the JSON: they are \\u-escaped)."""
+    text = json.dumps(state.to_json(), separators=(",", ":"), ensure_ascii=True)
+    text = text.replace(">", "\\u003e").replace("--", "-\\u002d")
+    return STATE_PREFIX + text + STATE_SUFFIX
+
+
+def parse_marker(line: str) -> SweepState | None:
+    """The state in a marker line, or None when the line is not one (or is not valid)."""
+    line = line.strip()
+    if not (line.startswith(STATE_PREFIX) and line.endswith(STATE_SUFFIX)):
+        return None
+    try:
+        return SweepState.from_json(json.loads(line[len(STATE_PREFIX) : -len(STATE_SUFFIX)]))
+    except ValueError:
+        return None
+
+
+class StateStore(Protocol):
+    """Where the next run finds a pending sweep by itself."""
+
+    where: str
+
+    def load(self) -> SweepState | None: ...
+
+    def save(self, state: SweepState) -> None: ...
+
+    def clear(self) -> None: ...
+
+
+class FileStateStore:
+    """`<repo>/.batch-review/sweep-state.json`, written atomically (the local CLI's store)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.where = str(path)
+
+    def load(self) -> SweepState | None:
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise SourceError(f"cannot read the sweep state {self.path}: {exc}") from None
+        try:
+            return SweepState.from_json(json.loads(text))
+        except ValueError as exc:
+            raise SourceError(
+                f"the sweep state {self.path} is not valid ({exc}); delete it to start a new sweep"
+            ) from None
+
+    def save(self, state: SweepState) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".sweep-state-", dir=self.path.parent)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(state.to_json(), handle, indent=2)
+            handle.write("\n")
+        os.replace(tmp, self.path)
+
+    def clear(self) -> None:
+        self.path.unlink(missing_ok=True)

@@ -1,0 +1,71 @@
+"""Issue #4, `budget-usd`: checked before anything is spent, and while spending.
+
+A plan whose estimate is past the cap sends nothing and fails, showing the estimate. A run whose real
+spend reaches the cap (answers far longer than estimated) stops sending, and every file left over is
+`failed` with "not sent: budget-usd reached", so the run is `partial`, never `clean`.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.fakes.model_brain import planted_brain
+from tests.support.fault_world import message_requests, world
+
+
+def test_an_estimate_past_the_cap_stops_the_run_before_any_call(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with world(tmp_path, monkeypatch, 4) as w:
+        result = w.run(**{"budget-usd": "0.001"})
+
+        assert result.code == 2, result.log
+        assert message_requests(w.ai) == []  # nothing was sent
+        report = w.env.report()
+        assert report["status"] == "failed" and report["error_kind"] == "budget"
+        shown = f"${report['estimated_cost_usd']:.4f}"
+        assert report["estimated_cost_usd"] > 0.001
+        assert f"estimated cost {shown} exceeds budget-usd $0.00" in result.log
+        assert shown in w.env.summary() and "budget-usd" in w.env.summary()
+        assert w.gh.reviews == []
+        assert [c["conclusion"] for c in w.gh.check_runs] == ["failure"]
+
+
+def _verbose(body: dict[str, Any]) -> str:
+    """The planted brain with answers far longer than the plan's estimate of them."""
+    answer = json.loads(planted_brain(body))
+    for finding in answer["findings"]:
+        finding["body"] = "A long explanation of the defect. " * 160
+    return json.dumps(answer)
+
+
+def test_spending_that_reaches_the_cap_stops_the_run_and_names_what_was_left(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cap = 0.05
+    with world(tmp_path, monkeypatch, 6, brain=_verbose) as w:
+        result = w.run(**{"budget-usd": str(cap), "max-concurrency": "2"})
+
+        assert result.code == 0, result.log
+        report = w.env.report()
+        assert report["estimated_cost_usd"] < cap  # the plan fitted: only real spending stopped it
+        sent = message_requests(w.ai)
+        reviewed = [f["path"] for f in report["files"] if f["status"] == "reviewed"]
+        left = [f for f in report["files"] if f["status"] == "failed"]
+        assert 1 <= len(sent) < 6
+        assert len(reviewed) == len(sent)  # every request sent was answered; none was cut short
+        assert len(left) == 6 - len(sent)
+        assert {f["reason"] for f in left} == {"not sent: budget-usd reached"}
+        assert report["status"] == "partial"
+        assert float(w.env.outputs()["cost-usd"]) <= cap  # stopped before the cap, having learned the real cost
+        assert report["cost_usd"] > cap / 2
+        note = f"budget-usd ${cap:.2f} was reached: {len(left)} request(s) were not sent"
+        assert any(note in n for n in report["notes"])
+        summary = w.env.summary()
+        assert note in summary and "not sent: budget-usd reached" in summary
+        [review] = w.gh.reviews
+        assert len(w.gh.review_comments) == len(reviewed) and "Not reviewed (failed)" in review["body"]
