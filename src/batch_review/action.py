@@ -24,7 +24,7 @@ from .errors import EXIT_FAILED, ConfigError, EventError, GitHubError, RunError
 from .filters import FileFilter
 from .log import log
 from .pipeline import Job, Sink, run
-from .report import RunReport
+from .report import RunReport, tally
 
 if TYPE_CHECKING:
     from github import Github
@@ -145,10 +145,7 @@ def note_nothing_to_review(report: RunReport, plan: Plan) -> None:
     if not plan.skipped:
         note = "nothing to review: no changed files"
     else:
-        reasons: dict[str, int] = {}
-        for skip in plan.skipped:
-            reasons[skip.reason] = reasons.get(skip.reason, 0) + 1
-        shown = ", ".join(f"{n} {reason}" for reason, n in sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])))
+        shown = ", ".join(f"{n} {reason}" for reason, n in tally(skip.reason for skip in plan.skipped))
         note = f"nothing to review: all {len(plan.skipped)} changed file(s) were skipped ({shown})"
     report.notes.append(note)
     log.notice(note)

@@ -76,6 +76,11 @@ class FileFilter:
         return None
 
 
+def _looks_generated(head: bytes) -> bool:
+    # every marker the pattern knows contains "enerat" in some case: a substring test (in C) first
+    return (b"enerat" in head or b"ENERAT" in head) and _GENERATED.search(head) is not None
+
+
 def content_reason(data: bytes) -> str | None:
     """The reason to skip a file from its content: binary, too large, generated, minified."""
     head = data[:8192]
@@ -83,7 +88,7 @@ def content_reason(data: bytes) -> str | None:
         return "binary"
     if len(data) > MAX_FILE_BYTES:
         return f"larger than {MAX_FILE_BYTES // 1_000_000} MB"
-    if _GENERATED.search(data[:2048]):
+    if _looks_generated(data[:2048]):
         return "generated"
     lines = data.count(b"\n") + 1
     if len(data) > 4096 and len(data) / lines > 500:
@@ -103,6 +108,6 @@ def patch_reason(patch: str) -> str | None:
     if any(len(line) > 3000 for line in body):
         return "minified"
     added = "\n".join(line[1:] for line in body[:40] if line.startswith("+"))
-    if _GENERATED.search(added.encode("utf-8", "replace")[:2048]):
+    if _looks_generated(added.encode("utf-8", "replace")[:2048]):
         return "generated"
     return None

@@ -53,7 +53,7 @@ def run(job: Job) -> tuple[RunReport, Plan]:
             collected = job.collect()
             report.target, report.head_sha = collected.label, collected.head_sha
             report.notes += collected.notes
-            report.coverage_gap = bool(collected.notes)
+            report.coverage_gap = collected.incomplete
         with log.group("Plan"):
             budget = Budget(cfg.max_request_tokens, cfg.max_files_per_request)
             plan = make_plan(collected.files, collected.skipped, budget)

@@ -13,6 +13,7 @@ import math
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import accumulate
 
 from .diff import FileDiff, PatchError, Row, content_rows, parse_patch
 from .filters import content_reason
@@ -212,15 +213,20 @@ def _whole_file_pieces(source: SourceFile, plan: Plan, budget: Budget) -> Iterat
         yield Piece(source.path, True, 0, lines, 1, lines, lines, whole,
                     _piece_digest(source.path, 0, lines, digest), lines)
         return
-    lengths = [len(line) + 1 for line in data.split(b"\n")[:lines]]
+    # offsets[i] = characters before line i; a chunk's end is found by bisection, not line by line
+    offsets = list(accumulate((len(line) + 1 for line in data.split(b"\n")[:lines]), initial=0))
     start = 0
     while start < lines:
-        chars, stop = 0, start
-        while stop < lines and (stop == start or estimate_tokens(chars + lengths[stop], stop - start + 1)
-                                <= budget.max_piece_tokens):
-            chars += lengths[stop]
-            stop += 1
-        yield Piece(source.path, True, start, stop, start + 1, stop, lines, estimate_tokens(chars, stop - start),
+        low, high = start + 1, lines  # the last stop whose chunk still fits (at least one line)
+        while low < high:
+            middle = (low + high + 1) // 2
+            if estimate_tokens(offsets[middle] - offsets[start], middle - start) <= budget.max_piece_tokens:
+                low = middle
+            else:
+                high = middle - 1
+        stop = low
+        tokens = estimate_tokens(offsets[stop] - offsets[start], stop - start)
+        yield Piece(source.path, True, start, stop, start + 1, stop, lines, tokens,
                     _piece_digest(source.path, start, stop, digest), stop - start)
         start = stop
 

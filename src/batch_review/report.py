@@ -7,6 +7,8 @@ found; a failed file makes the run `partial`; a run-level error makes it `failed
 from __future__ import annotations
 
 import json
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -74,6 +76,9 @@ class RunReport:
     def skipped_files(self) -> list[FileOutcome]:
         return [f for f in self.files if f.status == "skipped"]
 
+    def skip_reasons(self) -> list[tuple[str, int]]:
+        return tally(f.reason for f in self.files if f.status == "skipped")
+
     def exit_code(self, fail_on: Severity | str) -> int:
         if self.status == "failed":
             return EXIT_FAILED
@@ -120,6 +125,11 @@ class RunReport:
             "notes": self.notes,
             "published": self.published,
         }
+
+
+def tally(reasons: Iterable[str]) -> list[tuple[str, int]]:
+    """Each reason with how many files share it, most common first (then by name)."""
+    return sorted(Counter(reasons).items(), key=lambda item: (-item[1], item[0]))
 
 
 def write_report(report: RunReport, path: Path, redact: object = None) -> None:

@@ -69,10 +69,7 @@ def print_plan(console: Console, report: RunReport, plan: Plan, batch_cost: floa
 def print_skipped(console: Console, report: RunReport) -> None:
     skipped = report.skipped_files()
     if skipped:
-        reasons: dict[str, int] = {}
-        for f in skipped:
-            reasons[f.reason] = reasons.get(f.reason, 0) + 1
-        shown = ", ".join(f"{n} {plain(reason)}" for reason, n in sorted(reasons.items(), key=lambda kv: -kv[1]))
+        shown = ", ".join(f"{n} {plain(reason)}" for reason, n in report.skip_reasons())
         console.print(f"Skipped {len(skipped)} file(s): {shown}")
 
 

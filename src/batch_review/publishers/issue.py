@@ -142,10 +142,7 @@ def _files_section(report: RunReport) -> str:
         parts.append("")
     skipped = report.skipped_files()
     if skipped:
-        reasons: dict[str, int] = {}
-        for f in skipped:
-            reasons[f.reason] = reasons.get(f.reason, 0) + 1
-        summary = ", ".join(f"{n} {inline_text(r)}" for r, n in sorted(reasons.items(), key=lambda kv: -kv[1]))
+        summary = ", ".join(f"{n} {inline_text(r)}" for r, n in report.skip_reasons())
         parts += [f"<details><summary>Skipped files ({len(skipped)}): {summary}</summary>", ""]
         parts += [f"- {code_span(f.path)} — {inline_text(f.reason)}" for f in skipped[:MAX_FILES_LISTED]]
         if len(skipped) > MAX_FILES_LISTED:

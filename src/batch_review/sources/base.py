@@ -44,4 +44,4 @@ class Collected:
     base_sha: str = ""
     label: str = ""
     notes: list[str] = field(default_factory=list)
-    reported_files: int | None = None  # how many files the host says changed (3,000-file cap)
+    incomplete: bool = False  # the host did not list every changed file (GitHub's 3,000-file cap)

@@ -115,18 +115,20 @@ def collect_pull_request(
         files.append(source)
     collected = Collected(
         files=files, skipped=skipped, head_sha=info.head_sha, base_sha=info.base_sha,
-        label=f"#{info.number}", reported_files=info.changed_files,
+        label=f"#{info.number}",
     )
     if info.changed_files is not None and info.changed_files > len(listed):
         missing = info.changed_files - len(listed)
         named = _unlisted(workspace, info, listed) if workspace is not None else []
         skipped += [Skip(path, NOT_LISTED) for path in named]
+        collected.incomplete = True
         collected.notes.append(
             f"GitHub lists at most {GITHUB_FILE_CAP:,} files of a pull request: {missing:,} "
             f"of its {info.changed_files:,} changed files were not listed and are NOT reviewed"
             + (" (they are named in the report)." if named else ".")
         )
     elif info.changed_files is None and len(listed) >= GITHUB_FILE_CAP:
+        collected.incomplete = True
         collected.notes.append(
             f"GitHub listed {len(listed):,} files, its limit: any further changed files are NOT reviewed."
         )
