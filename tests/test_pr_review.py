@@ -193,6 +193,24 @@ def test_second_run_on_the_same_head_posts_nothing_new(world, monkeypatch: pytes
     assert "nothing new" in report["published"]["review"]
 
 
+def test_the_others_go_out_as_soon_as_the_streamed_warm_up_answer_begins(
+    world, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fx, gh, ai, env = world
+    env.inputs["max-files-per-request"] = "1"  # eight requests, four at a time
+    env.inputs["max-concurrency"] = "4"
+    ai.latency, ai.ttft = 1.0, 0.05
+    run_in_process(env, monkeypatch)
+    warm, *rest = sorted((r for r in ai.requests if r.path == "/v1/messages"), key=lambda r: r.started)
+    assert warm.json.get("stream") is True and not any(r.json.get("stream") for r in rest)
+    assert warm.usage["cache_creation_input_tokens"] > 0
+    assert all(r.usage["cache_read_input_tokens"] > 0 for r in rest)
+    # released at message_start: three more in flight while the warm-up still streams, not after it
+    assert len([r for r in rest if r.started < warm.finished]) == 3
+    report = env.report()
+    assert report["usage"]["requests"] == 8 and "failed" not in {f["status"] for f in report["files"]}
+
+
 def test_system_prompt_is_cached_and_code_is_numbered_and_fenced(world, monkeypatch: pytest.MonkeyPatch) -> None:
     fx, gh, ai, env = world
     env.inputs["max-files-per-request"] = "1"  # one request per file: eight requests, in waves of two

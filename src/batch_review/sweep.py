@@ -303,8 +303,7 @@ def batch_statuses(api_key: str, ids: list[str]) -> list[tuple[str, str]]:
     """(batch id, description) for `batch-review sweep --status`."""
     import anthropic
 
-    from .engines.batch import describe_batch, make_client
-    from .engines.client import describe_api_error
+    from .engines.client import describe_api_error, describe_batch, make_client
 
     client = make_client(api_key, 60.0, 2)
     out = []

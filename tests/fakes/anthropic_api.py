@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from . import anthropic_sse as sse
 from .anthropic_batches import BatchStore, StoredBatch, add_usage
 from .anthropic_common import JSON, ApiError, error_body, invalid, new_request_id
 from .anthropic_faults import ERROR_FAULTS, OUTPUT_FAULTS, CustomReply, Fault, FaultBox, error_for, make_fault
@@ -52,7 +53,8 @@ class FakeAnthropicAPI:
     """Messages + Message Batches on 127.0.0.1, faithful to the API facts of anthropic 2.10.0.
 
     Options: ``api_key`` (None accepts any; ``Authorization: Bearer`` or ``x-api-key``), ``latency``
-    (seconds, or callable(body) -> seconds, slept per /v1/messages request), ``brain`` (callable(body) ->
+    (seconds, or callable(body) -> seconds, slept per /v1/messages request), ``ttft`` (the same for a streamed
+    answer's first event, `message_start`; the rest of the stream comes at ``latency``), ``brain`` (callable(body) ->
     text, None meaning "use the planted-marker brain"), ``known_models``, ``rate_limits`` (RateLimits, a
     mapping or an object with rpm/input_tpm/output_tpm), ``count_tokens`` (callable(text) -> int),
     ``min_cache_tokens``, ``thinking`` (answers start with a thinking block unless the request disables
@@ -68,6 +70,7 @@ class FakeAnthropicAPI:
         *,
         api_key: str | None = None,
         latency: float | Callable[[JSON], float] = 0.0,
+        ttft: float | Callable[[JSON], float] = 0.0,
         brain: Brain | None = None,
         known_models: set[str] | frozenset[str] | None = None,
         rate_limits: RateLimits | Mapping[str, int] | Any = None,
@@ -84,6 +87,7 @@ class FakeAnthropicAPI:
     ) -> None:
         self.api_key = api_key
         self.latency = latency
+        self.ttft = ttft
         self.timeout_seconds = timeout_seconds
         self.fault_retry_after = fault_retry_after
         self.max_request_bytes = max_request_bytes
@@ -254,8 +258,10 @@ class FakeAnthropicAPI:
         if reply.on_start is not None:
             reply.on_start()  # the response begins: as on the real API, its cache write is readable now
         try:
-            send(h, reply, request_id)
+            send(h, reply, request_id, self._stop.wait)
         finally:
+            if reply.on_end is not None:
+                reply.on_end()
             rec.finished = time.time()
 
     def _route(self, rec: RecordedRequest) -> Reply:
@@ -322,25 +328,38 @@ class FakeAnthropicAPI:
         plan = self.engine.plan(body)
         limiter = self.rate_limiter
         rl_headers = limiter.admit(plan.uncached_tokens + plan.write_tokens) if limiter else {}
+        streamed = bool(body.get("stream"))
         with self._lock:
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:
             delay = self.latency(body) if callable(self.latency) else self.latency
+            # a streamed answer begins (message_start, the cache entry readable) after the time to first
+            # token; the rest follows when the whole latency has passed
+            first = min(delay, self.ttft(body) if callable(self.ttft) else self.ttft) if streamed else delay
             message = self.engine.answer(body, plan, output_fault)
             # `latency` is the whole time the API takes, its own work included: the fake's CPU time
             # (tokenizing, validating, the brain) is part of it, not added on top.
-            remaining = rec.started + delay - time.time()
+            remaining = rec.started + first - time.time()
             if remaining > 0:
                 self._stop.wait(remaining)
-        finally:
-            with self._lock:
-                self.in_flight -= 1
+        except BaseException:
+            self._leave()
+            raise
         if limiter is not None:
             rl_headers = limiter.charge_output(message["usage"]["output_tokens"])
         rec.usage = message["usage"]
         rec.response = message
-        return Reply(200, json.dumps(message).encode(), rl_headers, on_start=lambda: self.engine.commit(plan))
+        commit = lambda: self.engine.commit(plan)  # noqa: E731
+        if not streamed:
+            self._leave()
+            return Reply(200, json.dumps(message).encode(), rl_headers, on_start=commit)
+        return Reply(200, sse.message_start(message), rl_headers, "text/event-stream", on_start=commit,
+                     chunks=[(rec.started + delay, sse.rest(message))], on_end=self._leave)  # fmt: skip
+
+    def _leave(self) -> None:
+        with self._lock:
+            self.in_flight -= 1
 
     def _fault_error(self, kind: str) -> ApiError:
         err = error_for(kind)

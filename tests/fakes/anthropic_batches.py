@@ -243,6 +243,8 @@ class BatchStore:
         if outcome in ERRORED:
             return _errored(*ERRORED[outcome])
         try:
+            if params.get("stream"):
+                raise invalid("stream: streaming is not supported in Message Batches")
             self.engine.validate(params)
             plan = self.engine.plan(params)
             fault = outcome if outcome in OUTPUT_FAULTS else None

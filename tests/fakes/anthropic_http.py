@@ -1,9 +1,11 @@
-"""HTTP plumbing for the fake Anthropic API: a threading server that answers in one write."""
+"""HTTP plumbing for the fake Anthropic API: a threading server that answers in one write, or streams
+server-sent events in chunks (`Transfer-Encoding: chunked`), each sent at its own time."""
 
 from __future__ import annotations
 
 import socket
 import socketserver
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -25,6 +27,9 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     content_type: str = "application/json"
     on_start: Callable[[], None] | None = None
+    # a streamed reply: `body` is sent with the headers, then each (time.time() deadline, bytes) chunk
+    chunks: list[tuple[float, bytes]] | None = None
+    on_end: Callable[[], None] | None = None  # after the last byte is written (or the write failed)
 
 
 class Drop(Exception):
@@ -82,20 +87,38 @@ def read_body(h: Handler, headers: Mapping[str, str]) -> bytes:
     return h.rfile.read(length) if length > 0 else b""
 
 
-def send(h: Handler, reply: Reply, request_id: str) -> None:
+def send(h: Handler, reply: Reply, request_id: str, wait: Callable[[float], object]) -> None:
+    """Write the reply; `wait(seconds)` sleeps until a streamed chunk is due (and wakes on shutdown)."""
+    streamed = reply.chunks is not None
     lines = [
         f"HTTP/1.1 {reply.status} {REASONS.get(reply.status, 'Unknown')}",
         f"Date: {h.date_time_string()}",
         f"Content-Type: {reply.content_type}",
-        f"Content-Length: {len(reply.body)}",
+        "Transfer-Encoding: chunked" if streamed else f"Content-Length: {len(reply.body)}",
         f"request-id: {request_id}",
     ]
-    lines += [f"{k}: {v}" for k, v in reply.headers.items() if k.lower() not in ("content-length", "request-id")]
+    skip = ("content-length", "request-id", "transfer-encoding")
+    lines += [f"{k}: {v}" for k, v in reply.headers.items() if k.lower() not in skip]
     if h.close_connection:
         lines.append("Connection: close")
-    data = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + reply.body
+    head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
     try:
-        h.wfile.write(data)
+        if not streamed:
+            h.wfile.write(head + reply.body)
+            h.wfile.flush()
+            return
+        h.wfile.write(head + _chunk(reply.body))
+        h.wfile.flush()
+        for due, data in reply.chunks or []:
+            if due > time.time():
+                wait(due - time.time())
+            h.wfile.write(_chunk(data))
+            h.wfile.flush()
+        h.wfile.write(b"0\r\n\r\n")
         h.wfile.flush()
     except OSError:
         h.close_connection = True
+
+
+def _chunk(data: bytes) -> bytes:
+    return f"{len(data):x}\r\n".encode() + data + b"\r\n" if data else b""

@@ -85,8 +85,8 @@ def validate_body(body: Any, *, count_only: bool = False) -> None:
         raise invalid("model: Input should be a valid string")
     if not count_only:
         _validate_max_tokens(body["max_tokens"], model)
-        if body.get("stream"):
-            raise invalid("stream: the fake Anthropic API does not implement streaming")
+        if "stream" in body and not isinstance(body["stream"], bool):
+            raise invalid("stream: Input should be a valid boolean")
     _validate_system(body.get("system"))
     tools = body.get("tools")
     if tools is not None and (not isinstance(tools, list) or not all(isinstance(t, dict) for t in tools)):

@@ -20,7 +20,6 @@ import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
 
 from ..errors import ApiError, RunError
@@ -29,7 +28,7 @@ from ..plan import Plan, PlannedRequest
 from ..pricing import SpendGuard, Usage, cost
 from ..prompt import message_params
 from .answers import EngineResult, RequestResult, read_message
-from .client import describe_api_error, fatal
+from .client import describe_api_error, describe_batch, fatal, make_client
 from .parallel import ParallelOptions, review_parallel
 
 if TYPE_CHECKING:
@@ -109,13 +108,6 @@ class BatchEngine:
             return _Sweep(self, client, plan, render).run()
         finally:
             client.close()
-
-
-def make_client(api_key: str, timeout: float, max_retries: int) -> anthropic.Anthropic:
-    import anthropic
-    import httpx2
-
-    return anthropic.Anthropic(api_key=api_key, max_retries=max_retries, timeout=httpx2.Timeout(timeout, connect=10.0))
 
 
 class _Sweep:
@@ -389,25 +381,4 @@ def _api_failure(exc: BaseException, what: str) -> BaseException:
     return exc
 
 
-def describe_batch(batch: Any) -> str:
-    """`in_progress · 7 processing, 0 succeeded, … · submitted 2026-05-01 03:00 UTC, 0:12:05 ago`."""
-    counts = batch.request_counts
-    shown = ", ".join(
-        f"{getattr(counts, k)} {k}" for k in ("processing", "succeeded", "errored", "canceled", "expired")
-    )
-    created: datetime = batch.created_at
-    ended: datetime | None = getattr(batch, "ended_at", None)
-    when = f"submitted {created.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
-    if ended is not None:
-        when += f", ended after {_duration((ended - created).total_seconds())}"
-    else:
-        when += f", {_duration((datetime.now(UTC) - created).total_seconds())} ago"
-    return f"{batch.processing_status} · {shown} · {when}"
-
-
-def _duration(seconds: float) -> str:
-    seconds = max(0, int(seconds))
-    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
-
-
-__all__ = ["BatchEngine", "BatchOptions", "Resume", "describe_batch", "make_client"]
+__all__ = ["BatchEngine", "BatchOptions", "Resume"]

@@ -1,4 +1,5 @@
-"""The Anthropic client as batch-review uses it: explicit key, the SDK's retries, a response hook.
+"""The Anthropic clients as batch-review uses them (explicit key, the SDK's retries, a response hook),
+and one-line descriptions of API errors and batches.
 
 `ANTHROPIC_BASE_URL` is honoured by the SDK itself. The hook sees every HTTP response, the ones the
 SDK retries included, so the limiter learns the rate-limit headers without touching SDK internals.
@@ -7,6 +8,7 @@ SDK retries included, so the limiter learns the rate-limit headers without touch
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ApiError
@@ -42,6 +44,13 @@ def make_async_client(
     )
 
 
+def make_client(api_key: str, timeout: float, max_retries: int) -> anthropic.Anthropic:
+    import anthropic
+    import httpx2
+
+    return anthropic.Anthropic(api_key=api_key, max_retries=max_retries, timeout=httpx2.Timeout(timeout, connect=10.0))
+
+
 def describe_api_error(exc: BaseException) -> str:
     """A one-line description of an SDK error: type, message, status, request id."""
     import anthropic
@@ -69,3 +78,24 @@ def fatal(exc: BaseException) -> ApiError | None:
     if isinstance(exc, anthropic.APIStatusError) and exc.status_code in FATAL_STATUSES:
         return ApiError(f"the Anthropic API refused the run — {describe_api_error(exc)}")
     return None
+
+
+def describe_batch(batch: Any) -> str:
+    """`in_progress · 7 processing, 0 succeeded, … · submitted 2026-05-01 03:00 UTC, 0:12:05 ago`."""
+    counts = batch.request_counts
+    shown = ", ".join(
+        f"{getattr(counts, k)} {k}" for k in ("processing", "succeeded", "errored", "canceled", "expired")
+    )
+    created: datetime = batch.created_at
+    ended: datetime | None = getattr(batch, "ended_at", None)
+    when = f"submitted {created.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+    if ended is not None:
+        when += f", ended after {_duration((ended - created).total_seconds())}"
+    else:
+        when += f", {_duration((datetime.now(UTC) - created).total_seconds())} ago"
+    return f"{batch.processing_status} · {shown} · {when}"
+
+
+def _duration(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"

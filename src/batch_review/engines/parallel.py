@@ -1,6 +1,8 @@
 """Fan-out through the Messages API: at most `max-concurrency` requests in flight, fewer when the
-rate-limit headers say so; longest requests first so no slow file holds up the tail; the cache warmed by
-one request before the rest go out when there is more than one wave.
+rate-limit headers say so; longest requests first so no slow file holds up the tail. When there is more
+than one wave, the smallest request goes first, streamed, and the rest go out as soon as its answer
+begins (`message_start`): the API makes a cache entry readable from then on, so every later request
+reads the system prompt from the cache without waiting for a whole answer.
 
 Faults: 429, 5xx, timeouts and lost connections are retried by the SDK (`max_retries`); when they run
 out, the request's files fail with the error named. An unusable answer (not JSON, off the schema, cut
@@ -67,9 +69,10 @@ def review_parallel(
 class _Stopped(Exception):
     """The run was stopped (a fatal API error) before this request got an answer."""
 
-    def __init__(self, *, sent: bool) -> None:
+    def __init__(self, *, sent: bool, usage: Any = None) -> None:
         super().__init__("stopped")
         self.sent = sent
+        self.usage = usage  # what a streamed answer had billed when it was cut (its message_start)
 
 
 class _Run:
@@ -97,6 +100,9 @@ class _Run:
     async def run(self) -> list[RequestResult]:
         self.limiter = AdaptiveLimiter(self.options.max_concurrency)
         self.settled = asyncio.Condition()
+        self.warmed = asyncio.Event()  # the warm-up request's answer has begun: its cache entry is readable
+        self.warm_id: str | None = None
+        self.begun: dict[str, Any] = {}  # custom_id → usage of a streamed answer that has begun
 
         async def on_response(status: int, headers: Any) -> None:
             self.limiter.observe(status, headers)
@@ -110,12 +116,18 @@ class _Run:
         )
         queue = deque(sorted(self.requests, key=lambda r: -r.input_tokens))
         try:
+            tasks = []
             if self.options.warm_cache and len(queue) > self.options.max_concurrency:
                 first = min(queue, key=lambda r: r.input_tokens)
                 queue.remove(first)
-                await self._one(first)
+                self.warm_id = first.custom_id
+                tasks.append(asyncio.ensure_future(self._one(first)))
+                begun = asyncio.ensure_future(self.warmed.wait())
+                await asyncio.wait([tasks[0], begun], return_when=asyncio.FIRST_COMPLETED)
+                begun.cancel()
             workers = min(self.options.max_concurrency, len(queue))
-            await asyncio.gather(*(self._worker(queue) for _ in range(workers)))
+            tasks += [asyncio.ensure_future(self._worker(queue)) for _ in range(workers)]
+            await asyncio.gather(*tasks)
         finally:
             await self.client.close()
         return [self.results[r.custom_id] for r in self.requests]
@@ -164,6 +176,8 @@ class _Run:
             try:
                 message = await self._send(request, params)
             except _Stopped as stopped:
+                if stopped.usage is not None:
+                    result.usage.add(Usage.from_api(stopped.usage))
                 result.not_sent = not stopped.sent and attempt == 1
                 result.error = "not sent: the run was stopped" if not stopped.sent else "stopped before it was answered"
                 return
@@ -196,13 +210,14 @@ class _Run:
         try:
             if self.abort is not None:
                 raise _Stopped(sent=False)
-            call = asyncio.ensure_future(self._call(params))
+            warm_up = request.custom_id == self.warm_id and not self.warmed.is_set()
+            call = asyncio.ensure_future(self._stream(request.custom_id, params) if warm_up else self._call(params))
             self.calls.add(call)
             try:
                 message = await call
             except asyncio.CancelledError:
                 if call.cancelled() and self.abort is not None:
-                    raise _Stopped(sent=True) from None
+                    raise _Stopped(sent=True, usage=self.begun.get(request.custom_id) if warm_up else None) from None
                 raise
             usage = Usage.from_api(message.usage)
             self.limiter.settle(ticket, usage.input_tokens + usage.cache_write_tokens, usage.output_tokens)
@@ -215,6 +230,15 @@ class _Run:
     async def _call(self, params: dict[str, Any]) -> Any:
         raw = await self.client.messages.with_raw_response.create(**params)
         return await raw.parse()
+
+    async def _stream(self, custom_id: str, params: dict[str, Any]) -> Any:
+        """The warm-up request, streamed: the others are released at its first event."""
+        async with self.client.messages.stream(**params) as stream:
+            async for event in stream:
+                if event.type == "message_start":
+                    self.begun[custom_id] = event.message.usage
+                    self.warmed.set()
+            return await stream.get_final_message()
 
     async def _stop(self, error: ApiError) -> None:
         """A fatal error: nothing more is sent, and requests in flight (or in the SDK's retry sleep) end now."""
