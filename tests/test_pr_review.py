@@ -193,6 +193,21 @@ def test_second_run_on_the_same_head_posts_nothing_new(world, monkeypatch: pytes
     assert "nothing new" in report["published"]["review"]
 
 
+def test_progress_is_logged_in_groups_as_n_of_m(world, monkeypatch: pytest.MonkeyPatch) -> None:
+    fx, gh, ai, env = world
+    env.inputs["max-files-per-request"] = "1"
+    result = run_in_process(env, monkeypatch)
+    lines = result.log.splitlines()
+    groups = [line.removeprefix("::group::") for line in lines if line.startswith("::group::")]
+    assert groups[:3] == ["Collect", "Plan", "Review (8 requests, engine parallel)"]
+    assert lines.count("::endgroup::") == len(groups)
+    review = lines[lines.index("::group::Review (8 requests, engine parallel)") :]
+    progress = [line for line in review[: review.index("::endgroup::")] if line.startswith("[")]
+    assert [line.split("]")[0] for line in progress] == [f"[{n}/8" for n in range(1, 9)]
+    assert all(" ✓ " in line for line in progress)
+    assert any("src/auth.py — 1 finding" in line for line in progress)
+
+
 def test_the_others_go_out_as_soon_as_the_streamed_warm_up_answer_begins(
     world, monkeypatch: pytest.MonkeyPatch
 ) -> None:
