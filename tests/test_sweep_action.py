@@ -273,3 +273,17 @@ def test_errored_and_expired_requests_are_tried_again_and_canceled_ones_fail(wor
     assert failed and all(f["reason"].startswith("canceled") for f in failed)
     assert report["files_reviewed"] + len(failed) == 80
     assert "Second tries: 2 of 2" in env.summary()
+
+
+def test_a_lowered_budget_still_collects_the_sweep_already_paid_for(world: World) -> None:
+    env, first = world.run()
+    batch_id = env.outputs()["batch-id"]
+    world.ai.end_batch(batch_id)
+    env, second = world.run(**{"budget-usd": "0.0001"})  # far below the plan's estimate
+    assert second.code == 0, second.log
+    assert env.outputs()["status"] == "findings" and world.ai.batches_created == 1
+    assert "exceeds budget-usd" not in second.log
+    assert_every_planted_issue_is_reported(world, env, world.repo.rev_parse("HEAD"))
+    env, third = world.run(**{"budget-usd": "0.0001"})  # a new sweep is checked before it is submitted
+    assert env.outputs()["status"] == "failed" and world.ai.batches_created == 1, third.log
+    assert "exceeds budget-usd" in third.log

@@ -42,6 +42,7 @@ class Job:
     sinks: list[tuple[str, Sink]] = field(default_factory=list)
     plan_only_reason: str = ""
     on_plan: Callable[[RunReport, Plan], None] | None = None
+    prepaid: bool = False  # the plan's requests were paid for by an earlier run (a pending sweep collected)
 
 
 def run(job: Job) -> tuple[RunReport, Plan]:
@@ -65,7 +66,8 @@ def run(job: Job) -> tuple[RunReport, Plan]:
             report.files = _outcomes(plan, {}, pending="not reviewed: " + job.plan_only_reason)
             log.info(f"Plan only ({job.plan_only_reason}): nothing was sent to the model.")
         else:
-            _check_budget(cfg, report)
+            if not job.prepaid:  # collecting what an earlier run paid for spends nothing new up front
+                _check_budget(cfg, report)
             with log.group(f"Review ({len(plan.requests)} requests, engine {job.engine.name})"):
                 outcome = job.engine.review(plan, lambda request: render_request(request, plan.rows))
             _aggregate(job, plan, outcome, report)

@@ -145,6 +145,7 @@ class SweepSession:
             same = state.fingerprint == self.fingerprint
             strategy = "batch"
             why = f"the sweep submitted {state.submitted_at} is collected; nothing is submitted again"
+            job.prepaid = same and state.complete
             if not same:
                 self._note("the plan changed since the pending sweep was submitted (model, options or prompt "
                            "version): results are matched by request id, and new requests are submitted",
