@@ -89,3 +89,21 @@ def test_batches_refuse_streaming_requests() -> None:
         c.messages.batches.retrieve(batch.id)
         [entry] = list(c.messages.batches.results(batch.id))
         assert entry.result.type == "errored" and "stream" in entry.result.error.error.message
+
+
+def test_a_stream_can_break_off_after_it_began() -> None:
+    with FakeAnthropicAPI(api_key=KEY) as fake:
+        c = client(fake)
+        fake.inject("midstream_overloaded")
+        seen: list[str] = []
+        with pytest.raises(anthropic.APIStatusError) as caught, c.messages.stream(
+            model=MODEL, max_tokens=50, messages=user("x")
+        ) as stream:
+            seen.extend(event.type for event in stream)
+        assert seen == ["message_start"]  # it began, then the error event ended it
+        assert caught.value.status_code == 200 and "overloaded_error" in str(caught.value.body)
+        assert fake.count("POST", "/v1/messages") == 1  # the SDK does not retry a broken stream
+        fake.inject("midstream_overloaded")
+        with pytest.raises(anthropic.APIStatusError) as plain:
+            client(fake, max_retries=0).messages.create(model=MODEL, max_tokens=50, messages=user("x"))
+        assert plain.value.status_code == 529

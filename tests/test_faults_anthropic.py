@@ -86,6 +86,24 @@ def test_overloaded_server_error_and_dropped_connection_are_retried(
         _assert_all_reviewed(w, 3)
 
 
+def test_a_streamed_warm_up_that_breaks_off_midway_is_sent_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The warm-up request is streamed; an `error` event after `message_start` is not retried by the SDK."""
+    with world(tmp_path, monkeypatch, 12) as w:
+        fault = w.ai.inject("midstream_overloaded", times=1, match=lambda body: bool(body.get("stream")))
+        result = w.run(**{"max-concurrency": "4"})
+
+        assert result.code == 0, result.log
+        assert fault.hits == 1 and "the streamed answer broke off (overloaded_error" in result.log
+        broken = next(r for r in message_requests(w.ai) if r.fault == "midstream_overloaded")
+        plain = {k: v for k, v in broken.json.items() if k != "stream"}
+        again = [r for r in message_requests(w.ai) if r.json == plain]
+        assert len(again) == 1 and again[0].status == 200
+        _assert_all_reviewed(w, 12)
+        assert w.env.report()["usage"]["requests"] == 13  # the broken stream's input was billed too
+
+
 def _overloaded(retry_after_ms: int = 20) -> tuple[str, int, dict[str, str], str]:
     """A 529 as the API sends it, with a short retry-after-ms (the SDK obeys it, so tests stay fast)."""
     body = json.dumps({"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"},

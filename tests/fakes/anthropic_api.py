@@ -320,6 +320,8 @@ class FakeAnthropicAPI:
                 raise self._fault_error(fault.kind)
             if fault.kind == "drop":
                 raise Drop
+            if fault.kind == "midstream_overloaded" and not body.get("stream"):
+                raise self._fault_error("overloaded")
             if fault.kind == "timeout":
                 self._stop.wait(self.timeout_seconds)
             if fault.kind in OUTPUT_FAULTS:
@@ -354,8 +356,9 @@ class FakeAnthropicAPI:
         if not streamed:
             self._leave()
             return Reply(200, json.dumps(message).encode(), rl_headers, on_start=commit)
+        rest = sse.rest(message) if rec.fault != "midstream_overloaded" else sse.error("overloaded_error", "Overloaded")
         return Reply(200, sse.message_start(message), rl_headers, "text/event-stream", on_start=commit,
-                     chunks=[(rec.started + delay, sse.rest(message))], on_end=self._leave)  # fmt: skip
+                     chunks=[(rec.started + delay, rest)], on_end=self._leave)  # fmt: skip
 
     def _leave(self) -> None:
         with self._lock:

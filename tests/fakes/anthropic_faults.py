@@ -43,8 +43,10 @@ ERROR_FAULTS: dict[str, tuple[int, str, str]] = {
 }
 #: Faults answered 200 with a message a client must cope with.
 OUTPUT_FAULTS = frozenset({"not_json", "max_tokens", "refusal"})
-#: Faults that change how (or whether) the answer is delivered.
-FLOW_FAULTS = frozenset({"timeout", "drop"})
+#: Faults that change how (or whether) the answer is delivered. "midstream_overloaded": a streamed
+#: answer breaks off after `message_start` with an `error` event (overloaded_error), which the SDK does
+#: not retry; a plain request gets the 529 of "overloaded".
+FLOW_FAULTS = frozenset({"timeout", "drop", "midstream_overloaded"})
 KINDS = frozenset(ERROR_FAULTS) | OUTPUT_FAULTS | FLOW_FAULTS
 
 Match = Callable[[JSON], bool]

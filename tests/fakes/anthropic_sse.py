@@ -56,3 +56,8 @@ def _start(index: int, block: JSON) -> bytes:
 
 def _delta(index: int, delta: JSON) -> bytes:
     return event("content_block_delta", {"type": "content_block_delta", "index": index, "delta": delta})
+
+
+def error(error_type: str, message: str) -> bytes:
+    """An `error` event: the stream breaks off (the HTTP status was already 200)."""
+    return event("error", {"type": "error", "error": {"type": error_type, "message": message}})

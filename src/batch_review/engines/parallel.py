@@ -103,6 +103,7 @@ class _Run:
         self.warmed = asyncio.Event()  # the warm-up request's answer has begun: its cache entry is readable
         self.warm_id: str | None = None
         self.begun: dict[str, Any] = {}  # custom_id → usage of a streamed answer that has begun
+        self.broken: dict[str, Any] = {}  # custom_id → usage billed for a stream that broke off
 
         async def on_response(status: int, headers: Any) -> None:
             self.limiter.observe(status, headers)
@@ -191,6 +192,8 @@ class _Run:
                     raise
                 result.error = describe_api_error(exc) + _retries_note(exc, self.options.max_retries)
                 return
+            if request.custom_id in self.broken:
+                result.usage.add(Usage.from_api(self.broken.pop(request.custom_id)))
             result.usage.add(Usage.from_api(message.usage))
             reading = read_message(message)
             if reading.answer is not None:
@@ -232,13 +235,24 @@ class _Run:
         return await raw.parse()
 
     async def _stream(self, custom_id: str, params: dict[str, Any]) -> Any:
-        """The warm-up request, streamed: the others are released at its first event."""
-        async with self.client.messages.stream(**params) as stream:
-            async for event in stream:
-                if event.type == "message_start":
-                    self.begun[custom_id] = event.message.usage
-                    self.warmed.set()
-            return await stream.get_final_message()
+        """The warm-up request, streamed: the others are released at its first event. A stream that breaks
+        off after it began (an `error` event, e.g. overloaded) is not retried by the SDK: it is sent once
+        more as a plain request, which is."""
+        import anthropic
+
+        try:
+            async with self.client.messages.stream(**params) as stream:
+                async for event in stream:
+                    if event.type == "message_start":
+                        self.begun[custom_id] = event.message.usage
+                        self.warmed.set()
+                return await stream.get_final_message()
+        except anthropic.APIStatusError as exc:
+            if custom_id not in self.begun or exc.status_code != 200:
+                raise  # refused before the stream began: the SDK has already retried what it could
+            log.info(f"the streamed answer broke off ({describe_api_error(exc)}); sending it again")
+            self.broken[custom_id] = self.begun.pop(custom_id)
+            return await self._call(params)
 
     async def _stop(self, error: ApiError) -> None:
         """A fatal error: nothing more is sent, and requests in flight (or in the SDK's retry sleep) end now."""
