@@ -27,13 +27,13 @@ class Row:
     note: str = ""
 
 
-def plan_from_fixture(fx: PullFixture, budget: Budget | None = None) -> Plan:
-    """The plan batch-review makes for a PR, from the patches GitHub would list."""
+def plan_from_fixture(fx: PullFixture, budget: Budget | None = None, *, limit: int | None = None) -> Plan:
+    """The plan batch-review makes for a PR, from the patches GitHub would list (the first `limit`)."""
     files = [
         SourceFile(path=str(r["filename"]), status=str(r["status"]), patch=str(r["patch"]))
         for r in fx.files
         if "patch" in r
-    ]
+    ][:limit]
     return make_plan(files, [], budget or Budget())
 
 

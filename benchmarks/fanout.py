@@ -10,8 +10,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from batch_review.plan import Budget, Plan, make_plan
-from batch_review.sources.base import SourceFile
+from batch_review.plan import Budget, Plan
 from tests.support.gitrepo import PullFixture
 
 from .common import KEY, Row, plan_from_fixture, run_engine
@@ -39,10 +38,14 @@ def code_tokens(plan: Plan, count) -> tuple[int, int]:  # type: ignore[no-untype
     return sent, changed
 
 
-def fixed_latency(tmp: Path) -> list[Row]:
-    count, how = counter()
+def figures(tmp: Path) -> list[Row]:
     fx = pull_request(tmp / "pr300", 300)
     plan = plan_from_fixture(fx)
+    return fixed_latency(fx, plan) + long_tail(plan)
+
+
+def fixed_latency(fx: PullFixture, plan: Plan) -> list[Row]:
+    count, how = counter()
     with RemoteFake(api_key=KEY, latency=LATENCY, ttft=TTFT, count_tokens="claude") as fake:
         wall, results = run_engine(plan, fake.base_url, CONCURRENCY)
     messages = _messages(fake)
@@ -69,9 +72,7 @@ def fixed_latency(tmp: Path) -> list[Row]:
 
 def whole_waves(fx: PullFixture) -> Row:
     """32 one-file requests: exactly four waves of 8, where waiting for the warm-up would cost a fifth."""
-    files = [SourceFile(path=str(r["filename"]), status=str(r["status"]), patch=str(r["patch"]))
-             for r in fx.files if "patch" in r][:32]  # fmt: skip
-    plan = make_plan(files, [], Budget(max_files_per_request=1))
+    plan = plan_from_fixture(fx, Budget(max_files_per_request=1), limit=32)
     with RemoteFake(api_key=KEY, latency=LATENCY, ttft=TTFT) as fake:
         wall, results = run_engine(plan, fake.base_url, CONCURRENCY)
     n = len(plan.requests)
@@ -83,9 +84,7 @@ def whole_waves(fx: PullFixture) -> Row:
                f"(TTFT {TTFT}s), not after its whole answer (which would make it 1.25)")
 
 
-def long_tail(tmp: Path) -> list[Row]:
-    fx = pull_request(tmp / "pr300", 300) if not (tmp / "pr300").exists() else None
-    plan = plan_from_fixture(fx) if fx else _replan(tmp / "pr300")
+def long_tail(plan: Plan) -> list[Row]:
     with RemoteFake(api_key=KEY, lognormal=(LATENCY, 0.8, 11), ttft=TTFT) as fake:
         wall, _ = run_engine(plan, fake.base_url, CONCURRENCY)
     with RemoteFake(api_key=KEY, lognormal=(LATENCY, 0.8, 11), ttft=TTFT) as fake:
@@ -99,9 +98,3 @@ def long_tail(tmp: Path) -> list[Row]:
         Row("same, sequential loop / parallel", f"{sequential / wall:.1f}×", "report", None,
             f"sequential {sequential:.2f}s vs parallel {wall:.2f}s"),
     ]
-
-
-def _replan(path: Path) -> Plan:
-    from tests.support.gitrepo import GitRepo, pull_from_git
-
-    return plan_from_fixture(pull_from_git(GitRepo(path), "main", "feature", 1))

@@ -22,7 +22,7 @@ def collect(tmp: Path, only: set[str]) -> list[Row]:
     from . import coverage, fanout, sweeps, throughput
 
     sections = {
-        "fanout": lambda: fanout.fixed_latency(tmp) + fanout.long_tail(tmp),
+        "fanout": lambda: fanout.figures(tmp),
         "throughput": throughput.figures,
         "coverage": lambda: coverage.figures(tmp),
         "sweep": lambda: sweeps.planning() + sweeps.cost_ratio(tmp),
