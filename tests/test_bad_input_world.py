@@ -21,7 +21,7 @@ from tests.fakes.anthropic_api import FakeAnthropicAPI
 from tests.fakes.github_api import FakeGitHub
 from tests.fakes.model_brain import plant
 from tests.support.gitrepo import GitRepo, PullFixture, pull_from_git
-from tests.support.runner import RunnerEnv, pull_request_event, run_in_process
+from tests.support.runner import RunnerEnv, run_in_process
 
 KEY = f"sk-ant-api03-{uuid.uuid4().hex}-{uuid.uuid4().hex}"
 Data = bytes | str
@@ -84,12 +84,8 @@ def pr_world(
         kwargs["known_models"] = known_models
     with github, FakeAnthropicAPI(**kwargs) as ai:
         github.add_pull(fx)
-        env = RunnerEnv(
-            tmp=tmp_path / "runner", workspace=fx.repo.path, api_url=github.base_url, anthropic_url=ai.base_url,
-            event=event if event is not None else pull_request_event(fx), sha=fx.head_sha,
-            inputs={"anthropic-api-key": KEY, "github-token": github.token, "min-severity": "info",
-                    **(inputs or {})},
-        )
+        env = RunnerEnv.for_pull(tmp_path / "runner", fx, github, ai, KEY, {"min-severity": "info", **(inputs or {})},
+                                 event=event)
         yield World(fx, github, ai, env)
 
 

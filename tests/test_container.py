@@ -17,7 +17,7 @@ import pytest
 from tests.fakes.anthropic_api import FakeAnthropicAPI
 from tests.fakes.github_api import FakeGitHub
 from tests.support.gitrepo import GitRepo, pull_from_git
-from tests.support.runner import RunnerEnv, pull_request_event
+from tests.support.runner import RunnerEnv
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -88,11 +88,7 @@ def test_entrypoint_runs_a_review_with_the_runner_environment(installed: Path, t
     key = "sk-ant-container-0123456789"
     with FakeGitHub(prefix="/api/v3") as gh, FakeAnthropicAPI(api_key=key, strict=True) as ai:
         gh.add_pull(fx)
-        env = RunnerEnv(
-            tmp=tmp_path / "runner", workspace=repo.path, api_url=gh.base_url, anthropic_url=ai.base_url,
-            event=pull_request_event(fx), sha=fx.head_sha,
-            inputs={"anthropic-api-key": key, "github-token": gh.token, "fail-on": "high", "max-concurrency": "4"},
-        )
+        env = RunnerEnv.for_pull(tmp_path / "runner", fx, gh, ai, key, {"fail-on": "high", "max-concurrency": "4"})
         environ = env.environ()
         environ["PATH"] = f"{installed / 'bin'}:/usr/local/bin:/usr/bin:/bin"
         proc = subprocess.run(

@@ -13,7 +13,7 @@ from tests.fakes.anthropic_api import FakeAnthropicAPI
 from tests.fakes.github_api import FakeGitHub
 from tests.fakes.model_brain import planted_brain
 from tests.support.gitrepo import GitRepo, PullFixture, pull_from_git
-from tests.support.runner import RunnerEnv, pull_request_event, run_in_process
+from tests.support.runner import RunnerEnv, run_in_process
 
 KEY = "sk-ant-api03-e2e-test-key-000000"
 
@@ -108,11 +108,7 @@ def world(tmp_path: Path):
     fx = build_twelve_file_pr(tmp_path / "repo")
     with FakeGitHub() as gh, FakeAnthropicAPI(api_key=KEY, brain=brain_with_strays, strict=True) as ai:
         gh.add_pull(fx)
-        env = RunnerEnv(
-            tmp=tmp_path / "runner", workspace=tmp_path / "repo", api_url=gh.base_url, anthropic_url=ai.base_url,
-            event=pull_request_event(fx), sha=fx.head_sha,
-            inputs={"anthropic-api-key": KEY, "github-token": gh.token, "min-severity": "info", "fail-on": "high"},
-        )
+        env = RunnerEnv.for_pull(tmp_path / "runner", fx, gh, ai, KEY, {"min-severity": "info", "fail-on": "high"})
         yield fx, gh, ai, env
 
 

@@ -22,7 +22,7 @@ from tests.fakes.anthropic_api import FakeAnthropicAPI
 from tests.fakes.github_api import FakeGitHub
 from tests.fakes.model_brain import user_text
 from tests.support.gitrepo import GitRepo, PullFixture, pull_from_git
-from tests.support.runner import RunnerEnv, RunResult, pull_request_event, run_in_process
+from tests.support.runner import RunnerEnv, RunResult, run_in_process
 
 KEY = "sk-ant-api03-faults-test-key-7f3a9c"
 PLANT_LINE = 6
@@ -103,10 +103,6 @@ def world(
     fake_options.setdefault("api_key", KEY)
     with FakeGitHub() as gh, FakeAnthropicAPI(**fake_options) as ai:
         gh.add_pull(fx)
-        env = RunnerEnv(
-            tmp=tmp_path / "runner", workspace=tmp_path / "repo", api_url=gh.base_url, anthropic_url=ai.base_url,
-            event=pull_request_event(fx, fork=fork), sha=fx.head_sha,
-            inputs={"anthropic-api-key": KEY, "github-token": gh.token, "min-severity": "info",
-                    "max-files-per-request": "1"},
-        )
+        env = RunnerEnv.for_pull(tmp_path / "runner", fx, gh, ai, KEY,
+                                 {"min-severity": "info", "max-files-per-request": "1"}, fork=fork)
         yield World(fx, gh, ai, env, monkeypatch)

@@ -11,12 +11,15 @@ import io
 import json
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.fakes.anthropic_api import FakeAnthropicAPI
+from tests.fakes.github_api import FakeGitHub
 from tests.support.gitrepo import PullFixture
 
 REPOSITORY = "acme/widgets"
@@ -53,6 +56,27 @@ class RunnerEnv:
     sha: str = "0" * 40
     ref: str = "refs/pull/1/merge"
     extra: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def for_pull(
+        cls,
+        tmp: Path,
+        fx: PullFixture,
+        gh: FakeGitHub,
+        ai: FakeAnthropicAPI,
+        key: str,
+        inputs: Mapping[str, str] | None = None,
+        *,
+        event: dict[str, Any] | None = None,
+        fork: bool = False,
+    ) -> RunnerEnv:
+        """A `pull_request` run on `fx` (its event unless `event` is given), served by the fakes `gh` and
+        `ai`, with the API key and the token as inputs, then `inputs`."""
+        return cls(
+            tmp=tmp, workspace=fx.repo.path, api_url=gh.base_url, anthropic_url=ai.base_url,
+            event=event if event is not None else pull_request_event(fx, fork=fork), sha=fx.head_sha,
+            inputs={"anthropic-api-key": key, "github-token": gh.token, **(inputs or {})},
+        )
 
     def environ(self) -> dict[str, str]:
         self.tmp.mkdir(parents=True, exist_ok=True)
