@@ -69,10 +69,9 @@ def review_parallel(
 class _Stopped(Exception):
     """The run was stopped (a fatal API error) before this request got an answer."""
 
-    def __init__(self, *, sent: bool, usage: Any = None) -> None:
+    def __init__(self, *, sent: bool) -> None:
         super().__init__("stopped")
         self.sent = sent
-        self.usage = usage  # what a streamed answer had billed when it was cut (its message_start)
 
 
 class _Run:
@@ -102,8 +101,7 @@ class _Run:
         self.settled = asyncio.Condition()
         self.warmed = asyncio.Event()  # the warm-up request's answer has begun: its cache entry is readable
         self.warm_id: str | None = None
-        self.begun: dict[str, Any] = {}  # custom_id → usage of a streamed answer that has begun
-        self.broken: dict[str, Any] = {}  # custom_id → usage billed for a stream that broke off
+        self.warm_begun: Any = None  # usage (message_start) of the warm-up stream while it has not finished
 
         async def on_response(status: int, headers: Any) -> None:
             self.limiter.observe(status, headers)
@@ -177,8 +175,6 @@ class _Run:
             try:
                 message = await self._send(request, params)
             except _Stopped as stopped:
-                if stopped.usage is not None:
-                    result.usage.add(Usage.from_api(stopped.usage))
                 result.not_sent = not stopped.sent and attempt == 1
                 result.error = "not sent: the run was stopped" if not stopped.sent else "stopped before it was answered"
                 return
@@ -192,8 +188,8 @@ class _Run:
                     raise
                 result.error = describe_api_error(exc) + _retries_note(exc, self.options.max_retries)
                 return
-            if request.custom_id in self.broken:
-                result.usage.add(Usage.from_api(self.broken.pop(request.custom_id)))
+            finally:
+                self._count_cut_stream(request, result)
             result.usage.add(Usage.from_api(message.usage))
             reading = read_message(message)
             if reading.answer is not None:
@@ -214,13 +210,13 @@ class _Run:
             if self.abort is not None:
                 raise _Stopped(sent=False)
             warm_up = request.custom_id == self.warm_id and not self.warmed.is_set()
-            call = asyncio.ensure_future(self._stream(request.custom_id, params) if warm_up else self._call(params))
+            call = asyncio.ensure_future(self._stream(params) if warm_up else self._call(params))
             self.calls.add(call)
             try:
                 message = await call
             except asyncio.CancelledError:
                 if call.cancelled() and self.abort is not None:
-                    raise _Stopped(sent=True, usage=self.begun.get(request.custom_id) if warm_up else None) from None
+                    raise _Stopped(sent=True) from None
                 raise
             usage = Usage.from_api(message.usage)
             self.limiter.settle(ticket, usage.input_tokens + usage.cache_write_tokens, usage.output_tokens)
@@ -234,7 +230,7 @@ class _Run:
         raw = await self.client.messages.with_raw_response.create(**params)
         return await raw.parse()
 
-    async def _stream(self, custom_id: str, params: dict[str, Any]) -> Any:
+    async def _stream(self, params: dict[str, Any]) -> Any:
         """The warm-up request, streamed: the others are released at its first event. A stream that breaks
         off after it began (an `error` event, e.g. overloaded) is not retried by the SDK: it is sent once
         more as a plain request, which is."""
@@ -244,15 +240,22 @@ class _Run:
             async with self.client.messages.stream(**params) as stream:
                 async for event in stream:
                     if event.type == "message_start":
-                        self.begun[custom_id] = event.message.usage
+                        self.warm_begun = event.message.usage
                         self.warmed.set()
-                return await stream.get_final_message()
+                message = await stream.get_final_message()
+                self.warm_begun = None  # finished: its usage is the message's
+                return message
         except anthropic.APIStatusError as exc:
-            if custom_id not in self.begun or exc.status_code != 200:
+            if self.warm_begun is None or exc.status_code != 200:
                 raise  # refused before the stream began: the SDK has already retried what it could
             log.info(f"the streamed answer broke off ({describe_api_error(exc)}); sending it again")
-            self.broken[custom_id] = self.begun.pop(custom_id)
             return await self._call(params)
+
+    def _count_cut_stream(self, request: PlannedRequest, result: RequestResult) -> None:
+        """A warm-up stream that began but never finished (broken off, or stopped) billed its input."""
+        if request.custom_id == self.warm_id and self.warm_begun is not None:
+            result.usage.add(Usage.from_api(self.warm_begun))
+            self.warm_begun = None
 
     async def _stop(self, error: ApiError) -> None:
         """A fatal error: nothing more is sent, and requests in flight (or in the SDK's retry sleep) end now."""
