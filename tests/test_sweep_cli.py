@@ -100,4 +100,4 @@ def test_submit_refuses_the_parallel_strategy(tmp_path: Path) -> None:
     repo = GitRepo.init(tmp_path / "repo")
     repo.commit_files({"a.py": "x = 1\n"}, "one")
     refused = cli(tmp_path, "--submit", "--strategy", "parallel", str(repo.path), base_url="http://127.0.0.1:9")
-    assert refused.returncode == 2 and "--strategy parallel" in refused.stdout
+    assert refused.returncode == 2 and "--strategy parallel" in refused.stderr

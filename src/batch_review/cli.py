@@ -4,8 +4,16 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .config import Config, Secrets
+    from .pipeline import Job
+    from .report import RunReport
 
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 
@@ -77,14 +85,123 @@ def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
 
         return action_main()
     if args.command == "review":
-        from .local import review_command
-
         return review_command(args)
     if args.command == "sweep":
-        from .local import sweep_command
-
         return sweep_command(args)
     parser.print_help(sys.stderr)
+    return 2
+
+
+# -- the local commands --------------------------------------------------------------------------
+FLAG_OPTIONS = (
+    "model", "min_severity", "fail_on", "max_concurrency", "instructions", "budget_usd",
+    "context_lines", "strategy", "wait_minutes",
+)
+
+
+def options_from(args: argparse.Namespace) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for name in FLAG_OPTIONS:
+        value = getattr(args, name, None)
+        if value is not None:
+            option = "batch-wait-minutes" if name == "wait_minutes" else name.replace("_", "-")
+            values[option] = str(value)
+    for name in ("include", "exclude"):
+        if getattr(args, name, None):
+            values[name] = "\n".join(getattr(args, name))
+    if args.dry_run:
+        values["dry-run"] = "true"
+    return values
+
+
+def setup(args: argparse.Namespace) -> tuple[Path, Config, Secrets]:
+    """The repository, the options (flags over the config file) and the key; a bad option exits 2."""
+    from .config import load_config, read_secrets
+    from .errors import RunError
+    from .gitcmd import repo_root, rev_parse
+    from .log import log
+
+    log.configure(actions=False, stream=None)
+    root = Path(args.path).resolve()
+    try:
+        inside = root.is_dir() and ((root / ".git").exists() or rev_parse(root, "HEAD") is not None)
+        root = repo_root(root) if inside else root
+        config = load_config(options_from(args), root, source_name="flag")
+    except RunError as exc:
+        _error(exc)
+        raise SystemExit(2) from None
+    secrets = read_secrets({}, os.environ)
+    log.secret(secrets.anthropic_api_key)
+    return root, config, secrets
+
+
+def review_command(args: argparse.Namespace) -> int:
+    from .errors import RunError
+    from .jobs.review import local_review_job
+
+    root, config, secrets = setup(args)
+    try:
+        job = local_review_job(root, args.base, config, secrets, args.json)
+    except RunError as exc:
+        return _error(exc)
+    return _run(job, config)[0]
+
+
+def sweep_command(args: argparse.Namespace) -> int:
+    from .errors import RunError
+    from .jobs.sweep import NothingToDo, local_sweep_job, sweep_status
+
+    root, config, secrets = setup(args)
+    console = _console()
+    step = "submit" if args.submit else "collect" if args.collect else ""
+    try:
+        if args.status:
+            for line in sweep_status(root, secrets):
+                console.print(line, markup=False, highlight=False)
+            return 0
+        sweep = local_sweep_job(root, config, secrets, step=step, sarif=args.sarif, json_path=args.json)
+    except RunError as exc:
+        return _error(exc)
+    if isinstance(sweep, NothingToDo):
+        console.print(sweep.message, markup=False, highlight=False)
+        return sweep.code
+    try:
+        code, report = _run(sweep.job, config)
+    finally:
+        sweep.session.close()
+    sweep.finish(report)
+    if report.pending:
+        console.print(f"Pending: batch(es) {', '.join(report.batch_ids)}. `batch-review sweep --collect "
+                      f"{root}` collects them once they end (state in {sweep.store.where}).",
+                      markup=False, highlight=False)
+    return code
+
+
+def _run(job: Job, config: Config) -> tuple[int, RunReport]:
+    """Run a job, print what it found (or its plan); the exit code and the report."""
+    from .pipeline import run
+    from .terminal import print_report
+
+    console = _console()
+    if job.engine is None and job.plan_only_reason == "no API key":
+        console.print("[yellow]No ANTHROPIC_API_KEY is set: showing the plan instead (nothing is sent).[/]")
+    report, plan = run(job)
+    print_report(console, report, plan, config)
+    return report.exit_code(config.fail_on), report
+
+
+def _console() -> Any:
+    from rich.console import Console
+
+    return Console()
+
+
+def _error(exc: Any) -> int:
+    from rich.console import Console
+
+    from .terminal import plain
+
+    Console(stderr=True).print(f"[bold red]error ({exc.kind})[/]: {plain(exc.message)}")
     return 2
 
 

@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from .config import Config
 from .findings import Severity
 from .plan import Plan
 from .publishers.markdown import visible
@@ -87,3 +88,16 @@ def print_totals(console: Console, report: RunReport) -> None:
         f"{len(failed)} failed · {u.requests} request(s), {u.input_tokens:,} input + {u.cache_read_tokens:,} "
         f"cached + {u.output_tokens:,} output tokens · ${report.cost_usd:.4f}"
     )
+
+
+def print_report(console: Console, report: RunReport, plan: Plan, config: Config) -> None:
+    """What a local command prints: the plan (plan-only runs), the findings, the totals."""
+    from .pricing import estimate, price_for
+    from .prompt import system_tokens
+
+    if report.dry_run:
+        price, _ = price_for(config.model, config.prices)
+        args = (plan.input_tokens, plan.output_tokens, system_tokens(config.instructions), len(plan.requests), price)
+        print_plan(console, report, plan, estimate(*args, batch=True), estimate(*args, batch=False))
+    print_findings(console, report)
+    print_totals(console, report)

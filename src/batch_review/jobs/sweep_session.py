@@ -1,7 +1,5 @@
-"""Repository sweeps: every tracked file at one commit, reviewed through Message Batches (or in parallel
-when a sweep is too small to be worth a batch), resumable across runs.
+"""The sweep session: the glue between the pipeline and a sweep's state across runs.
 
-`SweepSession` is the glue between the pipeline and the sweep's state:
 - `collect` loads the state first. A pending sweep is collected where it was made: the files are read
   at the swept commit (fetched when the checkout lacks it), not at HEAD, so results map to the code
   the model saw.
@@ -17,30 +15,26 @@ In the Action the state lives in the audit issue (`publishers/issue.py`); locall
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .config import Config, Secrets
-from .errors import EXIT_FAILED, EXIT_OK, ConfigError, RunError, SourceError
-from .filters import FileFilter
-from .gitcmd import git, rev_parse
-from .log import log
-from .pipeline import Job, Sink, run
-from .plan import Plan
-from .pricing import estimate, price_for
-from .prompt import PROMPT_VERSION, system_tokens
-from .report import RunReport
-from .sources.base import Collected
-from .sweep_state import FileStateStore, StateStore, SweepState, utc_now
-
-if TYPE_CHECKING:
-    from .actions_env import ActionsContext
+from ..config import Config, Secrets
+from ..engines.factory import make_engine
+from ..errors import RunError, SourceError
+from ..filters import FileFilter
+from ..gitcmd import git, rev_parse
+from ..log import log
+from ..pipeline import Job
+from ..plan import Plan
+from ..pricing import estimate, price_for
+from ..prompt import PROMPT_VERSION, system_tokens
+from ..report import RunReport
+from ..sources.base import Collected
+from ..sweep_state import StateStore, SweepState, utc_now
 
 SMALL_SWEEP_REQUESTS = 3  # auto: this many requests or fewer go in parallel
 MIN_BATCH_SAVING_USD = 0.05  # auto: a batch must save at least this much to be worth its wait
-STATE_FILE = ".batch-review/sweep-state.json"
 
 
 def choose_strategy(config: Config, plan: Plan) -> tuple[str, str]:
@@ -109,7 +103,7 @@ class SweepSession:
 
     # -- pipeline hooks ---------------------------------------------------------------------------
     def collect(self) -> Collected:
-        from .sources.repository import collect_repository
+        from ..sources.repository import collect_repository
 
         state = self.store.load()
         self.state_known = True
@@ -136,7 +130,7 @@ class SweepSession:
             strategy, why = self.forced or choose_strategy(self.config, plan)
             log.info(f"Strategy, were it sent: {strategy} — {why}")
             return
-        from .engines.batch import BatchEngine, Resume
+        from ..engines.batch import BatchEngine, Resume
 
         self.fingerprint = plan.fingerprint(self.config.model, PROMPT_VERSION)
         self.requests = len(plan.requests)
@@ -195,8 +189,6 @@ class SweepSession:
         close()
 
     def _engine(self, strategy: str) -> Any:
-        from .action import make_engine
-
         engine, _ = make_engine(self.config.model_copy(update={"strategy": strategy}), self.secrets,
                                 default=strategy)
         return engine
@@ -204,149 +196,3 @@ class SweepSession:
     def _note(self, note: str, report: RunReport | None = None) -> None:
         log.warning(note)
         (report.notes if report is not None else self.notes).append(note)
-
-
-# -- the Action ----------------------------------------------------------------------------------------
-def sweep_job(context: ActionsContext, config: Config, secrets: Secrets) -> Job:
-    from .action import common_sinks, make_engine
-    from .github_client import make_github
-    from .publishers.issue import AuditIssue, Links
-    from .publishers.sarif import sarif_sink
-
-    engine, reason = make_engine(config, secrets, default="batch")
-    if not secrets.github_token:
-        raise ConfigError("github-token: empty; a sweep keeps its findings and its pending state in an issue, "
-                          "so pass `github-token: ${{ github.token }}` (with `issues: write`)")
-    gh = make_github(secrets.github_token, context.api_url)
-    repo = gh.get_repo(context.repository)
-    issue = AuditIssue(repo, label=config.issue_label, title=config.issue_title,
-                       links=Links(context.server_url, context.repository, context.run_url))
-    session = SweepSession(context.workspace, config, secrets, issue, commit=context.sha or None,
-                           resume=engine is not None)
-    job = Job(mode="sweep", config=config, collect=session.collect, engine=engine, plan_only_reason=reason)
-
-    def on_plan(report: RunReport, plan: Plan) -> None:
-        session.on_plan(job, report, plan)
-
-    def audit_issue(report: RunReport, plan: Plan) -> str:
-        if not session.state_known:
-            return "not updated: the sweep's state could not be read"
-        return issue.publish(report, session.state_to_keep(report))
-
-    def cleanup(report: RunReport, plan: Plan) -> str:
-        session.close()
-        return ""
-
-    job.on_plan = on_plan
-    job.sinks = [
-        ("audit issue", audit_issue),
-        sarif_sink(context, config, gh=gh, upload=config.upload_sarif),
-        *common_sinks(context, config),
-        ("cleanup", cleanup),
-    ]
-    return job
-
-
-# -- the CLI -------------------------------------------------------------------------------------------
-def local_sweep(args: argparse.Namespace, root: Path, config: Config, secrets: Secrets) -> int:
-    from rich.console import Console
-
-    from .action import make_engine
-    from .local import json_sink, print_report
-
-    console = Console()
-    store = FileStateStore(root / STATE_FILE)
-    try:
-        if args.status:
-            return _status(console, root, store, secrets)
-        state = store.load()
-        step = "submit" if args.submit else "collect" if args.collect else ""
-        if step and config.strategy == "parallel":
-            raise ConfigError(f"--{step} works with batches; it cannot be combined with --strategy parallel")
-        if args.collect and not secrets.anthropic_api_key and not config.dry_run:
-            raise ConfigError("--collect needs ANTHROPIC_API_KEY (the batches belong to that key's organization)")
-        if args.collect and (state is None or not state.pending):
-            console.print(f"No sweep is pending in {root}: nothing to collect (`batch-review sweep --submit` "
-                          "starts one).")
-            return EXIT_FAILED
-        if args.submit and state is not None and state.pending:
-            console.print(f"A sweep is already pending ({state.describe()}); nothing was submitted. "
-                          "Use --status to follow it and --collect to collect it.")
-            return EXIT_OK
-        if step:
-            config = config.model_copy(update={"batch_wait_minutes": 0})
-        engine, reason = make_engine(config, secrets, default="batch", no_key_reason="no API key")
-    except RunError as exc:
-        console.print(f"[bold red]error ({exc.kind})[/]: {exc.message}")
-        return EXIT_FAILED
-    if engine is None and reason == "no API key":
-        console.print("[yellow]No ANTHROPIC_API_KEY is set: showing the plan instead (nothing is sent).[/]")
-    forced = ("batch", f"--{step} sends the sweep as a batch") if step else None
-    session = SweepSession(root, config, secrets, store, commit=None, resume=engine is not None, forced=forced)
-    job = Job(mode="sweep", config=config, collect=session.collect, engine=engine, plan_only_reason=reason,
-              sinks=[*_local_sarif(args.sarif), *json_sink(args.json)])
-    job.on_plan = lambda report, plan: session.on_plan(job, report, plan)
-    try:
-        report, plan = run(job)
-    finally:
-        session.close()
-    if session.state_known and session.state_to_keep(report) is None and session.state is not None:
-        store.clear()
-    print_report(console, report, plan, config)
-    if report.pending:
-        console.print(f"[bold]Pending[/]: batch(es) {', '.join(report.batch_ids)}. "
-                      f"`batch-review sweep --collect {root}` collects them once they end "
-                      f"(state in {store.where}).")
-    return report.exit_code(config.fail_on)
-
-
-def batch_statuses(api_key: str, ids: list[str]) -> list[tuple[str, str]]:
-    """(batch id, description) for `batch-review sweep --status`."""
-    import anthropic
-
-    from .engines.client import describe_api_error, describe_batch, make_client
-
-    client = make_client(api_key, 60.0, 2)
-    out = []
-    try:
-        for batch_id in ids:
-            try:
-                out.append((batch_id, describe_batch(client.messages.batches.retrieve(batch_id))))
-            except anthropic.NotFoundError:
-                out.append((batch_id, "not found: its results are gone (they are kept 29 days)"))
-            except anthropic.APIError as exc:
-                out.append((batch_id, f"could not be checked — {describe_api_error(exc)}"))
-    finally:
-        client.close()
-    return out
-
-
-def _status(console: Any, root: Path, store: FileStateStore, secrets: Secrets) -> int:
-    state = store.load()
-    if state is None:
-        console.print(f"No sweep is pending in {root}.")
-        return EXIT_OK
-    console.print(f"Pending sweep: {state.describe()}")
-    if not state.pending:
-        console.print("No batch was recorded (the submitting run stopped early): the next sweep starts anew.")
-    elif secrets.anthropic_api_key:
-        for batch_id, text in batch_statuses(secrets.anthropic_api_key, state.batch_ids):
-            console.print(f"  {batch_id}: {text}")
-    else:
-        console.print("Set ANTHROPIC_API_KEY to see the batches' progress.")
-    return EXIT_OK
-
-
-def _local_sarif(path: str | None) -> list[tuple[str, Sink]]:
-    if not path:
-        return []
-    from .publishers.sarif import build_sarif, plan_content, write_sarif
-
-    def write(report: RunReport, plan: Plan) -> str:
-        if report.error or report.dry_run or report.pending:
-            return ""
-        write_sarif(build_sarif(report, plan_content(plan), automation_id="batch-review/sweep/local"), Path(path))
-        report.sarif_path = path
-        return path
-
-    return [("sarif", write)]

@@ -1,0 +1,167 @@
+"""Review jobs: a pull request on a runner (the diff through the REST API, one review posted), and the
+local branch's diff in a terminal."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..config import Config, Secrets
+from ..engines.factory import make_engine
+from ..errors import ConfigError, EventError, GitHubError
+from ..filters import FileFilter
+from ..log import log
+from ..pipeline import Job, Sink
+from ..report import RunReport, tally
+from .sinks import json_sink, runner_sinks
+
+if TYPE_CHECKING:
+    from github import Github
+    from github.Repository import Repository
+
+    from ..actions_env import ActionsContext
+    from ..plan import Plan
+    from ..sources.pull_request import PullInfo
+
+
+def pull_request_job(context: ActionsContext, config: Config, secrets: Secrets) -> Job:
+    from ..github_client import make_github
+    from ..sources.pull_request import pull_info
+
+    if context.pull_request is None:
+        if not context.event:
+            raise EventError(
+                f"the {context.event_name!r} event payload is missing or empty (GITHUB_EVENT_PATH); "
+                "mode: review needs the pull request it describes"
+            )
+        raise EventError(
+            f"mode: review needs a pull_request or pull_request_target event; this is {context.event_name!r}"
+        )
+    if config.strategy == "batch":
+        raise ConfigError(
+            "strategy: batch is for sweeps; a pull request review goes parallel (a batch could take hours, and "
+            "a re-run would pay for it again) — use strategy: auto or parallel"
+        )
+    info = pull_info(context.event)
+    if not secrets.github_token:
+        raise ConfigError("github-token: empty; pass `github-token: ${{ github.token }}` (the default)")
+    gh = make_github(secrets.github_token, context.api_url)
+    repo = gh.get_repo(context.repository)
+    filt = FileFilter(config.include, config.exclude, defaults=config.default_excludes)
+    job = Job(
+        mode="review",
+        config=config,
+        collect=lambda: _collect(repo, info, filt, context.workspace),
+        engine=None,
+        sinks=pull_request_sinks(context, config, repo, info, gh),
+        on_plan=note_nothing_to_review,
+    )
+    not_now = _not_reviewable(info, config)
+    if not_now:  # decided before the engine: a draft never fails for want of an API key
+        job.collect = lambda: _nothing(info, not_now)
+        job.plan_only_reason = not_now
+        return job
+    no_key = (
+        "no API key: fork pull requests get no secrets, so nothing was reviewed "
+        "(see the README on pull_request_target)" if info.from_fork else ""
+    )
+    job.engine, job.plan_only_reason = make_engine(config, secrets, default="parallel", no_key_reason=no_key)
+    if job.engine is None and job.plan_only_reason == no_key:
+        log.warning(no_key)
+    return job
+
+
+def local_review_job(root: Path, base: str | None, config: Config, secrets: Secrets, json_path: str | None) -> Job:
+    """`batch-review review`: the working tree against its merge base with `base`; the plan without a key."""
+    from ..sources.local_git import collect_local
+
+    filt = FileFilter(config.include, config.exclude, defaults=config.default_excludes)
+    engine, reason = make_engine(config, secrets, default="parallel", no_key_reason="no API key")
+    return Job(
+        mode="local",
+        config=config,
+        collect=lambda: collect_local(root, base, filt, context_lines=config.context_lines),
+        engine=engine,
+        plan_only_reason=reason,
+        sinks=json_sink(json_path),
+        on_plan=note_nothing_to_review,
+    )
+
+
+def _collect(repo: Repository, info: PullInfo, filt: FileFilter, workspace: Path) -> Any:
+    """The pull request's files; a GitHub refusal (bad token, no such pull request) is a named failure."""
+    from github.GithubException import GithubException
+    from requests import RequestException
+
+    from ..github_client import describe
+    from ..sources.pull_request import collect_pull_request
+
+    try:
+        return collect_pull_request(repo, info, filt, workspace)
+    except GithubException as exc:
+        raise GitHubError(f"could not read pull request #{info.number}: {describe(exc)}") from None
+    except RequestException as exc:
+        raise GitHubError(f"could not reach GitHub to read pull request #{info.number}: {exc}") from None
+
+
+def note_nothing_to_review(report: RunReport, plan: Plan) -> None:
+    """An empty plan is stated, never a silent "clean": what changed and why none of it is reviewed."""
+    if plan.requests or report.notes:
+        return
+    if not plan.skipped:
+        note = "nothing to review: no changed files"
+    else:
+        shown = ", ".join(f"{n} {reason}" for reason, n in tally(skip.reason for skip in plan.skipped))
+        note = f"nothing to review: all {len(plan.skipped)} changed file(s) were skipped ({shown})"
+    report.notes.append(note)
+    log.notice(note)
+
+
+def _not_reviewable(info: PullInfo, config: Config) -> str:
+    if info.state != "open":
+        return f"pull request #{info.number} is {info.state}; closed pull requests are not reviewed"
+    if info.draft and not config.review_drafts:
+        return (f"pull request #{info.number} is a draft; it is reviewed once marked ready "
+                "(add ready_for_review to the workflow's pull_request types, or set review-drafts: true)")
+    return ""
+
+
+def _nothing(info: PullInfo, why: str) -> Any:
+    from ..sources.base import Collected
+
+    log.notice(why)
+    return Collected(files=[], skipped=[], head_sha=info.head_sha, label=f"#{info.number}", notes=[why])
+
+
+def pull_request_sinks(
+    context: ActionsContext, config: Config, repo: Repository, info: PullInfo, gh: Github
+) -> list[tuple[str, Sink]]:
+    from ..publishers import annotations, checks, review
+    from ..publishers.sarif import sarif_sink
+    from ..publishers.summary import render_summary
+
+    def post_review(report: RunReport, plan: Plan) -> str:
+        if report.error or report.dry_run or report.pending:
+            return ""
+        pull = repo.get_pull(info.number)
+        try:
+            return review.publish_review(
+                repo, pull, info.head_sha, report, plan,
+                max_inline=config.max_inline_comments, request_changes_on=config.request_changes_on,
+            )
+        except review.ReadOnlyToken as exc:
+            count = annotations.annotate(report.findings, log)
+            log.warning(
+                "The token cannot write to this pull request (a fork's read-only token?): "
+                f"{count} finding(s) are shown as annotations and in the job summary instead. ({exc})"
+            )
+            return f"not posted (read-only token); {count} finding(s) shown as annotations"
+
+    def check_run(report: RunReport, plan: Plan) -> str:
+        if not config.check_run or report.dry_run:
+            return ""
+        return checks.publish_check_run(repo, info.head_sha, report, log.redact(render_summary(report)), config.fail_on)
+
+    sarif = sarif_sink(context, config, gh=gh, upload=config.upload_sarif, category="review",
+                       ref=f"refs/pull/{info.number}/head")
+    return [("review", post_review), ("check run", check_run), sarif, *runner_sinks(context, config)]
