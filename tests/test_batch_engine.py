@@ -69,7 +69,7 @@ def engine(
     *,
     wait: float = 0,
     resume: Resume | None = None,
-    calls: list[tuple[list[str], bool]] | None = None,
+    calls: list[tuple[list[str], bool, int]] | None = None,
     sleep: Callable[[float], None] | None = None,
     clock: Callable[[], float] | None = None,
     **options: Any,
@@ -80,7 +80,8 @@ def engine(
         api_key=KEY,
         spend=SpendGuard(None, PRICES[MODEL]),
         resume=resume,
-        on_submit=(lambda ids, complete: calls.append((list(ids), complete))) if calls is not None else None,
+        on_submit=(lambda ids, complete, creating: calls.append((list(ids), complete, creating)))
+        if calls is not None else None,
     )
     if sleep is not None:
         made.sleep = sleep
@@ -106,10 +107,11 @@ def by_path(plan: Plan, result: EngineResult) -> dict[str, Any]:
 
 def test_submit_then_resume_collects_without_submitting_again(fake: FakeAnthropicAPI, plan_of: Any) -> None:
     plan = plan_of(6)
-    calls: list[tuple[list[str], bool]] = []
+    calls: list[tuple[list[str], bool, int]] = []
     first = review(engine(fake, calls=calls), plan)
     assert first.pending and first.results == [] and len(first.batch_ids) == 1 and first.batch_priced
-    assert calls == [([], False), (first.batch_ids, True)]  # told before anything is paid for, then after
+    # told before anything is paid for, then the intent (a batch of 6 is being created), its id, and the end
+    assert calls == [([], False, 0), ([], False, 6), (first.batch_ids, False, 0), (first.batch_ids, True, 0)]
     assert any("in_progress" in note for note in first.notes)
     (batch_id,) = first.batch_ids
     assert len(fake.batches[batch_id].requests) == 6
@@ -177,11 +179,12 @@ def test_forgotten_results_are_submitted_again_with_a_note(fake: FakeAnthropicAP
     (old,) = first.batch_ids
     fake.end_batch(old)
     fake.forget_results(old)  # 29 days later
-    calls: list[tuple[list[str], bool]] = []
+    calls: list[tuple[list[str], bool, int]] = []
     result = review(engine(fake, wait=1, resume=Resume((old,)), calls=calls, sleep=lambda _: end_all(fake)), plan)
     assert fake.batches_created == 2
     (new,) = result.batch_ids
-    assert new != old and calls == [([], False), ([new], True)]
+    n = len(plan.requests)
+    assert new != old and calls == [([], False, 0), ([], False, n), ([new], False, 0), ([new], True, 0)]
     assert all(r.answer is not None for r in result.results)
     assert any("submitted again" in n and "no longer available" in n for n in result.notes)
 
@@ -230,7 +233,7 @@ def test_big_sweeps_are_split_into_several_batches(fake: FakeAnthropicAPI, plan_
     largest = max(len(json.dumps(item).encode()) for item in items)
     cap = 20 + 2 * largest + largest // 2  # room for two requests, not three
     options = {"max_requests": 3} if limit == "requests" else {"max_bytes": cap}
-    calls: list[tuple[list[str], bool]] = []
+    calls: list[tuple[list[str], bool, int]] = []
     result = review(engine(fake, calls=calls, **options), plan)
     counts = [len(fake.batches[i].requests) for i in result.batch_ids]
     assert counts == ([3, 3, 1] if limit == "requests" else [2, 2, 2, 1])
@@ -238,7 +241,9 @@ def test_big_sweeps_are_split_into_several_batches(fake: FakeAnthropicAPI, plan_
     assert len(bodies) == len(counts)
     if limit == "bytes":  # measured on what the SDK really sent
         assert all(len(body) <= cap for body in bodies) and max(map(len, bodies)) > cap // 2
-    assert [c[1] for c in calls] == [False] * len(counts) + [True]  # state saved after every batch
+    creating = [c[2] for c in calls if c[2]]
+    assert creating == counts  # the intent is saved before every batch, with its size
+    assert [c[1] for c in calls] == [False] * (1 + 2 * len(counts)) + [True]  # and its id after every batch
     assert calls[-1][0] == result.batch_ids
     seen = [r["custom_id"] for i in result.batch_ids for r in fake.batches[i].requests]
     assert seen == [r.custom_id for r in plan.requests]

@@ -136,7 +136,8 @@ def test_a_pending_sweep_is_collected_by_the_next_run_and_paid_for_once(world: W
     assert "Strategy: batch — auto:" in first.log
     assert "request_counts" not in first.log and "processing" in first.log  # progress is in the log
     (issue,) = world.audit_issues()
-    is_audit, state, _ = split_body(issue["body"])
+    is_audit, states, _ = split_body(issue["body"])
+    state = states[0] if states else None
     assert is_audit and state is not None and state.batch_ids == [outputs["batch-id"]] and state.commit == sha
     assert "sweep pending" in issue["body"] and issue["labels"][0]["name"] == "batch-review"
     assert "⏳ pending" in env.summary() and outputs["batch-id"] in env.summary()
@@ -156,13 +157,18 @@ def test_a_pending_sweep_is_collected_by_the_next_run_and_paid_for_once(world: W
                                                                                  "package-lock.json"}
     assert report["files_failed"] == 0 and report["usage"]["requests"] == report["requests"]
     (issue,) = world.audit_issues()
-    assert split_body(issue["body"])[1] is None  # the state is gone once collected
+    assert split_body(issue["body"])[1] == []  # the state is gone once collected
     assert "Skipped files" in issue["body"] and "batch prices" in issue["body"]
     assert float(env.outputs()["cost-usd"]) > 0
 
-    env, third = world.run()  # the next sweep is a new one
-    assert world.ai.batches_created == 2 and env.outputs()["status"] == "pending"
-    assert len(world.audit_issues()) == 1 and "results of the last completed sweep" in world.audit_issues()[0]["body"]
+    env, third = world.run()  # the next sweep of the same commit: every file was reviewed, nothing is paid for
+    assert third.code == 0, third.log
+    assert world.ai.batches_created == 1 and world.ai.count("POST", "/v1/messages") == 0
+    assert env.outputs()["status"] == "findings" and env.outputs()["cost-usd"] == "0.0000"
+    report = assert_every_planted_issue_is_reported(world, env, sha)  # carried: in the report, issue and SARIF
+    assert {f["carried_from"] for f in report["findings"]} == {sha}
+    assert report["files_unchanged"] == report["files_reviewed"] + report["files_unchanged"] > 0
+    assert len(world.audit_issues()) == 1
 
 
 def test_results_map_to_the_swept_commit_when_head_moved(world: World) -> None:
@@ -221,7 +227,7 @@ def test_a_small_sweep_goes_parallel_and_a_forced_batch_does_not(
         assert "Strategy: parallel — auto: 1 request(s)" in result.log
         assert env.report()["engine"] == "parallel" and "standard prices" in w.issue_text()
         assert_every_planted_issue_is_reported(w, env, repo.rev_parse("HEAD"))
-        env, result = w.run(strategy="batch")
+        env, result = w.run(strategy="batch", **{"full-review": "true"})  # unchanged: only a full review sends it
         assert env.outputs()["status"] == "pending" and ai.batches_created == 1
         assert "Strategy: batch — strategy: batch is set" in result.log
 
@@ -231,7 +237,8 @@ def test_a_dry_run_plans_without_touching_anything(world: World) -> None:
     assert result.code == 0, result.log
     assert env.outputs()["status"] == "pending" and env.report()["dry_run"] is True
     assert world.ai.batches_created == 0 and world.gh.issues == []
-    assert all(c.method == "GET" for c in world.gh.calls)  # it only looks for a pending sweep
+    # it only looks for a pending sweep (and asks GitHub who the token is: a GraphQL query, no mutation)
+    assert all(c.method == "GET" or (c.path == "/graphql" and "mutation" not in str(c.json)) for c in world.gh.calls)
     assert re.search(r"estimated \$[0-9.]+ in parallel, \$[0-9.]+ as a batch", result.log)
 
 
@@ -253,7 +260,7 @@ def test_gone_results_are_submitted_again_and_the_state_follows(world: World) ->
     assert env.outputs()["status"] == "pending" and new != old and world.ai.batches_created == 2, second.log
     assert "submitted again" in env.summary() and "no longer available" in env.summary()
     (issue,) = world.audit_issues()
-    assert split_body(issue["body"])[1].batch_ids == [new]
+    assert split_body(issue["body"])[1][0].batch_ids == [new]
     world.ai.end_batch(new)
     env, third = world.run()
     assert env.outputs()["status"] == "findings" and world.ai.batches_created == 2, third.log
@@ -284,6 +291,6 @@ def test_a_lowered_budget_still_collects_the_sweep_already_paid_for(world: World
     assert env.outputs()["status"] == "findings" and world.ai.batches_created == 1
     assert "exceeds budget-usd" not in second.log
     assert_every_planted_issue_is_reported(world, env, world.repo.rev_parse("HEAD"))
-    env, third = world.run(**{"budget-usd": "0.0001"})  # a new sweep is checked before it is submitted
+    env, third = world.run(**{"budget-usd": "0.0001", "full-review": "true"})  # a new sweep is checked first
     assert env.outputs()["status"] == "failed" and world.ai.batches_created == 1, third.log
     assert "exceeds budget-usd" in third.log

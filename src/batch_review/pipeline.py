@@ -21,6 +21,7 @@ from .pricing import cost, estimate, price_for
 from .prompt import render_request, system_tokens
 from .report import FileOutcome, RunReport
 from .sources.base import Collected
+from .words import plural
 
 
 class Engine(Protocol):
@@ -33,6 +34,19 @@ class Engine(Protocol):
 Sink = Callable[[RunReport, Plan], str]
 
 
+class Memory(Protocol):
+    """What earlier runs reviewed and found (memory/): files whose content was already reviewed under the same
+    settings are not sent again, their findings are carried, and findings no longer found are closed."""
+
+    def recall(self, collected: Collected, report: RunReport) -> list[FileOutcome]:
+        """Take the files reviewed before out of `collected.files`; their outcomes ("unchanged")."""
+        ...
+
+    def reconcile(self, report: RunReport, plan: Plan) -> None:
+        """After aggregation: add the carried findings to the report, list the fixed ones."""
+        ...
+
+
 @dataclass
 class Job:
     mode: str
@@ -43,18 +57,21 @@ class Job:
     plan_only_reason: str = ""
     on_plan: Callable[[RunReport, Plan], None] | None = None
     prepaid: bool = False  # the plan's requests were paid for by an earlier run (a pending sweep collected)
+    memory: Memory | None = None
 
 
 def run(job: Job) -> tuple[RunReport, Plan]:
     cfg = job.config
     report = RunReport(mode=job.mode, model=cfg.model, engine=job.engine.name if job.engine else "none")
     plan = Plan()
+    unchanged: list[FileOutcome] = []
     try:
         with log.group("Collect"):
             collected = job.collect()
             report.target, report.head_sha = collected.label, collected.head_sha
             report.notes += collected.notes
             report.coverage_gap = collected.incomplete
+            unchanged = job.memory.recall(collected, report) if job.memory else []
         with log.group("Plan"):
             budget = Budget(cfg.max_request_tokens, cfg.max_files_per_request)
             plan = make_plan(collected.files, collected.skipped, budget)
@@ -63,7 +80,7 @@ def run(job: Job) -> tuple[RunReport, Plan]:
             job.on_plan(report, plan)
         if job.engine is None:
             report.dry_run = True
-            report.files = _outcomes(plan, {}, pending="not reviewed: " + job.plan_only_reason)
+            report.files = _outcomes(plan, {}, pending="not reviewed: " + job.plan_only_reason) + unchanged
             log.info(f"Plan only ({job.plan_only_reason}): nothing was sent to the model.")
         else:
             if not job.prepaid:  # collecting what an earlier run paid for spends nothing new up front
@@ -71,6 +88,9 @@ def run(job: Job) -> tuple[RunReport, Plan]:
             with log.group(f"Review ({len(plan.requests)} requests, engine {job.engine.name})"):
                 outcome = job.engine.review(plan, lambda request: render_request(request, plan.rows))
             _aggregate(job, plan, outcome, report)
+            report.files = sorted(report.files + unchanged, key=lambda f: f.path)
+            if job.memory and not report.pending:
+                job.memory.reconcile(report, plan)
             if outcome.fatal is not None:  # what was spent and reviewed is reported; the run still failed
                 raise outcome.fatal
     except RunError as exc:
@@ -91,7 +111,7 @@ def _estimate(job: Job, plan: Plan, report: RunReport) -> None:
     report.estimated_cost_usd = estimate(*args, batch=batch)
     report.requests = len(plan.requests)
     log.info(
-        f"{len(plan.files)} files in {len(plan.requests)} requests, {len(plan.skipped)} skipped; "
+        f"{plural(len(plan.files), 'file')} in {plural(len(plan.requests), 'request')}, {len(plan.skipped)} skipped; "
         f"~{plan.input_tokens + system:,} input and ~{plan.output_tokens:,} output tokens; "
         f"estimated ${estimate(*args, batch=False):.4f} in parallel, ${estimate(*args, batch=True):.4f} as a batch"
         + ("" if known else f" (no price known for {cfg.model}: the dearest known price was used)")

@@ -24,8 +24,24 @@ REPORT_VERSION = 1
 @dataclass
 class FileOutcome:
     path: str
-    status: Literal["reviewed", "skipped", "failed", "pending"]
-    reason: str = ""
+    status: Literal["reviewed", "unchanged", "skipped", "failed", "pending"]
+    reason: str = ""  # unchanged: "reviewed at <commit>" (its content did not change since that review)
+
+
+@dataclass
+class Closed:
+    """A finding an earlier run posted that this run closed: fixed, or resolved by a person."""
+
+    finding: Finding
+    why: str  # "fixed", "resolved by <login>", "file deleted", "no longer in the pull request"
+    at: str = ""  # the commit at which it was seen fixed
+    action: str = ""  # what batch-review did: "thread resolved", "left open (a person replied)", …
+
+    def to_json(self) -> dict[str, object]:
+        f = self.finding
+        return {"fingerprint": f.fingerprint, "path": f.path, "line": f.line, "severity": f.severity.value,
+                "category": f.category, "title": f.title, "why": self.why, "at": self.at or None,
+                "action": self.action or None}
 
 
 @dataclass
@@ -49,6 +65,8 @@ class RunReport:
     error: str | None = None
     error_kind: str | None = None
     batch_ids: list[str] = field(default_factory=list)
+    fixed: list[Closed] = field(default_factory=list)  # posted by an earlier run, no longer found
+    acknowledged: list[Closed] = field(default_factory=list)  # resolved by a person: not counted, not re-posted
     published: dict[str, str] = field(default_factory=dict)
     report_path: str = ""
     sarif_path: str = ""
@@ -117,6 +135,9 @@ class RunReport:
             "files_reviewed": self.count("reviewed"),
             "files_skipped": self.count("skipped"),
             "files_failed": self.count("failed"),
+            "files_unchanged": self.count("unchanged"),
+            "fixed": [c.to_json() for c in self.fixed],
+            "acknowledged": [c.to_json() for c in self.acknowledged],
             "requests": self.requests,
             "usage": self.usage.to_json(),
             "cost_usd": round(self.cost_usd, 6),

@@ -42,6 +42,9 @@ class SweepState:
     submitted_at: str = field(default_factory=utc_now)
     requests: int = 0
     complete: bool = True  # False: a run stopped (or is) between creating two batches
+    ref: str = ""  # the ref swept (refs/heads/main): a run collects only its own ref's sweep
+    creating_at: str = ""  # a batch was being created from this time on (the run may have died before saving it)
+    creating_requests: int = 0  # how many requests that batch holds
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -53,6 +56,9 @@ class SweepState:
             "submitted_at": self.submitted_at,
             "requests": self.requests,
             "complete": self.complete,
+            "ref": self.ref,
+            "creating_at": self.creating_at,
+            "creating_requests": self.creating_requests,
         }
 
     @classmethod
@@ -77,16 +83,24 @@ class SweepState:
             raise ValueError("requests must be a count")
         if not isinstance(complete, bool):
             raise ValueError("complete must be true or false")
-        return cls(commit, fingerprint, model, list(ids), submitted, requests, complete)
+        ref, creating_at, creating = data.get("ref", ""), data.get("creating_at", ""), data.get("creating_requests", 0)
+        if not isinstance(ref, str) or len(ref) > 256 or (ref and not ref.startswith("refs/")):
+            raise ValueError("ref must be a full ref (refs/heads/…)")
+        if not isinstance(creating_at, str) or len(creating_at) > 40:
+            raise ValueError("creating_at must be a timestamp")
+        if not isinstance(creating, int) or isinstance(creating, bool) or creating < 0:
+            raise ValueError("creating_requests must be a count")
+        return cls(commit, fingerprint, model, list(ids), submitted, requests, complete, ref, creating_at, creating)
 
     @property
     def pending(self) -> bool:
-        """Batches were created: a later run must collect them rather than submit again."""
-        return bool(self.batch_ids)
+        """Batches were created (or one may have been): a later run must collect rather than submit again."""
+        return bool(self.batch_ids) or bool(self.creating_at)
 
     def describe(self) -> str:
         ids = ", ".join(self.batch_ids) or "none yet"
-        return (f"commit {self.commit[:12] or '(a folder)'}, {self.requests} request(s), model {self.model}, "
+        where = f"{self.ref.removeprefix('refs/heads/')} at " if self.ref else ""
+        return (f"{where}commit {self.commit[:12] or '(a folder)'}, {self.requests} request(s), model {self.model}, "
                 f"submitted {self.submitted_at}, batch(es) {ids}")
 
 

@@ -11,6 +11,8 @@ from ..engines.factory import make_engine
 from ..errors import ConfigError, EventError, GitHubError
 from ..filters import FileFilter
 from ..log import log
+from ..memory.pull import PullMemory
+from ..memory.pull_github import read_snapshot
 from ..pipeline import Job, Sink
 from ..report import RunReport, tally
 from .sinks import json_sink, runner_sinks
@@ -48,13 +50,15 @@ def pull_request_job(context: ActionsContext, config: Config, secrets: Secrets) 
     gh = make_github(secrets.github_token, context.api_url)
     repo = gh.get_repo(context.repository)
     filt = FileFilter(config.include, config.exclude, defaults=config.default_excludes)
+    memory = PullMemory(config, lambda: read_snapshot(gh, repo.get_pull(info.number), context.repository, info.number))
     job = Job(
         mode="review",
         config=config,
         collect=lambda: _collect(repo, info, filt, context.workspace),
         engine=None,
-        sinks=pull_request_sinks(context, config, repo, info, gh),
+        sinks=pull_request_sinks(context, config, repo, info, gh, memory),
         on_plan=note_nothing_to_review,
+        memory=memory,
     )
     not_now = _not_reviewable(info, config)
     if not_now:  # decided before the engine: a draft never fails for want of an API key
@@ -134,20 +138,25 @@ def _nothing(info: PullInfo, why: str) -> Any:
 
 
 def pull_request_sinks(
-    context: ActionsContext, config: Config, repo: Repository, info: PullInfo, gh: Github
+    context: ActionsContext, config: Config, repo: Repository, info: PullInfo, gh: Github, memory: PullMemory
 ) -> list[tuple[str, Sink]]:
-    from ..publishers import annotations, checks, review
+    from ..publishers import annotations, checks, review, threads
     from ..publishers.sarif import sarif_sink
     from ..publishers.summary import render_summary
 
+    posted_ok = False
+
     def post_review(report: RunReport, plan: Plan) -> str:
+        nonlocal posted_ok
         if report.error or report.dry_run or report.pending:
             return ""
         pull = repo.get_pull(info.number)
+        snapshot = memory.snapshot
+        posted = snapshot.posted() if snapshot is not None else own_posted(gh, pull)
         try:
-            return review.publish_review(
-                repo, pull, info.head_sha, report, plan,
-                max_inline=config.max_inline_comments, request_changes_on=config.request_changes_on,
+            what = review.publish_review(
+                repo, pull, info.head_sha, report, plan, max_inline=config.max_inline_comments,
+                request_changes_on=config.request_changes_on, posted=posted, file_keys=memory.current,
             )
         except review.ReadOnlyToken as exc:
             count = annotations.annotate(report.findings, log)
@@ -156,6 +165,21 @@ def pull_request_sinks(
                 f"{count} finding(s) are shown as annotations and in the job summary instead. ({exc})"
             )
             return f"not posted (read-only token); {count} finding(s) shown as annotations"
+        posted_ok = True
+        return what
+
+    def close_threads(report: RunReport, plan: Plan) -> str:
+        if not posted_ok:
+            return ""
+        return threads.apply_actions(gh, repo.get_pull(info.number), memory.actions, info.head_sha)
+
+    def status_comment(report: RunReport, plan: Plan) -> str:
+        if not posted_ok:
+            return ""  # the findings are not on the pull request: the next run must review them again
+        body = log.redact(threads.status_body(report, memory))
+        snapshot = memory.snapshot
+        return threads.publish_status(gh, repo.get_pull(info.number),
+                                      snapshot.status_comment_id if snapshot else None, body)
 
     def check_run(report: RunReport, plan: Plan) -> str:
         if not config.check_run or report.dry_run:
@@ -163,5 +187,19 @@ def pull_request_sinks(
         return checks.publish_check_run(repo, info.head_sha, report, log.redact(render_summary(report)), config.fail_on)
 
     sarif = sarif_sink(context, config, gh=gh, upload=config.upload_sarif, category="review",
-                       ref=f"refs/pull/{info.number}/head")
-    return [("review", post_review), ("check run", check_run), sarif, *runner_sinks(context, config)]
+                       ref=f"refs/pull/{info.number}/head", covers=memory.covers, more=memory.reader)
+    return [("review", post_review), ("threads", close_threads), ("status comment", status_comment),
+            ("check run", check_run), sarif, *runner_sinks(context, config)]
+
+
+def own_posted(gh: Github, pull: Any) -> set[str]:
+    """Without the GraphQL snapshot: the findings batch-review posted, from its own reviews and comments."""
+    from ..memory.identity import fallback
+    from ..memory.markers import posted_findings
+
+    me = fallback(gh)
+    found: set[str] = set()
+    for item in [*pull.get_reviews(), *pull.get_review_comments()]:
+        if me.wrote(item.user.login if item.user is not None else None):
+            found |= {f.fingerprint for f in posted_findings(item.body)}
+    return found

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -52,8 +53,11 @@ def json_sink(path: str | None) -> list[tuple[str, Sink]]:
     return [("report", write)]
 
 
-def sarif_file_sink(path: str | None, automation_id: str) -> list[tuple[str, Sink]]:
-    """`--sarif PATH` of the local sweep: written only for a run with results."""
+def sarif_file_sink(
+    path: str | None, automation_id: str, covers: Callable[[RunReport], bool],
+    more: Callable[[str], Callable[[], bytes | None] | None],
+) -> list[tuple[str, Sink]]:
+    """`--sarif PATH` of the local sweep: written only for a run with results that cover every current finding."""
     if not path:
         return []
     from ..publishers.sarif import build_sarif, plan_content, write_sarif
@@ -61,7 +65,9 @@ def sarif_file_sink(path: str | None, automation_id: str) -> list[tuple[str, Sin
     def write(report: RunReport, plan: Plan) -> str:
         if report.error or report.dry_run or report.pending:
             return ""
-        write_sarif(build_sarif(report, plan_content(plan), automation_id=automation_id), Path(path))
+        if not covers(report):
+            return "not written: a partial sweep without the earlier results of the files it could not review"
+        write_sarif(build_sarif(report, plan_content(plan, more), automation_id=automation_id), Path(path))
         report.sarif_path = path
         return path
 

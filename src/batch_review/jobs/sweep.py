@@ -4,6 +4,7 @@ terminal (state in `<repo>/.batch-review/sweep-state.json`)."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -11,6 +12,8 @@ from typing import TYPE_CHECKING
 from ..config import Config, Secrets
 from ..engines.factory import make_engine
 from ..errors import ConfigError
+from ..memory.identity import whoami
+from ..memory.sweep import SweepMemory, memory_path
 from ..pipeline import Job
 from ..sweep_state import FileStateStore, SweepState
 from .sinks import json_sink, runner_sinks, sarif_file_sink
@@ -21,10 +24,11 @@ if TYPE_CHECKING:
     from ..plan import Plan
     from ..report import RunReport
 
-STATE_FILE = ".batch-review/sweep-state.json"
+STATE_FILE = "sweep-state.json"  # in the report folder (.batch-review by default)
 
 
 def sweep_job(context: ActionsContext, config: Config, secrets: Secrets) -> Job:
+    from ..actions_env import report_dir
     from ..github_client import make_github
     from ..publishers.issue import AuditIssue, Links
     from ..publishers.sarif import sarif_sink
@@ -35,11 +39,15 @@ def sweep_job(context: ActionsContext, config: Config, secrets: Secrets) -> Job:
                           "so pass `github-token: ${{ github.token }}` (with `issues: write`)")
     gh = make_github(secrets.github_token, context.api_url)
     repo = gh.get_repo(context.repository)
-    issue = AuditIssue(repo, label=config.issue_label, title=config.issue_title,
-                       links=Links(context.server_url, context.repository, context.run_url))
+    identity = functools.cache(lambda: whoami(gh))
+    issue = AuditIssue(repo, label=config.issue_label, title=config.issue_title, ref=context.ref,
+                       links=Links(context.server_url, context.repository, context.run_url), identify=identity)
     session = SweepSession(context.workspace, config, secrets, issue, commit=context.sha or None,
-                           resume=engine is not None)
-    job = Job(mode="sweep", config=config, collect=session.collect, engine=engine, plan_only_reason=reason)
+                           resume=engine is not None, ref=context.ref)
+    memory = SweepMemory(config, memory_path(report_dir(context.workspace, config.report_dir), context.ref),
+                         context.ref)
+    job = Job(mode="sweep", config=config, collect=session.collect, engine=engine, plan_only_reason=reason,
+              memory=memory)
 
     def on_plan(report: RunReport, plan: Plan) -> None:
         session.on_plan(job, report, plan)
@@ -53,11 +61,15 @@ def sweep_job(context: ActionsContext, config: Config, secrets: Secrets) -> Job:
         session.close()
         return ""
 
+    def remember(report: RunReport, plan: Plan) -> str:
+        return memory.save(report) if session.state_to_keep(report) is None else ""
+
     job.on_plan = on_plan
     job.sinks = [
         ("audit issue", audit_issue),
-        sarif_sink(context, config, gh=gh, upload=config.upload_sarif),
+        sarif_sink(context, config, gh=gh, upload=config.upload_sarif, covers=memory.covers, more=memory.reader),
         *runner_sinks(context, config),
+        ("memory", remember),
         ("cleanup", cleanup),
     ]
     return job
@@ -91,7 +103,7 @@ def local_sweep_job(
     json_path: str | None = None,
 ) -> LocalSweep | NothingToDo:
     """`batch-review sweep [--submit | --collect]`. Raises RunError for a combination that cannot work."""
-    store = FileStateStore(root / STATE_FILE)
+    store = FileStateStore(root / config.report_dir / STATE_FILE)
     state = store.load()
     if step and config.strategy == "parallel":
         raise ConfigError(f"--{step} works with batches; it cannot be combined with --strategy parallel")
@@ -107,16 +119,35 @@ def local_sweep_job(
         config = config.model_copy(update={"batch_wait_minutes": 0})
     engine, reason = make_engine(config, secrets, default="batch", no_key_reason="no API key")
     forced = ("batch", f"--{step} sends the sweep as a batch") if step else None
-    session = SweepSession(root, config, secrets, store, commit=None, resume=engine is not None, forced=forced)
+    ref = local_ref(root)
+    session = SweepSession(root, config, secrets, store, commit=None, resume=engine is not None, forced=forced,
+                           ref=ref)
+    memory = SweepMemory(config, memory_path(root / config.report_dir, ref), ref)
+
+    def remember(report: RunReport, plan: Plan) -> str:
+        return memory.save(report) if session.state_to_keep(report) is None else ""
+
     job = Job(mode="sweep", config=config, collect=session.collect, engine=engine, plan_only_reason=reason,
-              sinks=[*sarif_file_sink(sarif, "batch-review/sweep/local"), *json_sink(json_path)])
+              sinks=[*sarif_file_sink(sarif, "batch-review/sweep/local", memory.covers, memory.reader),
+                     *json_sink(json_path), ("memory", remember)],
+              memory=memory)
     job.on_plan = lambda report, plan: session.on_plan(job, report, plan)
     return LocalSweep(job, session, store)
 
 
-def sweep_status(root: Path, secrets: Secrets) -> list[str]:
+def local_ref(root: Path) -> str:
+    """The branch checked out at `root` (refs/heads/…), or "" outside git or on a detached HEAD."""
+    from ..gitcmd import git
+
+    if not (root / ".git").exists() and not root.is_dir():
+        return ""
+    out = git(root, "symbolic-ref", "-q", "HEAD", check=False).decode("utf-8", "replace").strip()
+    return out if out.startswith("refs/") else ""
+
+
+def sweep_status(root: Path, config: Config, secrets: Secrets) -> list[str]:
     """`batch-review sweep --status`: the pending sweep and, with a key, each batch's progress."""
-    store = FileStateStore(root / STATE_FILE)
+    store = FileStateStore(root / config.report_dir / STATE_FILE)
     state = store.load()
     if state is None:
         return [f"No sweep is pending in {root}."]

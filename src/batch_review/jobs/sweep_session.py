@@ -21,6 +21,7 @@ from typing import Any
 
 from ..config import Config, Secrets
 from ..engines.factory import make_engine
+from ..engines.providers import has_batches, no_batches_reason
 from ..errors import RunError, SourceError
 from ..filters import FileFilter
 from ..gitcmd import git, rev_parse
@@ -41,6 +42,9 @@ def choose_strategy(config: Config, plan: Plan) -> tuple[str, str]:
     """(`batch` or `parallel`, why) for a new sweep."""
     if config.strategy != "auto":
         return config.strategy, f"strategy: {config.strategy} is set"
+    if not has_batches(config.provider):
+        return "parallel", (f"auto: {no_batches_reason(config.provider)}, so the sweep goes parallel "
+                            "at standard price")
     count = len(plan.requests)
     if count <= SMALL_SWEEP_REQUESTS:
         return "parallel", (f"auto: {count} request(s) — a sweep of {SMALL_SWEEP_REQUESTS} requests or fewer is "
@@ -84,6 +88,7 @@ class SweepSession:
         commit: str | None,
         resume: bool = True,
         forced: tuple[str, str] | None = None,
+        ref: str = "",
     ) -> None:
         self.root = root
         self.config = config
@@ -92,6 +97,7 @@ class SweepSession:
         self.commit = commit  # what a new sweep sweeps (None: HEAD)
         self.resume_allowed = resume  # False for plan-only runs: they never touch a pending sweep
         self.forced = forced
+        self.ref = ref  # what the state records: a run collects only its own ref's sweep
         self.state: SweepState | None = None
         self.state_known = False
         self.resuming = False
@@ -120,7 +126,7 @@ class SweepSession:
         elif state is not None:
             self._note(f"a sweep is pending ({state.describe()}); this plan-only run leaves it alone")
         filt = FileFilter(self.config.include, self.config.exclude, defaults=self.config.default_excludes)
-        collected, self._close = collect_repository(self.root, target, filt)
+        collected, self._close = collect_repository(self.root, target, filt, exclude=self.config.report_dir)
         self.swept = collected.head_sha
         return collected
 
@@ -151,7 +157,8 @@ class SweepSession:
             engine.on_submit = self.on_submit
             if self.resuming and self.state is not None:
                 engine.resume = Resume(tuple(self.state.batch_ids), self.state.complete,
-                                       self.state.fingerprint == self.fingerprint, self.state.submitted_at)
+                                       self.state.fingerprint == self.fingerprint, self.state.submitted_at,
+                                       self.state.creating_at, self.state.creating_requests)
         log.info(f"Strategy: {strategy} — {why}")
         report.notes.append(f"Strategy {strategy}: {why}")
         job.engine, report.engine = engine, engine.name
@@ -159,10 +166,13 @@ class SweepSession:
         args = (plan.input_tokens, plan.output_tokens, system_tokens(self.config.instructions), len(plan.requests))
         report.estimated_cost_usd = estimate(*args, price, batch=engine.batch)
 
-    def on_submit(self, batch_ids: list[str], complete: bool) -> None:
+    def on_submit(self, batch_ids: list[str], complete: bool, creating: int = 0) -> None:
+        """Saved before the first batch, before each `create` (the intent: when, and how many requests), and
+        after each one (its id). A run killed between `create` and the save leaves the intent behind."""
         state = SweepState(commit=self.swept, fingerprint=self.fingerprint, model=self.config.model,
                            batch_ids=list(batch_ids), submitted_at=utc_now(), requests=self.requests,
-                           complete=complete)
+                           complete=complete, ref=self.ref, creating_at=utc_now() if creating else "",
+                           creating_requests=creating)
         self.state = state
         try:
             self.store.save(state)

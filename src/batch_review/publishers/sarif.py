@@ -119,14 +119,14 @@ def hash_for_lines(data: bytes, lines: Iterable[int]) -> dict[int, str]:
 Content = Callable[[str], bytes | None]
 
 
-def plan_content(plan: Plan) -> Content:
-    """A file's content at the reviewed commit, when the plan can read it (whole-file sweeps can)."""
+def plan_content(plan: Plan, more: Callable[[str], Callable[[], bytes | None] | None] | None = None) -> Content:
+    """A file's content at the reviewed commit, when the plan can read it (whole-file sweeps can); `more`
+    finds the reader of a file outside the plan (an unchanged file whose findings are carried)."""
 
     def content(path: str) -> bytes | None:
         entry = plan.files.get(path)
-        if entry is None or entry.source.load is None:
-            return None
-        return entry.source.load()
+        load = entry.source.load if entry is not None else (more(path) if more is not None else None)
+        return load() if load is not None else None
 
     return content
 
@@ -276,17 +276,26 @@ def sarif_sink(
     upload: bool = False,
     category: str = "sweep",
     ref: str | None = None,
+    covers: Callable[[RunReport], bool] = lambda report: report.status != "partial",
+    more: Callable[[str], Callable[[], bytes | None] | None] | None = None,
 ) -> tuple[str, Sink]:
     """("sarif", sink) for `Job.sinks`: writes `<report-dir>/batch-review.sarif` (and `report.sarif_path`)
     for a run with results; uploads it to code scanning when `upload` (needs `gh`), for the reviewed
-    commit (`report.head_sha`) on `ref` (default GITHUB_REF; a pull request's `refs/pull/N/head`)."""
+    commit (`report.head_sha`) on `ref` (default GITHUB_REF; a pull request's `refs/pull/N/head`).
+    `covers`: whether the run's findings are every current finding (a partial run without the earlier
+    results of its failed files is not: nothing is written, since the upload would close their alerts)."""
     from ..actions_env import report_dir, workspace_relative
 
     def sink(report: RunReport, plan: Plan) -> str:
         if report.error or report.dry_run or report.pending:
             return ""
+        if not covers(report):
+            why = (f"not written: {report.count('failed')} file(s) could not be reviewed and their earlier results are "
+                   "not known, so an upload would close their code-scanning alerts")
+            log.warning(f"SARIF {why}")
+            return why
         sarif = build_sarif(
-            report, plan_content(plan),
+            report, plan_content(plan, more),
             automation_id=f"{TOOL}/{category}/{context.run_id}",
             repository_uri=f"{context.server_url}/{context.repository}",
         )

@@ -9,7 +9,7 @@ from ..findings import Severity, counts_by_severity
 from .markdown import SEVERITY_LABEL, code_span, inline_text, location, table_cell
 
 if TYPE_CHECKING:
-    from ..report import RunReport
+    from ..report import Closed, RunReport
 
 STATUS_LINE = {
     "clean": "✅ clean — every planned file was reviewed and nothing was found",
@@ -24,6 +24,7 @@ PLACEMENT = {
     "annotation": "annotation",
     "issue": "audit issue",
     "already-posted": "already posted",
+    "carried": "carried",
     "report": "report",
 }
 
@@ -49,12 +50,17 @@ def render_summary(report: RunReport) -> str:
     if report.findings:
         lines += ["", "### Findings", "", "| Severity | Location | Finding | Posted as |", "|---|---|---|---|"]
         for f in report.findings:
+            posted = PLACEMENT.get(f.placement, f.placement)
+            if f.carried_from:
+                posted = f"carried from {code_span(f.carried_from[:12], table=True)} (file unchanged)"
             lines.append(
                 f"| {SEVERITY_LABEL[f.severity]} | {location(f, table=True)} | "
-                f"**{f.category}** — {table_cell(f.title)} | {PLACEMENT.get(f.placement, f.placement)} |"
+                f"**{f.category}** — {table_cell(f.title)} | {posted} |"
             )
+    lines += _closed("Fixed", report.fixed) + _closed("Resolved by people (not counted)", report.acknowledged)
     lines += ["", "### Files", "",
-              f"{report.count('reviewed')} reviewed · {report.count('skipped')} skipped · "
+              f"{report.count('reviewed')} reviewed · {report.count('unchanged')} unchanged since their last review · "
+              f"{report.count('skipped')} skipped · "
               f"{report.count('failed')} failed · {report.count('pending')} pending"]
     failed = report.failed_files()
     if failed:
@@ -76,3 +82,19 @@ def render_summary(report: RunReport) -> str:
         lines += ["", "### Published", ""]
         lines += [f"- **{sink}**: {inline_text(what)}" for sink, what in report.published.items()]
     return "\n".join(lines) + "\n"
+
+
+def _closed(title: str, closed: list[Closed]) -> list[str]:
+    """Findings an earlier run posted that this run closed (fixed), or that people resolved."""
+    if not closed:
+        return []
+    lines = ["", f"### {title} ({len(closed)})", "",
+             "| Severity | Location | Finding | Why | Done |", "|---|---|---|---|---|"]
+    for c in closed[:500]:
+        f = c.finding
+        at = f" at {code_span(c.at[:12], table=True)}" if c.at else ""
+        lines.append(f"| {SEVERITY_LABEL[f.severity]} | {location(f, table=True)} | **{f.category}** — "
+                     f"{table_cell(f.title)} | {table_cell(c.why)}{at} | {table_cell(c.action)} |")
+    if len(closed) > 500:
+        lines.append(f"\n…and {len(closed) - 500} more in the JSON report.")
+    return lines

@@ -25,6 +25,7 @@ class SourceFile:
     mode: str | None = None  # git mode when known: 100644, 100755, 120000, 160000
     binary: bool = False
     inline: bool = True
+    blob: str | None = None  # the content's git blob id when known (what memory across runs keys on)
     load: Callable[[], bytes | None] | None = field(default=None, repr=False)
 
 
@@ -32,6 +33,7 @@ class SourceFile:
 class Skip:
     path: str
     reason: str
+    blob: str | None = None
 
 
 @dataclass

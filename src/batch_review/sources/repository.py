@@ -55,20 +55,25 @@ class BlobReader:
         return lambda: self.read(sha)
 
 
-def collect_repository(root: Path, commit: str | None, filt: FileFilter) -> tuple[Collected, Callable[[], None]]:
+def collect_repository(
+    root: Path, commit: str | None, filt: FileFilter, *, exclude: str = ""
+) -> tuple[Collected, Callable[[], None]]:
     """The tracked files under `root` at `commit` (HEAD when None), paths relative to the repository's
     top; or, for a folder outside any repository (or one the repository ignores), every file in it.
-    Returns the collection and a closer for the blob reader."""
+    `exclude`: a folder under `root` that is never swept (batch-review's own report folder: its state and
+    memory files would otherwise "change" every run). Returns the collection and a closer for the blob reader."""
     prefix = _git_prefix(root)
+    own = exclude.strip().strip("/")
     if prefix is None:
-        return _collect_folder(root, filt), lambda: None
+        return _collect_folder(root, filt, own), lambda: None
     sha = rev_parse(root, commit or "HEAD")
     if sha is None:
         raise SourceError(f"commit {commit or 'HEAD'} is not in the repository at {root}")
     reader = BlobReader(root)
     skipped: list[Skip] = []
     collected = Collected(files=[], skipped=skipped, head_sha=sha, label=f"{sha[:12]}")
-    collected.files = _tracked_files(root, sha, prefix, filt, reader, skipped)  # type: ignore[assignment]
+    collected.files = _tracked_files(root, sha, prefix, filt, reader, skipped,  # type: ignore[assignment]
+                                     prefix + own if own else "")
     return collected, reader.close
 
 
@@ -86,7 +91,7 @@ def _git_prefix(root: Path) -> str | None:
 
 
 def _tracked_files(
-    root: Path, sha: str, prefix: str, filt: FileFilter, reader: BlobReader, skipped: list[Skip]
+    root: Path, sha: str, prefix: str, filt: FileFilter, reader: BlobReader, skipped: list[Skip], own: str = ""
 ) -> Iterator[SourceFile]:
     scope = ["--", prefix] if prefix else []
     listing = git(root, "ls-tree", "-r", "-l", "-z", "--full-tree", sha, *scope)
@@ -96,13 +101,15 @@ def _tracked_files(
         meta, _, raw_path = record.partition(b"\t")
         mode, kind, blob, size = meta.split()
         path = display_path(raw_path.decode("utf-8", "surrogateescape"))
+        if own and (path == own or path.startswith(own + "/")):
+            continue
         reason = _listing_reason(mode.decode(), kind.decode(), path, filt)
         if reason:
             skipped.append(Skip(path, reason))
             continue
         yield SourceFile(
             path=path, status="tracked", size=int(size), mode=mode.decode(), inline=False,
-            load=reader.loader(blob.decode()),
+            blob=blob.decode(), load=reader.loader(blob.decode()),
         )
 
 
@@ -114,7 +121,7 @@ def _listing_reason(mode: str, kind: str, path: str, filt: FileFilter) -> str | 
     return filt.by_path(path)
 
 
-def _collect_folder(root: Path, filt: FileFilter) -> Collected:
+def _collect_folder(root: Path, filt: FileFilter, own: str = "") -> Collected:
     skipped: list[Skip] = []
     ignore_file = root / ".gitignore"
     ignore = (
@@ -123,16 +130,17 @@ def _collect_folder(root: Path, filt: FileFilter) -> Collected:
         else None
     )
     collected = Collected(files=[], skipped=skipped, label=str(root))
-    collected.files = _walk(root, filt, ignore, skipped)  # type: ignore[assignment]
+    collected.files = _walk(root, filt, ignore, skipped, own)  # type: ignore[assignment]
     return collected
 
 
 def _walk(
-    root: Path, filt: FileFilter, ignore: pathspec.GitIgnoreSpec | None, skipped: list[Skip]
+    root: Path, filt: FileFilter, ignore: pathspec.GitIgnoreSpec | None, skipped: list[Skip], own: str = ""
 ) -> Iterator[SourceFile]:
     base = len(str(root)) + 1
+    own_dir = os.path.join(str(root), *own.split("/")) if own else ""
     for folder, dirs, names in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if d != ".git")
+        dirs[:] = sorted(d for d in dirs if d != ".git" and os.path.join(folder, d) != own_dir)
         for name in sorted(names):
             full = os.path.join(folder, name)
             path = display_path(full[base:].replace(os.sep, "/"))

@@ -1,0 +1,124 @@
+"""After the review: close what was fixed, lift blocks that no longer hold, and leave the pull request's
+memory for the next run.
+
+- Fixed findings' threads are resolved (GraphQL `resolveReviewThread`, several in one request;
+  `pull-requests: write` suffices); a thread someone else replied to stays open and gets one short reply
+  saying it looks fixed; a thread batch-review resolved whose finding came back is re-opened.
+- A REQUEST_CHANGES review whose blocking findings are all fixed or resolved is dismissed (a protected
+  branch may refuse `GITHUB_TOKEN` that: the refusal is noted, nothing fails).
+- The status comment (one per pull request, edited in place) says where the pull request stands and holds
+  the state marker: the file versions reviewed and the findings still open.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ..graphql import graphql
+from ..log import log
+from ..memory.pull_github import FIXED_REPLY
+from .markdown import cap, code_span, inline_text
+
+if TYPE_CHECKING:
+    from github import Github
+    from github.PullRequest import PullRequest
+
+    from ..memory.pull import Actions, PullMemory
+    from ..report import RunReport
+
+MUTATIONS_PER_REQUEST = 25
+STATUS_MARKER = "<!-- batch-review:status -->"
+
+
+def apply_actions(gh: Github, pull: PullRequest, actions: Actions, head_sha: str) -> str:
+    """Carry out `actions`; what was done, for the report. Failures are noted, never raised: the findings
+    are already posted, and the next run tries again."""
+    from github.GithubException import GithubException
+
+    done: list[str] = []
+    problems: list[str] = []
+    for verb, threads in (("resolve", actions.resolve), ("unresolve", actions.unresolve)):
+        ids = [t.id for t in threads if t.id]
+        for start in range(0, len(ids), MUTATIONS_PER_REQUEST):
+            group = ids[start : start + MUTATIONS_PER_REQUEST]
+            fields = "\n".join(
+                f"  t{i}: {verb}ReviewThread(input: {{threadId: $t{i}}}) {{ thread {{ id isResolved }} }}"
+                for i in range(len(group))
+            )
+            params = ", ".join(f"$t{i}: ID!" for i in range(len(group)))
+            try:
+                graphql(gh, f"mutation({params}) {{\n{fields}\n}}", {f"t{i}": tid for i, tid in enumerate(group)},
+                        what=f"{verb} {len(group)} review thread(s)")
+            except Exception as exc:  # GitHubError, or a connection error: noted, not raised
+                problems.append(getattr(exc, "message", str(exc)))
+                continue
+            done.append(f"{len(group)} thread(s) {verb}d")
+    for thread, finding in actions.reply_fixed:
+        body = (f"This looks fixed at {head_sha[:12]}: batch-review no longer finds it. The thread stays open "
+                f"because someone replied.\n{FIXED_REPLY.format(fp=finding.fingerprint)}")
+        try:
+            pull.create_review_comment_reply(thread.comment_id, body)
+        except GithubException as exc:
+            problems.append(f"reply on thread {thread.comment_id}: GitHub {exc.status}")
+            continue
+        done.append("1 reply")
+    for review_id in actions.dismiss:
+        message = f"batch-review: every blocking finding of this review is fixed or resolved at {head_sha[:12]}"
+        try:
+            gh.requester.requestJsonAndCheck("PUT", f"{pull.url}/reviews/{review_id}/dismissals",
+                                             input={"message": message, "event": "DISMISS"})
+        except GithubException as exc:
+            problems.append(f"dismissing review {review_id}: GitHub {exc.status} (a protected branch may need "
+                            "a token with more rights)")
+            continue
+        done.append(f"review {review_id} dismissed")
+    for problem in problems:
+        log.warning(f"batch-review could not close a finding on GitHub: {problem}")
+    return "; ".join(done + [f"failed: {p}" for p in problems]) or ""
+
+
+def status_body(report: RunReport, memory: PullMemory) -> str:
+    """The status comment: where the pull request stands, and the state marker for the next run."""
+    counted = report.findings
+    new = sum(1 for f in counted if f.placement in ("inline", "body", "annotation"))
+    carried = sum(1 for f in counted if f.placement == "carried")
+    head = report.head_sha[:12]
+    lines = [
+        memory.next_state(report).to_marker(),
+        STATUS_MARKER,
+        f"### batch-review · {report.status} at `{head}`",
+        "",
+        f"**{len(counted)} open finding{'s' if len(counted) != 1 else ''}** ({new} new, {carried} carried from "
+        f"earlier reviews, {len(counted) - new - carried} already posted) · **{len(report.fixed)} fixed** · "
+        f"{len(report.acknowledged)} resolved by people",
+        "",
+        f"Files: {report.count('reviewed')} reviewed at `{head}` · {report.count('unchanged')} unchanged since their "
+        f"last review · {report.count('skipped')} skipped · {report.count('failed')} failed",
+    ]
+    if report.fixed:
+        lines += ["", f"<details><summary>Fixed at `{head}` ({len(report.fixed)})</summary>", ""]
+        lines += [f"- {code_span(c.finding.path)}:{c.finding.line} — {inline_text(c.finding.title)} ({c.why}; "
+                  f"{c.action})" for c in report.fixed[:100]]
+        lines += ["", "</details>"]
+    lines += ["", "<sub>batch-review keeps its memory of this pull request in this comment (which file versions "
+              "it reviewed, which findings are open), so a push is reviewed only where it changed something.</sub>"]
+    return cap("\n".join(lines))
+
+
+def publish_status(gh: Github, pull: PullRequest, comment_id: int | None, body: str) -> str:
+    """Create the status comment, or edit it in place (one PATCH, no read first)."""
+    from ..github_client import post_once
+
+    if comment_id is not None:
+        issues = pull.url.replace("/pulls/", "/issues/").rsplit("/", 1)[0]
+        gh.requester.requestJsonAndCheck("PATCH", f"{issues}/comments/{comment_id}", input={"body": body})
+        return f"status comment {comment_id} updated"
+    created = post_once(lambda: pull.create_issue_comment(body), lambda: _find_status(pull), "the status comment")
+    return f"status comment {created.id} created"
+
+
+def _find_status(pull: PullRequest) -> Any:
+    for comment in pull.get_issue_comments():
+        if STATUS_MARKER in (comment.body or ""):
+            return comment
+    return None
