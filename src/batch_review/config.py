@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .errors import ConfigError
 from .findings import Severity
+from .guidance import PathInstruction
+from .log import log
+from .repo_files import RepoFiles, RepoText, WorkingTree, clean_path
 
 DEFAULT_MODEL = "claude-sonnet-5-5"
 DEFAULT_CONFIG_FILE = ".github/batch-review.yml"
@@ -42,6 +46,10 @@ class Config(BaseModel):
     )
 
     mode: Literal["auto", "review", "sweep"] = "auto"
+    provider: Literal["anthropic", "bedrock", "vertex"] = "anthropic"
+    aws_region: str = ""
+    vertex_project: str = ""
+    vertex_region: str = ""
     model: str = DEFAULT_MODEL
     max_concurrency: int = Field(default=8, ge=1, le=64)
     min_severity: Severity = Severity.low
@@ -50,7 +58,9 @@ class Config(BaseModel):
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     default_excludes: bool = True
-    instructions: str = ""
+    instructions: str = ""  # once loaded: the text of every instruction for all files (see guidance.py)
+    repository_guidance: bool = True
+    path_instructions: tuple[PathInstruction, ...] = ()  # once loaded: text, not file names
     budget_usd: float | None = Field(default=None, gt=0)
     batch_wait_minutes: float = Field(default=30, ge=0, le=350)
     dry_run: bool = False
@@ -58,12 +68,16 @@ class Config(BaseModel):
     upload_sarif: bool = False
     check_run: bool = True
     review_drafts: bool = False
+    full_review: bool = False
     request_timeout: float = Field(default=600, ge=1, le=3600)
+    max_retry_wait: float = Field(default=60, ge=0, le=3600)
     max_inline_comments: int = Field(default=50, ge=0, le=300)
     max_output_tokens: int = Field(default=8192, ge=1024, le=64000)
     max_request_tokens: int = Field(default=20000, ge=2000, le=150000)
     max_files_per_request: int = Field(default=12, ge=1, le=100)
-    context_lines: int = Field(default=10, ge=0, le=200)
+    context: Literal["definitions", "hunks"] = "definitions"
+    max_context_tokens: int = Field(default=8000, ge=0, le=100000)
+    context_lines: int = Field(default=3, ge=0, le=200)
     report_dir: str = ".batch-review"
     issue_label: str = "batch-review"
     issue_title: str = "batch-review: repository audit"
@@ -75,6 +89,20 @@ class Config(BaseModel):
         value = value.strip()
         if not value or any(c.isspace() for c in value):
             raise ValueError("must be a model id such as claude-sonnet-5-5")
+        return value
+
+    @field_validator("provider", mode="before")
+    @classmethod
+    def _provider_name(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("aws_region", "vertex_project", "vertex_region")
+    @classmethod
+    def _cloud_name(cls, value: str) -> str:
+        value = value.strip()
+        if value and not re.fullmatch(r"[a-z][a-z0-9-]{1,62}", value):
+            raise ValueError("must be a name such as us-east-1, my-project or us-east5 "
+                             "(lower-case letters, digits, hyphens)")
         return value
 
     @field_validator("fail_on", "request_changes_on", "min_severity", mode="before")
@@ -126,7 +154,7 @@ class Config(BaseModel):
 OPTION_NAMES: tuple[str, ...] = tuple(_hyphenate(name) for name in Config.model_fields)
 SECRET_INPUTS = ("anthropic-api-key", "github-token")
 # Options the action does not take as inputs, and inputs the config file may not set.
-FILE_ONLY = {"prices"}
+FILE_ONLY = {"prices", "path-instructions"}
 LOCAL_ONLY = {"context-lines"}
 INPUT_ONLY = {"config-file", *SECRET_INPUTS}
 
@@ -146,17 +174,27 @@ def read_secrets(inputs: Mapping[str, str], environ: Mapping[str, str] = os.envi
 
 def load_config(
     inputs: Mapping[str, str],
-    repo_root: Path | None,
+    files: RepoFiles | Path | None,
     *,
     source_name: str = "input",
 ) -> Config:
-    """Merge defaults < config file < inputs. Empty inputs mean "not set"."""
+    """Merge defaults < config file < inputs (empty inputs mean "not set"), then resolve every instruction into
+    text. `files` is where the repository's files are read: a pull request's base commit (`repo_files.py`), a
+    working tree (a Path), or nowhere (None)."""
+    from .guidance import GUIDANCE_FILES, resolve
+
+    reader = WorkingTree(files) if isinstance(files, Path) else files
     merged: dict[str, Any] = {}
     origin: dict[str, str] = {}
     config_file = (inputs.get("config-file") or "").strip() or DEFAULT_CONFIG_FILE
-    if repo_root is not None:
-        file_values = _read_config_file(repo_root, config_file, explicit=bool(inputs.get("config-file")))
-        for key, value in file_values.items():
+    prefetched: dict[str, RepoText] = {}
+    if reader is not None:
+        path = clean_path(config_file)
+        if path is None:
+            raise ConfigError(f"config-file: {config_file!r} is outside the repository")
+        prefetched = reader.read([path, *GUIDANCE_FILES])  # one read: one query when through the API
+        found = prefetched.get(path)
+        for key, value in _config_values(found, config_file, reader, bool(inputs.get("config-file"))).items():
             merged[key] = value
             origin[key] = f"{config_file}: {key}"
     for name in OPTION_NAMES:
@@ -170,24 +208,34 @@ def load_config(
         config = Config.model_validate(merged)
     except ValidationError as exc:
         raise ConfigError(_describe(exc, origin)) from None
-    if repo_root is not None and config.instructions:
-        config = config.model_copy(update={"instructions": resolve_instructions(config.instructions, repo_root)})
+    if reader is not None:
+        text, entries = resolve(config.instructions, config.path_instructions, files=reader, prefetched=prefetched,
+                                repository_files=config.repository_guidance)
+        config = config.model_copy(update={"instructions": text, "path_instructions": entries})
     return config
 
 
-def _read_config_file(repo_root: Path, name: str, *, explicit: bool) -> dict[str, Any]:
+def _config_values(found: RepoText | None, name: str, files: RepoFiles, explicit: bool) -> dict[str, Any]:
     import yaml  # only needed when a config file exists
 
-    path = (repo_root / name).resolve()
-    if not _inside(path, repo_root):
-        raise ConfigError(f"config-file: {name!r} is outside the repository")
-    if not path.is_file():
+    if found is None:
         if explicit:
-            raise ConfigError(f"config-file: {name!r} does not exist")
+            raise ConfigError(f"config-file: {name!r} does not exist {files.where}")
+        log.info(f"config: no {name} {files.where}; inputs and defaults only")
         return {}
+    if found.problem == "leads outside the repository":
+        raise ConfigError(f"config-file: {name!r} is outside the repository")
+    if found.problem == "is a symlink":
+        raise ConfigError(f"config-file: {name!r} is a symlink {files.where}: refused (a link could lead outside "
+                          "the repository)")
+    if found.problem == "is not UTF-8 text":
+        raise ConfigError(f"{name}: not valid YAML (it is not UTF-8 text)")
+    if found.text is None:
+        raise ConfigError(f"config-file: {name!r} {found.problem}")
+    log.info(f"config: {name} {files.where}" + (f" (read {files.how})" if files.how else ""))
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        data = yaml.safe_load(found.text)
+    except yaml.YAMLError as exc:
         raise ConfigError(f"{name}: not valid YAML ({_first_line(str(exc))})") from None
     if data is None:
         return {}
@@ -207,33 +255,10 @@ def _read_config_file(repo_root: Path, name: str, *, explicit: bool) -> dict[str
 
 
 def resolve_instructions(value: str, repo_root: Path) -> str:
-    """`instructions` is text, or a path to a file in the repository."""
-    candidate = value.strip()
-    looks_like_path = "\n" not in candidate and (
-        "/" in candidate or candidate.lower().endswith((".md", ".txt", ".markdown"))
-    ) and " " not in candidate
-    if not looks_like_path:
-        return value
-    path = (repo_root / candidate).resolve()
-    if not _inside(path, repo_root):
-        raise ConfigError(f"instructions: the path {candidate!r} is outside the repository")
-    if not path.is_file():
-        raise ConfigError(f"instructions: the file {candidate!r} does not exist in the repository")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise ConfigError(f"instructions: {candidate!r} is not UTF-8 text") from None
-    if len(text) > 50_000:
-        raise ConfigError(f"instructions: {candidate!r} is longer than 50,000 characters")
-    return text
+    """`instructions` as text: the content of the file it names in the repository, or itself."""
+    from .guidance import resolve
 
-
-def _inside(path: Path, root: Path) -> bool:
-    try:
-        path.relative_to(root.resolve())
-    except ValueError:
-        return False
-    return True
+    return resolve(value, (), files=WorkingTree(repo_root), prefetched={}, repository_files=False)[0]
 
 
 def _describe(exc: ValidationError, origin: Mapping[str, str]) -> str:
@@ -242,6 +267,8 @@ def _describe(exc: ValidationError, origin: Mapping[str, str]) -> str:
         loc = error.get("loc") or ("?",)
         key = _hyphenate(str(loc[0]))
         where = origin.get(key, key)
+        if key == "path-instructions" and len(loc) > 1:  # name the entry (from 1) and its field
+            where += "".join(f" entry {part + 1}" if isinstance(part, int) else f": {part}" for part in loc[1:3])
         given = error.get("input")
         shown = f" (got {given!r})" if isinstance(given, str | int | float) and len(str(given)) < 80 else ""
         message = str(error.get("msg", "invalid")).removeprefix("Value error, ")

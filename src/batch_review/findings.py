@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -47,14 +48,23 @@ BODY_MAX = 8000
 SUGGESTION_MAX = 8000
 
 
+_AT_LEAST_1: dict[str, int] = {"minimum": 1}
+
+
 class ModelFinding(BaseModel):
     """One finding as the model reports it (the JSON schema the model is held to)."""
 
     model_config = ConfigDict(extra="forbid")
 
     path: str = Field(description="File path exactly as given in the ### header.")
-    line: int = Field(description="First line of the issue, in new-file numbering (the gutter number).")
-    end_line: int | None = Field(description="Last line of the issue when it spans several lines, else null.")
+    # `minimum: 1` is asked for, not enforced here: a line number below 1 is fixed in aggregation with a note,
+    # so one bad number does not fail the whole answer (the other findings of a pack with it)
+    line: int = Field(
+        description="First line of the issue, in new-file numbering (the gutter number).", json_schema_extra=_AT_LEAST_1
+    )
+    end_line: Annotated[int, Field(json_schema_extra=_AT_LEAST_1)] | None = Field(
+        description="Last line of the issue when it spans several lines, else null."
+    )
     severity: Severity
     category: Category
     title: str = Field(description="One line, at most 120 characters.")
@@ -89,13 +99,6 @@ class ModelFinding(BaseModel):
     def _clamp_confidence(cls, value: float) -> float:
         return min(1.0, max(0.0, value))
 
-    @field_validator("line")
-    @classmethod
-    def _positive_line(cls, value: int) -> int:
-        if value < 1:
-            raise ValueError("line numbers start at 1")
-        return value
-
 
 class ModelAnswer(BaseModel):
     """The whole answer of one request."""
@@ -105,7 +108,7 @@ class ModelAnswer(BaseModel):
     findings: list[ModelFinding]
 
 
-Placement = Literal["inline", "body", "annotation", "issue", "already-posted", "report"]
+Placement = Literal["inline", "body", "annotation", "issue", "already-posted", "carried", "report"]
 
 
 @dataclass
@@ -126,7 +129,10 @@ class Finding:
     placement: Placement = "report"
     note: str = ""  # why it is not inline, or what was adjusted
     anchor: str = ""  # the code the finding points at, when known
+    unseen: bool = False  # points at a file or line its request did not show the model: never posted inline
     extra_notes: list[str] = field(default_factory=list)
+    carried_from: str = ""  # the commit of the earlier review it comes from (its file did not change since)
+    link: str = ""  # where it was posted, when known
 
     @property
     def last_line(self) -> int:
@@ -146,6 +152,7 @@ class Finding:
             "fingerprint": self.fingerprint,
             "placement": self.placement,
             "note": self.note,
+            "carried_from": self.carried_from or None,
         }
 
 
@@ -156,15 +163,38 @@ def at_or_above(severity: Severity, threshold: Severity) -> bool:
 _WS = re.compile(r"\s+")
 
 
-def fingerprint(path: str, category: str, anchor: str, line: int) -> str:
+def fingerprint(path: str, category: str, anchor: str, line: int, occurrence: int = 0) -> str:
     """A stable id for a finding: the file, the kind of problem and the code it points at.
 
-    The anchor is the text of the flagged lines with whitespace squeezed, so the same problem keeps
-    its fingerprint when lines above it move; the line number is used only when the text is unknown.
+    The anchor is the text of the flagged lines with whitespace squeezed, so the same problem keeps its
+    fingerprint when lines above it move or its title is reworded. `occurrence` counts the earlier lines
+    of the file with the same text (two `return None` in one file are two places, not one): it changes
+    only when an identical line is inserted above. The line number is used only when the text is unknown.
     """
     key = _WS.sub(" ", anchor).strip() or f"L{line}"
-    digest = hashlib.sha256(f"{path}\0{category}\0{key}".encode("utf-8", "surrogatepass")).hexdigest()
+    suffix = f"\0#{occurrence}" if occurrence else ""
+    digest = hashlib.sha256(f"{path}\0{category}\0{key}{suffix}".encode("utf-8", "surrogatepass")).hexdigest()
     return digest[:16]
+
+
+def occurrence(lines: Sequence[str], first: int, last: int) -> int:
+    """How many times the text of lines first..last (1-based, whitespace squeezed) appears earlier in `lines`."""
+    if first < 1 or last > len(lines) or last < first:
+        return 0
+    window = last - first + 1
+    squeeze = [_WS.sub(" ", text).strip() for text in lines]
+    target = squeeze[first - 1 : last]
+    return sum(1 for start in range(first - 1) if squeeze[start : start + window] == target)
+
+
+def distinct(fingerprint_: str, title: str, taken: Mapping[str, str]) -> str:
+    """A fingerprint not yet taken by another finding: the same place and category with another title is
+    another finding (two problems on one line), so it gets an id of its own, stable across runs."""
+    candidate, n = fingerprint_, 1
+    while candidate in taken and taken[candidate] != title:
+        n += 1
+        candidate = hashlib.sha256(f"{fingerprint_}\0{n}".encode()).hexdigest()[:16]
+    return candidate
 
 
 def sort_key(finding: Finding) -> tuple[int, str, int, str]:

@@ -94,8 +94,10 @@ class PullMemory:
             outcomes.append(FileOutcome(source.path, "unchanged", f"reviewed at {commit[:12]}"))
         collected.files = keep
         if outcomes:
-            log.info(f"{len(outcomes)} file(s) unchanged since their last review are not sent again "
-                     f"({len(keep)} to review)")
+            note = (f"{len(outcomes)} file(s) unchanged since their last review were not sent again; "
+                    f"{len(keep)} to review")
+            log.info(note)
+            report.notes.append(note)
         return outcomes
 
     # -- reconcile -------------------------------------------------------------------------------
