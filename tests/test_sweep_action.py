@@ -69,18 +69,18 @@ class World:
     monkeypatch: pytest.MonkeyPatch
     runs: int = 0
 
-    def env(self, **inputs: str) -> RunnerEnv:
+    def env(self, ref: str = "refs/heads/main", sha: str = "", **inputs: str) -> RunnerEnv:
         self.runs += 1
         defaults = {"anthropic-api-key": KEY, "github-token": self.gh.token, "batch-wait-minutes": "0",
                     "min-severity": "info"}
         return RunnerEnv(
             tmp=self.tmp / f"run{self.runs}", workspace=self.repo.path, api_url=self.gh.base_url,
             anthropic_url=self.ai.base_url, event_name="schedule", event={"schedule": "0 3 * * *"},
-            inputs={**defaults, **inputs}, sha=self.repo.rev_parse("HEAD"), ref="refs/heads/main",
+            inputs={**defaults, **inputs}, sha=sha or self.repo.rev_parse("HEAD"), ref=ref,
         )
 
-    def run(self, **inputs: str) -> tuple[RunnerEnv, Any]:
-        env = self.env(**inputs)
+    def run(self, ref: str = "refs/heads/main", sha: str = "", **inputs: str) -> tuple[RunnerEnv, Any]:
+        env = self.env(ref, sha, **inputs)
         return env, run_in_process(env, self.monkeypatch)
 
     def audit_issues(self) -> list[dict[str, Any]]:

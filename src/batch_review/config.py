@@ -143,6 +143,20 @@ class Config(BaseModel):
                 raise ValueError(f"{pattern!r} is not a valid .gitignore-style pattern") from None
         return value
 
+    @field_validator("issue_label")
+    @classmethod
+    def _label(cls, value: str) -> str:
+        """GitHub's issue search splits `labels=` on commas: a label with one would never find the audit issue
+        (nor the sweep's pending state in it), and every run would open a new issue and pay for a new batch."""
+        value = value.strip()
+        if not value:
+            raise ValueError("must not be empty")
+        if "," in value:
+            raise ValueError("must not contain a comma (GitHub's issue search reads it as two labels)")
+        if len(value) > 50:
+            raise ValueError("must be at most 50 characters (GitHub's limit for a label name)")
+        return value
+
     @field_validator("report_dir")
     @classmethod
     def _relative_dir(cls, value: str) -> str:

@@ -93,6 +93,7 @@ class FakeAnthropicAPI:
         self.max_request_bytes = max_request_bytes
         self.max_batch_bytes = max_batch_bytes
         self.strict = strict
+        self.on_batch_created: Callable[[JSON], None] | None = None  # called once a batch is stored, before answering
         self.engine = MessageEngine(
             brain=brain,
             known_models=known_models,
@@ -279,7 +280,10 @@ class FakeAnthropicAPI:
             return _json_reply({"input_tokens": self.engine.input_tokens(rec.json)})
         if path == "/v1/messages/batches":
             if method == "POST":
-                return _json_reply(self._store.create(rec.json))
+                created = self._store.create(rec.json)
+                if self.on_batch_created is not None:  # e.g. the client is killed before the answer reaches it
+                    self.on_batch_created(created)
+                return _json_reply(created)
             if method == "GET":
                 return _json_reply(self._store.list_page(rec.query))
         m = _BATCH.match(path)
