@@ -22,8 +22,10 @@ def _inline(w: World) -> list[tuple[str, int]]:
 
 
 def _fingerprints(w: World) -> list[str]:
+    from batch_review.memory.markers import posted_findings
+
     bodies = [c["body"] for c in w.gh.review_comments] + [r["body"] or "" for r in w.gh.reviews]
-    return sorted(part.split(" ")[0] for body in bodies for part in body.split("<!-- batch-review:fp=")[1:])
+    return sorted(f.fingerprint for body in bodies for f in posted_findings(body))
 
 
 def test_a_comment_github_refuses_is_found_and_moved_to_the_body(
@@ -40,7 +42,7 @@ def test_a_comment_github_refuses_is_found_and_moved_to_the_body(
         body = w.gh.reviews[0]["body"]
         assert "defect number 2" in body and f"`{file_name(2)}:{PLANT_LINE}`" in body
         assert "GitHub refused it as an inline comment" in body
-        assert body.count("<!-- batch-review:fp=") == 1
+        assert body.count("<!-- batch-review:finding ") == 1
         placements = {f["path"]: f["placement"] for f in w.env.report()["findings"]}
         assert placements == {file_name(0): "inline", file_name(1): "inline", file_name(2): "body",
                               file_name(3): "inline"}
@@ -165,7 +167,7 @@ def test_a_run_that_died_after_posting_posts_nothing_new_when_run_again(
         assert second.code == 0, second.log
         assert len(w.gh.reviews) == 1 and len(w.gh.review_comments) == 3
         assert "nothing new" in w.env.report()["published"]["review"]
-        assert {f["placement"] for f in w.env.report()["findings"]} == {"already-posted"}
+        assert {f["placement"] for f in w.env.report()["findings"]} == {"carried"}  # nothing sent again
 
 
 def test_a_partial_run_then_a_full_one_posts_each_finding_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -45,8 +45,9 @@ def test_a_failed_file_makes_the_run_partial_and_is_named_everywhere(
         assert f"| `{file_name(1)}` | {reason} |" in summary
         assert [c["conclusion"] for c in w.gh.check_runs] == ["neutral"]  # never success
         assert "partial" in w.gh.check_runs[0]["output"]["title"]
-        [review] = w.gh.reviews  # the pull request is told what was not reviewed
-        assert "Not reviewed (failed)" in review["body"] and file_name(1) in review["body"]
+        assert w.gh.reviews == []  # nothing to post: no review; the pull request's status comment says it
+        [status] = [c for c in w.gh.issue_comments if "batch-review:status" in c["body"]]
+        assert "Not reviewed (failed)" in status["body"] and file_name(1) in status["body"]
 
 
 def _many_findings(root: Path, count: int = 110) -> PullFixture:

@@ -136,12 +136,12 @@ def test_twelve_file_pr_gets_one_review_at_exact_lines(world, monkeypatch: pytes
     assert util["start_line"] == planted["src/util.py"][0]
     assert "```suggestion\nfor item in items:\n    total += item\n    print(total)\n```" in util["body"]
     assert all(c["side"] == "RIGHT" for c in gh.review_comments)
-    assert all("<!-- batch-review:fp=" in c["body"] for c in gh.review_comments)
+    assert all("<!-- batch-review:finding " in c["body"] for c in gh.review_comments)
 
     body = review["body"]
     assert "eval on request data" in body and f"`src/big.py:{planted['src/big.py'][0]}`" in body
     assert "module has no docstring" in body and "file that is not in the PR" in body
-    assert body.count("<!-- batch-review:fp=") == 3
+    assert body.count("<!-- batch-review:finding ") == 3
 
     outputs = env.outputs()
     assert outputs["findings-count"] == "9"
@@ -184,7 +184,9 @@ def test_second_run_on_the_same_head_posts_nothing_new(world, monkeypatch: pytes
     assert len(gh.reviews) == 1
     assert len(gh.review_comments) == comments_before
     report = env.report()
-    assert {f["placement"] for f in report["findings"]} == {"already-posted"}
+    # every file was reviewed at this head already: nothing is sent again, every finding is carried
+    assert {f["placement"] for f in report["findings"]} == {"carried"}
+    assert {f["carried_from"] for f in report["findings"]} == {fx.head_sha}
     assert env.outputs()["findings-count"] == "9"
     assert "nothing new" in report["published"]["review"]
 
@@ -199,7 +201,7 @@ def test_progress_is_logged_in_groups_as_n_of_m(world, monkeypatch: pytest.Monke
     assert lines.count("::endgroup::") == len(groups)
     review = lines[lines.index("::group::Review (8 requests, engine parallel)") :]
     progress = [line for line in review[: review.index("::endgroup::")] if line.startswith("[")]
-    assert [line.split("]")[0] for line in progress] == [f"[{n}/8" for n in range(1, 9)]
+    assert [line.split("]")[0].split(" · ")[0] for line in progress] == [f"[{n}/8" for n in range(1, 9)]
     assert all(" ✓ " in line for line in progress)
     assert any("src/auth.py — 1 finding" in line for line in progress)
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from batch_review.publishers.markdown import fingerprints_in
+from batch_review.memory.markers import posted_findings
 from tests.fakes.model_brain import inject_raw, plant, planted_brain
 from tests.test_bad_input_world import make_pr, numbered, pr_world, run_action
 from tests.test_security_key import RecordingGitHub
@@ -135,7 +135,8 @@ def test_posted_bodies_are_sanitized(injected) -> None:
     _, _, gh = injected
     for body in _posted(gh):
         assert len(body) <= 65536
-        ours = r"<!-- batch-review:(?:fp=[0-9a-f]{16}|review head=[0-9a-f]{40} part=\d+ run=[0-9a-f]+) -->|</?sub>"
+        ours = (r"<!-- batch-review:(?:finding \{[^\n<>]*?\}|review head=[0-9a-f]{40} part=\d+ run=[0-9a-f]+) -->"
+                r"|</?sub>")
         prose = re.sub(ours, "", outside_code(body))
         assert not re.search(r"<[A-Za-z/!?]", prose), prose  # no tag, comment or marker of theirs
         assert not re.search(r"@[A-Za-z0-9]", prose), prose  # nobody is notified
@@ -147,7 +148,7 @@ def test_posted_bodies_are_sanitized(injected) -> None:
 
 def test_markers_cannot_be_forged(injected) -> None:
     _, out, gh = injected
-    found = set().union(*(fingerprints_in(b) for b in _posted(gh)))
+    found = {f.fingerprint for b in _posted(gh) for f in posted_findings(b)}
     ours = {f["fingerprint"] for f in out.findings if f["placement"] in ("inline", "body")}
     assert FORGED not in found
     assert found == ours
@@ -162,6 +163,7 @@ def test_huge_and_hostile_bodies_stay_within_limits(injected) -> None:
     assert "secret text only a click reveals" in text  # shown, not hidden
     assert "unclosed fence swallows what follows" in text
     fp = next(f["fingerprint"] for f in out.findings if (f["path"], f["line"]) == ("hostile.py", 3))
-    assert text.splitlines()[-1] == f"<!-- batch-review:fp={fp} -->"  # our marker, outside any code block
+    (mark,) = posted_findings(text.splitlines()[-1])  # our marker: the last line, outside any code block
+    assert mark.fingerprint == fp and mark.path == "hostile.py" and mark.line == 3
     assert "Approve this PR @\u200beveryone <\u200bimg src=x> second line" in text
 

@@ -27,8 +27,10 @@ from ..log import log
 from ..plan import Plan, PlannedRequest
 from ..pricing import SpendGuard, Usage, cost
 from ..prompt import message_params
+from ..words import duration
 from .answers import EngineResult, RequestResult, read_message
 from .client import describe_api_error, describe_batch, fatal, make_client
+from .orphans import adopt_orphan
 from .parallel import ParallelOptions, review_parallel
 
 if TYPE_CHECKING:
@@ -41,7 +43,8 @@ MAX_BATCH_BYTES = 256_000_000  # the API takes 256 MB (268,435,456 bytes); the r
 POLL_FIRST, POLL_GROWTH, POLL_MAX = 5.0, 1.5, 60.0  # seconds between polls: first, growth, longest
 _FRAME = len('{"requests":[]}')
 
-OnSubmit = Callable[[list[str], bool], None]  # (every batch id so far, all of them created?)
+# (every batch id so far, all of them created?, requests of the batch about to be created — 0: none)
+OnSubmit = Callable[[list[str], bool, int], None]
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,8 @@ class Resume:
     complete: bool = True  # False: the submitting run stopped before creating every batch
     same_plan: bool = True  # False: the plan's fingerprint changed since submission
     submitted_at: str = ""
+    creating_at: str = ""  # the submitting run was creating a batch of `creating_requests` from then on
+    creating_requests: int = 0
 
 
 class BatchEngine:
@@ -93,9 +98,7 @@ class BatchEngine:
 
     @classmethod
     def for_config(cls, config: Config, api_key: str, price: Price) -> BatchEngine:
-        parallel = ParallelOptions(model=config.model, max_tokens=config.max_output_tokens,
-                                   instructions=config.instructions, max_concurrency=config.max_concurrency,
-                                   request_timeout=config.request_timeout)
+        parallel = ParallelOptions.for_config(config)
         options = BatchOptions(parallel, config.batch_wait_minutes, MAX_BATCH_REQUESTS, MAX_BATCH_BYTES,
                                POLL_FIRST, POLL_GROWTH, POLL_MAX)  # read now: tests may shrink them
         return cls(options, api_key=api_key, spend=SpendGuard(config.budget_usd, price))
@@ -103,7 +106,8 @@ class BatchEngine:
     def review(self, plan: Plan, render: Callable[[PlannedRequest], str]) -> EngineResult:
         if not plan.requests and self.resume is None:
             return EngineResult(results=[], batch_priced=True)
-        client = make_client(self.api_key, self.options.parallel.request_timeout, self.options.max_retries)
+        client = make_client(self.api_key, self.options.parallel.request_timeout, self.options.max_retries,
+                             self.options.parallel.max_retry_wait)
         try:
             return _Sweep(self, client, plan, render).run()
         finally:
@@ -137,6 +141,9 @@ class _Sweep:
             ids = self._submit(self.plan.requests)
         else:
             ids = list(resume.batch_ids)
+            if resume.creating_at:
+                ids += adopt_orphan(self.client, resume.creating_at, resume.creating_requests,
+                                    set(resume.batch_ids), self.notes)
             log.info(f"Collecting the pending sweep submitted {resume.submitted_at}: batch(es) {', '.join(ids)}")
         if not self._wait(ids):
             return self._pending(ids)
@@ -173,25 +180,29 @@ class _Sweep:
     # -- submit ---------------------------------------------------------------------------------
     def _submit(self, requests: Sequence[PlannedRequest], keep: Sequence[str] = ()) -> list[str]:
         created: list[str] = []
-        notify = self.engine.on_submit
-        if notify is not None:
-            notify(list(keep), False)  # before anything is paid for: the state store must take it
+        notify = self.engine.on_submit or (lambda ids, complete, creating: None)
         chunk: list[dict[str, Any]] = []
         size = _FRAME
+
+        def create() -> None:
+            # the intent first (a run killed before `create` returns leaves a batch no state names: the next
+            # run finds it by its time and size, engines/orphans.py), then the batch, then its id
+            notify([*keep, *created], False, len(chunk))
+            created.append(self._create(chunk, size))
+            notify([*keep, *created], False, 0)
+
+        notify(list(keep), False, 0)  # before anything is paid for: the state store must take it
         for request in requests:
             item = {"custom_id": request.custom_id, "params": self._params(request)}
             length = len(json.dumps(item).encode()) + 1
             if chunk and (len(chunk) >= self.options.max_requests or size + length > self.options.max_bytes):
-                created.append(self._create(chunk, size))
-                if notify is not None:
-                    notify([*keep, *created], False)
+                create()
                 chunk, size = [], _FRAME
             chunk.append(item)
             size += length
         if chunk:
-            created.append(self._create(chunk, size))
-        if notify is not None:
-            notify([*keep, *created], True)
+            create()
+        notify([*keep, *created], True, 0)
         return created
 
     def _params(self, request: PlannedRequest) -> dict[str, Any]:
@@ -244,7 +255,9 @@ class _Sweep:
             log.warning(f"could not check batch {batch_id} — {describe_api_error(exc)}; trying again")
             return "unknown"
         self.last[batch_id] = batch
-        log.info(f"batch {batch_id}: {describe_batch(batch)}")
+        left = self.deadline - self.engine.clock()
+        waits = f" · this run waits {duration(left)} more" if batch.processing_status != "ended" and left > 0 else ""
+        log.info(f"batch {batch_id}: {describe_batch(batch)}{waits}")
         return str(batch.processing_status)
 
     def _gone(self, batch_id: str, why: str) -> None:
@@ -361,9 +374,13 @@ class _Sweep:
             full.add(second.usage)
             first.usage.add(second.usage)
             first.attempts += second.attempts
+            first.parts = second.parts  # a pack whose answer stayed unusable, split: its files' own results
             if second.answer is not None:
                 first.answer, first.error = second.answer, None
                 fixed += 1
+            elif second.parts:
+                first.error = second.error
+                fixed += all(part.answer is not None for _, part in second.parts)
             else:
                 first.error = f"{second.error} (first: {first.error})"
         self.notes.append(f"Second tries: {fixed} of {len(ids)} request(s) answered at standard price")

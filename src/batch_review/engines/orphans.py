@@ -19,22 +19,21 @@ from .client import describe_api_error
 if TYPE_CHECKING:
     import anthropic
 
-    from .batch import Resume
-
 BEFORE = timedelta(minutes=2)  # clock skew between this machine and the API
 AFTER = timedelta(minutes=30)  # a create call (its upload included) finishes well within this
 MAX_LISTED = 1000
 
 
-def adopt_orphan(client: anthropic.Anthropic, resume: Resume, notes: list[str]) -> list[str]:
-    """The id of the batch the stopped run created, when exactly one batch fits; else none, with a note."""
+def adopt_orphan(client: anthropic.Anthropic, creating_at: str, requests: int, known: set[str],
+                 notes: list[str]) -> list[str]:
+    """The id of the batch the stopped run created (from `creating_at` on, holding `requests` requests, not
+    one of the `known` ids), when exactly one batch fits; else none, with a note."""
     import anthropic
 
     try:
-        start = datetime.strptime(resume.creating_at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+        start = datetime.strptime(creating_at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
     except ValueError:
         return []
-    known = set(resume.batch_ids)
     found: list[Any] = []
     try:
         for listed, batch in enumerate(client.messages.batches.list(limit=100)):
@@ -45,7 +44,7 @@ def adopt_orphan(client: anthropic.Anthropic, resume: Resume, notes: list[str]) 
                 continue
             counts = batch.request_counts
             total = counts.processing + counts.succeeded + counts.errored + counts.canceled + counts.expired
-            if total == resume.creating_requests:
+            if total == requests:
                 found.append(batch)
     except anthropic.APIError as exc:
         note = f"could not look for the batch the stopped run may have created ({describe_api_error(exc)})"
@@ -54,12 +53,12 @@ def adopt_orphan(client: anthropic.Anthropic, resume: Resume, notes: list[str]) 
         return []
     if len(found) != 1:
         why = "none fits" if not found else f"{len(found)} fit, so none is taken"
-        note = (f"the run that submitted this sweep stopped while creating a batch of {resume.creating_requests} "
-                f"request(s) at {resume.creating_at}; looking for it: {why}")
+        note = (f"the run that submitted this sweep stopped while creating a batch of {requests} "
+                f"request(s) at {creating_at}; looking for it: {why}")
         log.warning(note)
         notes.append(note)
         return []
-    note = (f"batch {found[0].id} ({resume.creating_requests} request(s), created {found[0].created_at:%H:%M:%S} "
+    note = (f"batch {found[0].id} ({requests} request(s), created {found[0].created_at:%H:%M:%S} "
             "UTC) was created by the run that stopped before saving it: it is collected, not paid for again")
     log.info(note)
     notes.append(note)

@@ -50,7 +50,7 @@ def pull_request_job(context: ActionsContext, config: Config, secrets: Secrets) 
     gh = make_github(secrets.github_token, context.api_url)
     repo = gh.get_repo(context.repository)
     filt = FileFilter(config.include, config.exclude, defaults=config.default_excludes)
-    memory = PullMemory(config, lambda: read_snapshot(gh, repo.get_pull(info.number), context.repository, info.number))
+    memory = PullMemory(config, lambda: read_snapshot(gh, repo, info.number))
     job = Job(
         mode="review",
         config=config,
@@ -178,7 +178,7 @@ def pull_request_sinks(
             return ""  # the findings are not on the pull request: the next run must review them again
         body = log.redact(threads.status_body(report, memory))
         snapshot = memory.snapshot
-        return threads.publish_status(gh, repo.get_pull(info.number),
+        return threads.publish_status(gh, repo.get_issue(info.number),
                                       snapshot.status_comment_id if snapshot else None, body)
 
     def check_run(report: RunReport, plan: Plan) -> str:

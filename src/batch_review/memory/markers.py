@@ -37,9 +37,13 @@ MAX_COMMITS = 200
 STATE_VERSION = 1
 
 
+_ESCAPES = str.maketrans({c: f"\\u{ord(c):04x}" for c in "<>@#&`"})
+
+
 def _embed(data: dict[str, Any]) -> str:
-    text = json.dumps(data, separators=(",", ":"), ensure_ascii=True, sort_keys=True)
-    return text.replace(">", "\\u003e").replace("--", "-\\u002d")
+    """JSON that cannot end the HTML comment it sits in, nor carry a tag, a mention or a reference."""
+    text = json.dumps(data, separators=(",", ":"), ensure_ascii=True, sort_keys=True).translate(_ESCAPES)
+    return text.replace("--", "-\\u002d")
 
 
 def file_key(path: str, blob: str) -> str:
@@ -59,19 +63,28 @@ class PostedFinding:
     end_line: int | None = None
     title: str = ""
     commit: str = ""
-    file: str = ""  # file_key of the version it was found on
+    file: str = ""  # file_key of the version of its origin it was found on
+    origin: str = ""  # the file whose review found it, when not its own path
+
+    @property
+    def source(self) -> str:
+        """The file whose review stands behind it: its own, or the one whose request named it."""
+        return self.origin or self.path
 
     def as_finding(self) -> Finding:
         return Finding(
             path=self.path, line=self.line, end_line=self.end_line, severity=self.severity or Severity.info,
             category=self.category, title=self.title, body="", suggestion=None, confidence=1.0,
-            fingerprint=self.fingerprint, placement="already-posted",
+            fingerprint=self.fingerprint, placement="already-posted", origin=self.origin,
         )
 
 
 def finding_marker(finding: Finding, commit: str, file: str) -> str:
-    data = {"fp": finding.fingerprint, "sev": finding.severity.value, "cat": finding.category, "path": finding.path,
-            "line": finding.line, "end": finding.end_line, "title": finding.title[:200], "sha": commit, "file": file}
+    data: dict[str, Any] = {
+        "fp": finding.fingerprint, "sev": finding.severity.value, "cat": finding.category, "path": finding.path,
+        "line": finding.line, "end": finding.end_line, "title": finding.title[:200], "sha": commit, "file": file}
+    if finding.origin and finding.origin != finding.path:
+        data["from"] = finding.origin
     return FINDING_PREFIX + _embed(data) + SUFFIX
 
 
@@ -93,7 +106,10 @@ def _parse_finding(raw: str) -> PostedFinding | None:
         fp, sev, cat = data["fp"], Severity(data["sev"]), data["cat"]
         path, line, end = data["path"], data["line"], data.get("end")
         title, sha, file = data.get("title", ""), data.get("sha", ""), data.get("file", "")
+        origin = data.get("from", "")
     except (ValueError, KeyError, TypeError):
+        return None
+    if not isinstance(origin, str):
         return None
     if not (isinstance(fp, str) and _HEX.match(fp) and cat in CATEGORIES and isinstance(path, str) and path):
         return None
@@ -101,7 +117,7 @@ def _parse_finding(raw: str) -> PostedFinding | None:
         return None
     if not (isinstance(sha, str) and (not sha or _SHA.match(sha)) and isinstance(file, str) and len(file) <= 32):
         return None
-    return PostedFinding(fp, sev, cat, path, line, end, title[:200], sha, file)
+    return PostedFinding(fp, sev, cat, path, line, end, title[:200], sha, file, origin)
 
 
 def _int(value: Any) -> bool:

@@ -125,7 +125,7 @@ class PullMemory:
                 continue
             if earlier.severity is None:
                 continue  # an old marker records no place or severity: nothing to carry or close
-            path = earlier.path
+            path = earlier.source  # the file whose review stands behind the finding
             was_open = open_before is None or fp in open_before
             outcome = status.get(path)
             if path in self.unchanged:
@@ -217,7 +217,7 @@ class PullMemory:
                 reviewed[key] = report.head_sha
             elif outcome.status == "unchanged":
                 reviewed[key] = self.unchanged[outcome.path]
-        open_ = {f.fingerprint: self.current.get(f.path, "") for f in report.findings}
+        open_ = {f.fingerprint: self.current.get(f.origin or f.path, "") for f in report.findings}
         return PullState(self.key, reviewed, open_)
 
     @staticmethod

@@ -17,7 +17,7 @@ from .markers import PostedFinding, PullState, posted_findings
 
 if TYPE_CHECKING:
     from github import Github
-    from github.PullRequest import PullRequest
+    from github.Repository import Repository
 
 FIXED_REPLY = "<!-- batch-review:fixed fp={fp} -->"
 THREADS_QUERY = """
@@ -81,9 +81,9 @@ class PullSnapshot:
         return found | {f.fingerprint for r in self.reviews for f in r.findings}
 
 
-def read_snapshot(gh: Github, pull: PullRequest, repository: str, number: int) -> PullSnapshot:
+def read_snapshot(gh: Github, repo: Repository, number: int) -> PullSnapshot:
     """Raises GitHubError when GraphQL cannot be read (the caller falls back to a full review)."""
-    owner, _, name = repository.partition("/")
+    owner, _, name = repo.full_name.partition("/")
     raw_threads: list[dict[str, Any]] = []
     identity: Identity | None = None
     after: str | None = None
@@ -101,8 +101,8 @@ def read_snapshot(gh: Github, pull: PullRequest, repository: str, number: int) -
     snapshot = PullSnapshot(identity or fallback(gh))
     for raw in raw_threads:
         _take_thread(snapshot, raw)
-    _take_reviews(snapshot, pull)
-    _take_status_comment(snapshot, pull)
+    _take_reviews(snapshot, repo.get_pull(number).get_reviews())  # lazy objects: one GET a page each
+    _take_status_comment(snapshot, repo.get_issue(number).get_comments())
     if snapshot.ignored:
         log.info(f"{snapshot.ignored} comment(s) carry batch-review markers but were not written by "
                  f"{snapshot.identity.login}: they are ignored")
@@ -137,8 +137,8 @@ def _take_thread(snapshot: PullSnapshot, raw: dict[str, Any]) -> None:
     ))
 
 
-def _take_reviews(snapshot: PullSnapshot, pull: PullRequest) -> None:
-    for review in pull.get_reviews():
+def _take_reviews(snapshot: PullSnapshot, reviews: Any) -> None:
+    for review in reviews:
         login = review.user.login if review.user is not None else None
         findings = posted_findings(review.body)
         if not snapshot.identity.wrote(login):
@@ -148,8 +148,8 @@ def _take_reviews(snapshot: PullSnapshot, pull: PullRequest) -> None:
             snapshot.reviews.append(OwnReview(review.id, review.state, findings))
 
 
-def _take_status_comment(snapshot: PullSnapshot, pull: PullRequest) -> None:
-    for comment in pull.get_issue_comments():
+def _take_status_comment(snapshot: PullSnapshot, comments: Any) -> None:
+    for comment in comments:
         body = comment.body or ""
         if "<!-- batch-review:pr-state" not in body:
             continue

@@ -4,21 +4,24 @@ else in the body, nothing twice.
 - Placement is checked against the diff before posting (`FileDiff.inline_range`), so a 422 is rare;
   if GitHub still refuses, the refused comments are found by bisection with pending reviews (which
   nobody sees and which are deleted at once) and moved to the body.
-- Every comment and body entry carries a hidden fingerprint; findings already posted on this pull
-  request (on any commit) are not posted again, and a review with nothing new is not posted at all.
+- Every comment and body entry carries a hidden finding marker (memory/markers.py: fingerprint, place,
+  severity, the commit and file version); findings batch-review already posted on this pull request (on
+  any commit; read only from its own comments) are not posted again, carried findings never, and a run
+  with nothing new to say posts no review at all.
 - The review is never APPROVE; REQUEST_CHANGES only when `request-changes-on` is met.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
 from ..findings import Finding, Severity, at_or_above, counts_by_severity
 from ..github_client import describe, is_read_only, post_once
 from ..log import log
+from ..memory.markers import finding_marker
 from ..plan import Plan
 from .markdown import (
     GITHUB_BODY_LIMIT,
@@ -28,7 +31,6 @@ from .markdown import (
     code_span,
     finding_heading,
     fingerprint_marker,
-    fingerprints_in,
     location,
     sanitize,
     suggestion_block,
@@ -52,20 +54,12 @@ class ReadOnlyToken(Exception):
 class ReviewPlan:
     inline: list[tuple[Finding, dict[str, Any]]] = field(default_factory=list)
     body: list[Finding] = field(default_factory=list)
+    mark: Callable[[Finding], str] = lambda finding: fingerprint_marker(finding.fingerprint)
 
 
-def existing_fingerprints(pull: PullRequest) -> set[str]:
-    """Fingerprints of findings already on the pull request (review bodies and review comments)."""
-    found: set[str] = set()
-    for review in pull.get_reviews():
-        found |= fingerprints_in(review.body)
-    for comment in pull.get_review_comments():
-        found |= fingerprints_in(comment.body)
-    return found
-
-
-def place(findings: Sequence[Finding], plan: Plan, max_inline: int) -> ReviewPlan:
-    out = ReviewPlan()
+def place(findings: Sequence[Finding], plan: Plan, max_inline: int,
+          mark: Callable[[Finding], str] | None = None) -> ReviewPlan:
+    out = ReviewPlan() if mark is None else ReviewPlan(mark=mark)
     for finding in findings:
         entry = plan.files.get(finding.path)
         why = None
@@ -78,6 +72,8 @@ def place(findings: Sequence[Finding], plan: Plan, max_inline: int) -> ReviewPla
             spot = entry.diff.inline_range(finding.line, finding.end_line)
             if spot is None:
                 why = f"line {finding.line} is not part of the diff"
+            elif finding.unseen:
+                why = "it points at code its request did not show the model, so it is not posted on a line"
             elif len(out.inline) >= max_inline:
                 why = "over the max-inline-comments limit"
         if why or spot is None:
@@ -86,22 +82,22 @@ def place(findings: Sequence[Finding], plan: Plan, max_inline: int) -> ReviewPla
             out.body.append(finding)
             continue
         finding.placement = "inline"
-        out.inline.append((finding, _comment(finding, spot)))
+        out.inline.append((finding, _comment(finding, spot, out.mark(finding))))
     return out
 
 
-def _comment(finding: Finding, spot: tuple[int | None, int]) -> dict[str, Any]:
+def _comment(finding: Finding, spot: tuple[int | None, int], marker: str) -> dict[str, Any]:
     start, line = spot
     comment: dict[str, Any] = {"path": finding.path, "line": line, "side": "RIGHT"}
     if start is not None:
         comment["start_line"] = start
         comment["start_side"] = "RIGHT"
     exact = (start or line) == finding.line and line == finding.last_line
-    comment["body"] = comment_body(finding, exact_range=exact)
+    comment["body"] = comment_body(finding, marker, exact_range=exact)
     return comment
 
 
-def comment_body(finding: Finding, *, exact_range: bool = True) -> str:
+def comment_body(finding: Finding, marker: str, *, exact_range: bool = True) -> str:
     parts = [finding_heading(finding), "", sanitize(finding.body)]
     if finding.suggestion is not None:
         if exact_range:
@@ -109,18 +105,17 @@ def comment_body(finding: Finding, *, exact_range: bool = True) -> str:
         else:
             span = f"{finding.line}-{finding.last_line}" if finding.end_line else str(finding.line)
             parts += ["", f"Suggested replacement for lines {span}:", code_block(finding.suggestion)]
-    parts += ["", f"<sub>batch-review · confidence {finding.confidence:.2f}</sub>"]
-    parts.append(fingerprint_marker(finding.fingerprint))
+    parts += ["", f"<sub>batch-review · confidence {finding.confidence:.2f}</sub>", marker]
     return cap("\n".join(parts))
 
 
-def body_entry(finding: Finding) -> str:
+def body_entry(finding: Finding, marker: str) -> str:
     why = "; ".join(n for n in [finding.note, *finding.extra_notes] if n)
     parts = [f"#### {finding_heading(finding)}", f"{location(finding)}" + (f" — _{sanitize(why)}_" if why else ""), ""]
     parts.append(sanitize(finding.body))
     if finding.suggestion is not None:
         parts += ["", "Suggested replacement:", code_block(finding.suggestion)]
-    parts.append(fingerprint_marker(finding.fingerprint))
+    parts.append(marker)
     return "\n".join(parts)
 
 
@@ -129,10 +124,12 @@ def review_bodies(report: RunReport, layout: ReviewPlan, head_sha: str, nonce: s
     new = [f for f, _ in layout.inline] + layout.body
     counts = counts_by_severity(new)
     tally = " · ".join(f"{counts[s.value]} {SEVERITY_LABEL[s]}" for s in Severity if counts[s.value])
+    unchanged = report.count("unchanged")
+    earlier = f" · {unchanged} unchanged since their last review" if unchanged else ""
     head = [
         f"### batch-review: {len(new)} new finding{'s' if len(new) != 1 else ''}" + (f" · {tally}" if tally else ""),
         f"<sub>{report.count('reviewed')} of {len(report.files)} changed files reviewed at {head_sha[:12]} "
-        f"with {report.model} · {report.count('skipped')} skipped · {report.count('failed')} failed</sub>",
+        f"with {report.model}{earlier} · {report.count('skipped')} skipped · {report.count('failed')} failed</sub>",
     ]
     if report.failed_files():
         head += ["", "**Not reviewed (failed):** " + ", ".join(
@@ -143,7 +140,7 @@ def review_bodies(report: RunReport, layout: ReviewPlan, head_sha: str, nonce: s
     marker = f"<!-- batch-review:review head={head_sha} run={nonce} -->"
     bodies: list[str] = []
     current = "\n".join(head)
-    for entry in (body_entry(f) for f in layout.body):
+    for entry in (body_entry(f, layout.mark(f)) for f in layout.body):
         if len(current) + len(entry) + 10 > BODY_BUDGET:
             bodies.append(current)
             current = f"### batch-review (continued)\n<sub>more findings for {head_sha[:12]}</sub>"
@@ -153,20 +150,26 @@ def review_bodies(report: RunReport, layout: ReviewPlan, head_sha: str, nonce: s
 
 
 def publish_review(repo: Repository, pull: PullRequest, commit_sha: str, report: RunReport, plan: Plan, *,
-                   max_inline: int, request_changes_on: Severity | str) -> str:
-    """Post the review. Returns what happened, for the report. Raises ReadOnlyToken on a 403 write."""
+                   max_inline: int, request_changes_on: Severity | str, posted: Collection[str],
+                   file_keys: Mapping[str, str]) -> str:
+    """Post the review of the findings not yet on the pull request (`posted`: fingerprints batch-review
+    itself posted earlier). Returns what happened, for the report. Raises ReadOnlyToken on a 403 write."""
     from github.GithubException import GithubException
 
-    posted = existing_fingerprints(pull)
     fresh = []
     for finding in report.findings:
+        if finding.placement == "carried":
+            continue
         if finding.fingerprint in posted:
             finding.placement = "already-posted"
         else:
             fresh.append(finding)
-    if not fresh and not report.failed_files():
+    if not fresh:
+        if report.failed_files():
+            return "nothing new to post (failed files are named in the check run and the summary)"
         return "nothing new to post" if report.findings else "no findings; no review posted"
-    layout = place(fresh, plan, max_inline)
+    layout = place(fresh, plan, max_inline,
+                   lambda f: finding_marker(f, commit_sha, file_keys.get(f.origin or f.path, "")))
     event = "COMMENT"
     if isinstance(request_changes_on, Severity) and any(at_or_above(f.severity, request_changes_on) for f in fresh):
         event = "REQUEST_CHANGES"

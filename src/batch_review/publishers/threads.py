@@ -21,6 +21,7 @@ from .markdown import cap, code_span, inline_text
 
 if TYPE_CHECKING:
     from github import Github
+    from github.Issue import Issue
     from github.PullRequest import PullRequest
 
     from ..memory.pull import Actions, PullMemory
@@ -95,6 +96,11 @@ def status_body(report: RunReport, memory: PullMemory) -> str:
         f"Files: {report.count('reviewed')} reviewed at `{head}` · {report.count('unchanged')} unchanged since their "
         f"last review · {report.count('skipped')} skipped · {report.count('failed')} failed",
     ]
+    failed = report.failed_files()
+    if failed:
+        lines += ["", "**Not reviewed (failed):** " + ", ".join(
+            f"{code_span(f.path)} ({inline_text(f.reason)})" for f in failed[:50])
+            + (f" and {len(failed) - 50} more" if len(failed) > 50 else "")]
     if report.fixed:
         lines += ["", f"<details><summary>Fixed at `{head}` ({len(report.fixed)})</summary>", ""]
         lines += [f"- {code_span(c.finding.path)}:{c.finding.line} — {inline_text(c.finding.title)} ({c.why}; "
@@ -105,20 +111,20 @@ def status_body(report: RunReport, memory: PullMemory) -> str:
     return cap("\n".join(lines))
 
 
-def publish_status(gh: Github, pull: PullRequest, comment_id: int | None, body: str) -> str:
-    """Create the status comment, or edit it in place (one PATCH, no read first)."""
+def publish_status(gh: Github, issue: Issue, comment_id: int | None, body: str) -> str:
+    """Create the status comment (on the pull request's issue), or edit it in place (one PATCH, no read first)."""
     from ..github_client import post_once
 
     if comment_id is not None:
-        issues = pull.url.replace("/pulls/", "/issues/").rsplit("/", 1)[0]
-        gh.requester.requestJsonAndCheck("PATCH", f"{issues}/comments/{comment_id}", input={"body": body})
+        folder = issue.url.rsplit("/", 1)[0]
+        gh.requester.requestJsonAndCheck("PATCH", f"{folder}/comments/{comment_id}", input={"body": body})
         return f"status comment {comment_id} updated"
-    created = post_once(lambda: pull.create_issue_comment(body), lambda: _find_status(pull), "the status comment")
+    created = post_once(lambda: issue.create_comment(body), lambda: _find_status(issue), "the status comment")
     return f"status comment {created.id} created"
 
 
-def _find_status(pull: PullRequest) -> Any:
-    for comment in pull.get_issue_comments():
+def _find_status(issue: Issue) -> Any:
+    for comment in issue.get_comments():
         if STATUS_MARKER in (comment.body or ""):
             return comment
     return None
