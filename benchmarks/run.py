@@ -19,7 +19,7 @@ HERE = Path(__file__).parent
 
 
 def collect(tmp: Path, only: set[str]) -> list[Row]:
-    from . import coverage, fanout, sweeps, throughput
+    from . import context, coverage, fanout, memory, sweeps, throughput
 
     sections = {
         "fanout": lambda: fanout.figures(tmp),
@@ -27,6 +27,8 @@ def collect(tmp: Path, only: set[str]) -> list[Row]:
         "coverage": lambda: coverage.figures(tmp),
         "sweep": lambda: sweeps.planning() + sweeps.cost_ratio(tmp),
         "startup": sweeps.cold_start,
+        "memory": lambda: memory.figures(tmp),
+        "context": context.figures,
     }
     rows: list[Row] = []
     for name, make in sections.items():
@@ -49,7 +51,8 @@ def table(rows: list[Row]) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("sections", nargs="*", help="fanout, throughput, coverage, sweep, startup (default: all)")
+    parser.add_argument("sections", nargs="*",
+                        help="fanout, throughput, coverage, sweep, startup, memory, context (default: all)")
     parser.add_argument("--no-write", action="store_true", help="print only; do not rewrite RESULTS.md")
     args = parser.parse_args()
     started = time.perf_counter()

@@ -3,12 +3,16 @@
 File names, model text and API messages are untrusted: they are printed as plain text (never as rich
 markup, where a name like `a[/b].py` would crash the printer) with control characters shown as
 escapes (so no name can send escape sequences to the terminal).
+
+Output that is not a terminal (a pipe, a file) is never folded or cut: tables are as wide as their
+longest path or request id, and lines are not wrapped, so what a script reads is whole.
 """
 
 from __future__ import annotations
 
-from rich.console import Console
+from rich.console import Console, RenderableType
 from rich.markup import escape
+from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
@@ -17,11 +21,13 @@ from .findings import Severity
 from .plan import Plan
 from .publishers.markdown import visible
 from .report import RunReport
+from .words import plural
 
 
 def plain(text: str) -> str:
     """Untrusted text, safe inside a rich markup string."""
     return escape(visible(text))
+
 
 STYLE = {
     Severity.critical: "bold white on red",
@@ -30,15 +36,39 @@ STYLE = {
     Severity.low: "cyan",
     Severity.info: "dim",
 }
+MAX_PIPED_WIDTH = 4000
+
+
+def make_console(*, stderr: bool = False) -> Console:
+    """A console; when it is not a terminal, lines are never wrapped."""
+    console = Console(stderr=stderr)
+    if not console.is_terminal:
+        console.soft_wrap = True
+    return console
+
+
+def print_whole(console: Console, renderable: RenderableType) -> None:
+    """A table printed as wide as it needs when the output is not a terminal (a terminal keeps its width)."""
+    if console.is_terminal:
+        console.print(renderable)
+        return
+    needed = Measurement.get(console, console.options.update_width(MAX_PIPED_WIDTH), renderable).maximum
+    width = console.width
+    console.width = max(width, min(needed, MAX_PIPED_WIDTH))
+    try:
+        console.print(renderable, soft_wrap=False)
+    finally:
+        console.width = width
 
 
 def print_findings(console: Console, report: RunReport) -> None:
     if not report.findings:
         return
-    table = Table(title=f"{len(report.findings)} finding(s)", show_lines=True, expand=True)
+    table = Table(title=plural(len(report.findings), "finding"), show_lines=True, expand=console.is_terminal)
     table.add_column("Severity", no_wrap=True)
-    table.add_column("Location", overflow="fold")
-    table.add_column("Finding", ratio=3)
+    table.add_column("Location", overflow="fold", no_wrap=not console.is_terminal)
+    table.add_column("Finding", ratio=3 if console.is_terminal else None, max_width=None if console.is_terminal
+                     else 100)
     for f in report.findings:
         span = f"{f.line}-{f.end_line}" if f.end_line else str(f.line)
         detail = Text(f"[{f.category}] {visible(f.title)}\n", style="bold")
@@ -46,58 +76,88 @@ def print_findings(console: Console, report: RunReport) -> None:
         if f.note:
             detail.append(f"\n({visible(f.note)})", style="dim")
         table.add_row(Text(f.severity.value, style=STYLE[f.severity]), Text(f"{visible(f.path)}:{span}"), detail)
-    console.print(table)
+    print_whole(console, table)
 
 
-def print_plan(console: Console, report: RunReport, plan: Plan, batch_cost: float, parallel_cost: float) -> None:
-    table = Table(title=f"Plan: {len(plan.files)} file(s) in {len(plan.requests)} request(s)", expand=False)
-    table.add_column("Request")
-    table.add_column("Files", overflow="fold")
-    table.add_column("Est. input tokens", justify="right")
+def print_plan(
+    console: Console, report: RunReport, plan: Plan, batch_cost: float, parallel_cost: float, *,
+    system_tokens: int = 0, budget: float | None = None, batches: bool = True,
+) -> None:
+    """The plan: its requests, the same token totals and costs as the log's plan line and the report
+    (`system_tokens`: the cached system prompt, counted once), and a warning when it exceeds `budget`."""
+    title = f"Plan: {plural(len(plan.files), 'file')} in {plural(len(plan.requests), 'request')}"
+    table = Table(title=title, expand=False)
+    table.add_column("Request", no_wrap=True)
+    table.add_column("Files", overflow="fold", no_wrap=not console.is_terminal)
+    table.add_column("Est. input tokens", justify="right", no_wrap=True)
     for request in plan.requests[:40]:
         table.add_row(request.custom_id, Text("\n".join(visible(p) for p in request.paths)),
                       f"{request.input_tokens:,}")
     if len(plan.requests) > 40:
-        table.add_row("…", f"{len(plan.requests) - 40} more requests", "")
-    console.print(table)
-    console.print(
-        f"Estimated tokens: ~{plan.input_tokens:,} input (+ cached system prompt), ~{plan.output_tokens:,} output. "
-        f"Estimated cost: [bold]${parallel_cost:.4f}[/] in parallel, [bold]${batch_cost:.4f}[/] as a batch."
-    )
+        table.add_row("…", f"{plural(len(plan.requests) - 40, 'more request')}", "")
+    print_whole(console, table)
+    tokens = (f"Estimated tokens: ~{plan.input_tokens + system_tokens:,} input (the ~{system_tokens:,}-token "
+              f"system prompt counted once: later requests read it from the cache), ~{plan.output_tokens:,} output.")
+    costs = (f"Estimated cost: [bold]${parallel_cost:.4f}[/] in parallel, [bold]${batch_cost:.4f}[/] as a batch."
+             if batches else f"Estimated cost: [bold]${parallel_cost:.4f}[/] (in parallel: no batches here).")
+    console.print(f"{tokens} {costs}")
+    warning = budget_warning(report.estimated_cost_usd, budget)
+    if warning:
+        console.print(f"[bold yellow]warning[/]: {warning}")
     print_skipped(console, report)
+
+
+def budget_warning(estimate: float | None, budget: float | None) -> str:
+    """What a plan says when its estimate is over `budget-usd` (a real run would then send nothing)."""
+    if budget is None or estimate is None or estimate <= budget:
+        return ""
+    return (f"the estimated cost ${estimate:.4f} exceeds budget-usd ${budget:.4f}: a run would send nothing "
+            "(narrow include/exclude, or raise the budget)")
 
 
 def print_skipped(console: Console, report: RunReport) -> None:
     skipped = report.skipped_files()
     if skipped:
         shown = ", ".join(f"{n} {plain(reason)}" for reason, n in report.skip_reasons())
-        console.print(f"Skipped {len(skipped)} file(s): {shown}")
+        console.print(f"Skipped {plural(len(skipped), 'file')}: {shown}")
 
 
 def print_totals(console: Console, report: RunReport) -> None:
+    """Files not reviewed, notes, and the status line. The run's error is not repeated: the log printed it
+    when it happened; the status line names its kind."""
     failed = report.failed_files()
     for f in failed:
-        console.print(f"[red]not reviewed[/]: {plain(f.path)} — {plain(f.reason)}")
+        stopped = report.error is not None and report.error in log_redact(f.reason)
+        reason = f"the run failed ({report.error_kind})" if stopped else f.reason
+        console.print(f"[red]not reviewed[/]: {plain(f.path)} — {plain(reason)}")
     for note in report.notes:
         console.print(f"[yellow]note[/]: {plain(note)}")
-    if report.error:
-        console.print(f"[bold red]failed ({report.error_kind})[/]: {plain(report.error)}")
     u = report.usage
+    status = f"{report.status} ({report.error_kind})" if report.error else report.status
     console.print(
-        f"status [bold]{report.status}[/] · {report.count('reviewed')} reviewed, {report.count('skipped')} skipped, "
-        f"{len(failed)} failed · {u.requests} request(s), {u.input_tokens:,} input + {u.cache_read_tokens:,} "
-        f"cached + {u.output_tokens:,} output tokens · ${report.cost_usd:.4f}"
+        f"status [bold]{plain(status)}[/] · {report.count('reviewed')} reviewed, {report.count('skipped')} skipped, "
+        f"{len(failed)} failed · {plural(u.requests, 'request')}, {u.input_tokens:,} input + "
+        f"{u.cache_read_tokens:,} cached + {u.output_tokens:,} output tokens · ${report.cost_usd:.4f}"
     )
+
+
+def log_redact(text: str) -> str:
+    from .log import log
+
+    return log.redact(text)
 
 
 def print_report(console: Console, report: RunReport, plan: Plan, config: Config) -> None:
     """What a local command prints: the plan (plan-only runs), the findings, the totals."""
+    from .engines.providers import has_batches
     from .pricing import estimate, price_for
     from .prompt import system_tokens
 
     if report.dry_run:
         price, _ = price_for(config.model, config.prices)
-        args = (plan.input_tokens, plan.output_tokens, system_tokens(config.instructions), len(plan.requests), price)
-        print_plan(console, report, plan, estimate(*args, batch=True), estimate(*args, batch=False))
+        system = system_tokens(config.instructions)
+        args = (plan.input_tokens, plan.output_tokens, system, len(plan.requests), price)
+        print_plan(console, report, plan, estimate(*args, batch=True), estimate(*args, batch=False),
+                   system_tokens=system, budget=config.budget_usd, batches=has_batches(config.provider))
     print_findings(console, report)
     print_totals(console, report)
