@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,12 +13,18 @@ import pytest
 from batch_review.findings import Finding, Severity
 from batch_review.memory.markers import PullState, file_key, finding_marker, posted_findings
 from batch_review.publishers.markdown import GITHUB_BODY_LIMIT
-from tests.test_memory_pr import NUMBER, World, first_push, world  # noqa: F401 - the fixture
+from tests.test_memory_pr import World, first_push, pull_world
+
+
+@pytest.fixture
+def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+    yield from pull_world(tmp_path, monkeypatch)
 
 
 def _finding(**changes: object) -> Finding:
-    values: dict[str, object] = dict(path="src/a.py", line=3, end_line=5, severity=Severity.high, category="bug",
-                                     title="t", body="b", suggestion=None, confidence=0.9, fingerprint="0123456789abcdef")
+    values: dict[str, object] = dict(path="src/a.py", line=3, end_line=5, severity=Severity.high,
+                                     category="bug", title="t", body="b", suggestion=None, confidence=0.9,
+                                     fingerprint="0123456789abcdef")
     values.update(changes)
     return Finding(**values)  # type: ignore[arg-type]
 
@@ -47,8 +54,8 @@ def test_a_malformed_finding_marker_is_not_read(raw: str) -> None:
 
 def test_a_3000_file_pull_request_s_state_fits_in_one_comment() -> None:
     commits = [hashlib.sha1(str(i).encode()).hexdigest() for i in range(30)]
-    reviewed = {file_key(f"src/module_{i:04d}/a_rather_long_file_name_{i}.py", hashlib.sha1(str(i).encode()).hexdigest()):
-                commits[i % 30] for i in range(3000)}
+    reviewed = {file_key(f"src/module_{i:04d}/a_rather_long_file_name_{i}.py",
+                         hashlib.sha1(str(i).encode()).hexdigest()): commits[i % 30] for i in range(3000)}
     found = {hashlib.sha256(str(i).encode()).hexdigest()[:16]: next(iter(reviewed)) for i in range(1000)}
     state = PullState("f" * 16, reviewed, found)
     marker = state.to_marker()
@@ -68,7 +75,7 @@ def test_an_unreadable_state_is_an_error_not_an_empty_memory(body: str) -> None:
         PullState.from_text(body)
 
 
-def test_an_unreadable_status_comment_means_a_full_review_with_a_note(world: World) -> None:  # noqa: F811
+def test_an_unreadable_status_comment_means_a_full_review_with_a_note(world: World) -> None:
     first_push(world)
     world.run()
     (status,) = world.status_comments()
@@ -83,7 +90,7 @@ def test_an_unreadable_status_comment_means_a_full_review_with_a_note(world: Wor
     assert PullState.from_text(status["body"]) is not None  # repaired by this run
 
 
-def test_new_settings_review_everything_again(world: World, tmp_path: Path) -> None:  # noqa: F811
+def test_new_settings_review_everything_again(world: World, tmp_path: Path) -> None:
     first_push(world)
     world.run()
     env, result, sent = world.run(**{"min-severity": "medium"})  # a setting that changes what is kept

@@ -72,6 +72,11 @@ class World:
 
 @pytest.fixture
 def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+    yield from pull_world(tmp_path, monkeypatch)
+
+
+def pull_world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+    """A repository of six modules with a `feature` branch, and both fakes (the `world` fixture)."""
     repo = GitRepo.init(tmp_path / "repo")
     repo.commit_files({f"src/{n}.py": module(n) for n in "abcdef"}, "base")
     repo.checkout_new_branch("feature")

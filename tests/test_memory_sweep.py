@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import gzip
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,15 +16,14 @@ import pytest
 from tests.fakes.model_brain import parse_sections, plant, user_text
 from tests.support.gitrepo import GitRepo
 from tests.support.runner import RunnerEnv, run_in_process
-from tests.test_sweep_action import (
-    KEY,
-    Planted,
-    World,
-    assert_every_planted_issue_is_reported,
-    world,  # noqa: F401 - the fixture
-)
+from tests.test_sweep_action import KEY, Planted, World, assert_every_planted_issue_is_reported, sweep_world
 
 PARALLEL = {"strategy": "parallel"}
+
+
+@pytest.fixture
+def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+    yield from sweep_world(tmp_path, monkeypatch)
 
 
 def head_text(world: World, path: str) -> str:

@@ -94,6 +94,11 @@ class World:
 
 @pytest.fixture
 def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+    yield from sweep_world(tmp_path, monkeypatch)
+
+
+def sweep_world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+    """An 80-file repository with planted issues, and both fakes (the `world` fixture)."""
     files, planted = planted_files()
     repo = GitRepo.init(tmp_path / "workspace")
     repo.commit_files(files, "eighty files")

@@ -8,13 +8,22 @@ import json
 import os
 import signal
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from tests.fakes.anthropic_api import FakeAnthropicAPI
 from tests.support.gitrepo import GitRepo
 from tests.test_sweep_action import planted_files
-from tests.test_sweep_cli import KEY, SCRIPT, cli, fake  # noqa: F401 - the fixture
+from tests.test_sweep_cli import KEY, SCRIPT, cli
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeAnthropicAPI]:
+    with FakeAnthropicAPI(api_key=KEY) as api:
+        yield api
 
 
 def test_a_run_killed_between_create_and_save_is_collected_not_paid_twice(
