@@ -67,7 +67,7 @@ def _repo(tmp_path: Path, config: str | bytes | None = None) -> Path:
     (b"mode: r\xe9view\n", ".github/batch-review.yml: not valid YAML"),
     ("- mode\n- review\n", ".github/batch-review.yml: must be a mapping"),
     ("max_concurency: 4\n", "unknown option 'max_concurency' (did you mean 'max-concurrency'?)"),
-    ("colour: blue\n", "unknown option 'colour' (known: mode, model"),
+    ("colour: blue\n", "unknown option 'colour' (known: mode, provider"),
     ("max-concurrency: lots\n", ".github/batch-review.yml: max-concurrency: Input should be a valid integer"),
     ("fail-on: sometimes\n", ".github/batch-review.yml: fail-on: must be one of"),
     ("prices: {claude-x: {input: -1, output: 2}}\n", ".github/batch-review.yml: prices: Input should be greater"),
@@ -118,7 +118,7 @@ def test_instructions_paths(tmp_path: Path) -> None:
     assert "outside the repository" in _error({"instructions": "/etc/passwd"}, root)
     assert "does not exist" in _error({"instructions": "docs/missing.md"}, root)
     assert "is not UTF-8 text" in _error({"instructions": "docs/latin1.md"}, root)
-    assert "longer than 50,000 characters" in _error({"instructions": "docs/huge.md"}, root)
+    assert load_config({"instructions": "docs/huge.md"}, root).instructions == "x" * 20_000  # cut, with a warning
     text = "Focus on auth. Ignore docs/ and tests/."
     assert load_config({"instructions": text}, root).instructions == text  # prose, not a path
 

@@ -15,6 +15,7 @@ from .aggregate import aggregate
 from .config import Config
 from .engines.answers import EngineResult
 from .errors import BudgetError, RunError
+from .guidance import PathGuidance
 from .log import log
 from .plan import Budget, Plan, PlannedRequest, make_plan
 from .pricing import cost, estimate, price_for
@@ -62,6 +63,7 @@ class Job:
 
 def run(job: Job) -> tuple[RunReport, Plan]:
     cfg = job.config
+    guide = PathGuidance.of(cfg)  # path instructions: sent with the requests holding the files they match
     report = RunReport(mode=job.mode, model=cfg.model, engine=job.engine.name if job.engine else "none")
     plan = Plan()
     unchanged: list[FileOutcome] = []
@@ -75,6 +77,8 @@ def run(job: Job) -> tuple[RunReport, Plan]:
         with log.group("Plan"):
             budget = Budget(cfg.max_request_tokens, cfg.max_files_per_request)
             plan = make_plan(collected.files, collected.skipped, budget)
+            if guide is not None:
+                guide.account(plan)  # path instructions count in each request's estimate
             _estimate(job, plan, report)
         if job.on_plan:
             job.on_plan(report, plan)
@@ -86,7 +90,7 @@ def run(job: Job) -> tuple[RunReport, Plan]:
             if not job.prepaid:  # collecting what an earlier run paid for spends nothing new up front
                 _check_budget(cfg, report)
             with log.group(f"Review ({len(plan.requests)} requests, engine {job.engine.name})"):
-                outcome = job.engine.review(plan, lambda request: render_request(request, plan.rows))
+                outcome = job.engine.review(plan, lambda request: render_request(request, plan.rows, guide))
             _aggregate(job, plan, outcome, report)
             report.files = sorted(report.files + unchanged, key=lambda f: f.path)
             if job.memory and not report.pending:
