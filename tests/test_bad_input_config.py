@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.gitrepo import GitRepo
+from tests.support.gitrepo import GitRepo, pull_from_git
 from tests.test_bad_input_world import failed_early, make_pr, numbered, pr_world, run_action
 
 
@@ -48,15 +48,19 @@ def test_instructions_symlink_out_of_the_repository(tmp_path: Path, monkeypatch:
     secret = tmp_path / "runner-secret.txt"
     secret.write_text("TOP-SECRET-RUNNER-FILE\n")
 
-    def change(repo: GitRepo) -> None:
-        repo.symlink("docs/review.md", os.path.relpath(secret, repo.path / "docs"))
-        repo.write("a.py", numbered(3))
-
-    fx = make_pr(tmp_path / "repo", {}, change)
+    repo = GitRepo.init(tmp_path / "repo")  # the link is on the base branch: a PR's own files never count
+    repo.symlink("docs/review.md", os.path.relpath(secret, repo.path / "docs"))
+    repo.write("a.py", numbered(2))
+    repo.commit("base")
+    repo.checkout_new_branch("feature")
+    repo.write("a.py", numbered(3))
+    repo.commit("change")
+    fx = pull_from_git(repo, "main", "feature", 5)
     with pr_world(tmp_path, fx, inputs={"instructions": "docs/review.md"}) as world:
         out = run_action(world, monkeypatch)
         sent = b"".join(r.raw for r in world.ai.requests)
-    failed_early(out, "instructions: the path 'docs/review.md' is outside the repository")
+    failed_early(out, f"instructions: 'docs/review.md' is a symlink at {fx.base_sha[:7]} (base of ",
+                 "refused (a link could lead outside the repository)")
     assert b"TOP-SECRET-RUNNER-FILE" not in sent
 
 

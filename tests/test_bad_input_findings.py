@@ -76,12 +76,14 @@ def test_suggestion_on_a_narrowed_range_is_not_a_one_click_commit(tmp_path: Path
     assert "```suggestion" not in c["body"] and "Suggested replacement for lines 10-20" in c["body"]
 
 
-def test_finding_with_line_zero_fails_the_file_with_the_reason(tmp_path: Path, monkeypatch) -> None:
+def test_finding_with_line_zero_is_kept_with_a_note(tmp_path: Path, monkeypatch) -> None:
+    # issue #12, item 12: one bad number no longer fails the whole answer (tests/test_attack_findings.py)
     out, review, _ = _run(tmp_path, monkeypatch, _finding(line=0))
-    assert out.status == "partial" and out.code == 0
-    status, reason = out.files["app.py"]
-    assert status == "failed" and "line numbers start at 1" in reason
-    assert "app.py" in out.summary and "line numbers start at 1" in out.summary
+    assert out.status == "findings" and out.code == 0
+    assert out.files["app.py"] == ("reviewed", "")
+    [f] = out.findings
+    assert f["line"] == 1 and "line 0 is not a line number; the finding was placed at line 1" in f["note"]
+    assert review is not None and "`app.py:1`" in review["body"]
 
 
 def test_duplicate_findings_are_posted_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -63,7 +63,8 @@ def test_spending_that_reaches_the_cap_stops_the_run_and_names_what_was_left(
         assert report["status"] == "partial"
         assert float(w.env.outputs()["cost-usd"]) <= cap  # stopped before the cap, having learned the real cost
         assert report["cost_usd"] > cap / 2
-        note = f"budget-usd ${cap:.2f} was reached: {len(left)} request(s) were not sent"
+        count = "1 request was" if len(left) == 1 else f"{len(left)} requests were"
+        note = f"budget-usd ${cap:.2f} was reached: {count} not sent"
         assert any(note in n for n in report["notes"])
         summary = w.env.summary()
         assert note in summary and "not sent: budget-usd reached" in summary

@@ -1,11 +1,14 @@
 """The container's contract, without a Docker engine: the Dockerfile lints clean and runs the
-entrypoint; a fresh venv with a non-editable `pip install .` runs the entrypoint with exactly the
-environment a runner gives a Docker action, and the review, outputs and exit code come out right."""
+entrypoint; a fresh venv installed by replaying the Dockerfile's own pip steps (the hashed lock, then a
+non-editable install of the project) runs the entrypoint with exactly the environment a runner gives a
+Docker action, and the review, outputs and exit code come out right."""
 
 from __future__ import annotations
 
 import json
+import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -47,20 +50,44 @@ def test_dockerfile_contract() -> None:
     assert "safe.directory" in script and '["action"' in script
 
 
+def dockerfile_install_steps(text: str) -> list[tuple[str, list[str]]]:
+    """The Dockerfile's COPY instructions and `pip` commands, in order (continuation lines joined)."""
+    steps: list[tuple[str, list[str]]] = []
+    for line in re.sub(r"\\\n\s*", " ", text).splitlines():
+        word, _, rest = line.partition(" ")
+        if word == "COPY":
+            steps.append(("COPY", rest.split()))
+        elif word == "RUN" and rest.startswith("pip "):
+            steps.extend(("RUN", shlex.split(command)) for command in rest.split("&&"))
+    return steps
+
+
+def test_the_install_replay_reads_the_dockerfile() -> None:
+    steps = dockerfile_install_steps((ROOT / "Dockerfile").read_text())
+    commands = [" ".join(args) for kind, args in steps if kind == "RUN"]
+    assert any("--require-hashes" in c and "-r requirements.lock" in c for c in commands), commands
+    assert any(c.startswith("pip install") and "--no-deps" in c and c.endswith(" .") for c in commands), commands
+    assert ("COPY", ["src", "./src"]) in steps
+
+
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A fresh virtual environment with batch-review installed the way the image installs it."""
+    """A fresh virtual environment with batch-review installed the way the image installs it: the
+    Dockerfile's COPY and pip steps replayed in order (the hashed lock, then the project with --no-deps)."""
     target = tmp_path_factory.mktemp("venv") / "v"
     venv.EnvBuilder(with_pip=True, clear=True).create(target)
-    build = tmp_path_factory.mktemp("src")
-    for name in ("pyproject.toml", "README.md", "src"):
-        src = ROOT / name
-        (shutil.copytree if src.is_dir() else shutil.copy2)(src, build / name)
-    proc = subprocess.run(
-        [str(target / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "."],
-        cwd=build, capture_output=True, text=True,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    build = tmp_path_factory.mktemp("workdir")
+    for kind, args in dockerfile_install_steps((ROOT / "Dockerfile").read_text()):
+        if kind == "COPY":
+            *sources, dest = args
+            for name in sources:
+                into = build / dest / name if len(sources) > 1 or dest.endswith("/") else build / dest
+                (shutil.copytree if (ROOT / name).is_dir() else shutil.copy2)(ROOT / name, into)
+            continue
+        assert args[0] == "pip", args
+        proc = subprocess.run([str(target / "bin" / "python"), "-m", *args], cwd=build, capture_output=True,
+                              text=True, env={**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"})
+        assert proc.returncode == 0, f"{' '.join(args)}\n{proc.stdout}{proc.stderr}"
     shutil.rmtree(build / "src")  # prove the installed package does not reach back into the source tree
     return target
 

@@ -1,21 +1,23 @@
 """Issue #4, concurrency that adapts to the rate-limit headers instead of hammering into 429s.
 
-Unit tests of `AdaptiveLimiter` (headers → token buckets, AIMD on 429, close), and one run through the
-action against a fake whose request bucket is nearly empty (another client shares the key): the
-adaptive run sees at most a stray 429 where a plain fan-out at the same max-concurrency sees dozens.
+Unit tests of `AdaptiveLimiter` (headers → token buckets, AIMD on 429, close) on a clock driven by hand, so
+nothing depends on how loaded the machine is (issue #12, item 17); a simulation of a whole fan-out on that
+clock against the fake's own bucket, adaptive and naive; and one run through the action against a fake whose
+request bucket is nearly empty (another client shares the key), where the run stays within the headers.
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
+import math
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
-from batch_review.engines import limiter
-from batch_review.engines.limiter import AdaptiveLimiter, LimiterClosed
+from batch_review.engines.limiter import AdaptiveLimiter, LimiterClosed, Ticket
 from tests.fakes.anthropic_api import RateLimits
+from tests.fakes.anthropic_ratelimit import Bucket
 from tests.support.fault_world import message_requests, world
 
 
@@ -24,64 +26,79 @@ def _headers(kind: str, limit: int, remaining: int, **extra: str) -> dict[str, s
             **extra}
 
 
-async def _timed_acquire(lim: AdaptiveLimiter, input_tokens: int = 10, output_tokens: int = 10) -> float:
-    started = time.monotonic()
-    await lim.acquire(input_tokens, output_tokens)
-    return time.monotonic() - started
+@dataclass
+class Clock:
+    now: float = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _admitted_at(lim: AdaptiveLimiter, clock: Clock, count: int, *, input_tokens: int = 10) -> list[float]:
+    """When each of `count` requests is admitted, asking again exactly when the limiter says to."""
+    times = []
+    while len(times) < count:
+        answer = lim.try_acquire(input_tokens, 10)
+        if isinstance(answer, Ticket):
+            times.append(clock.now)
+        else:
+            assert answer > 0, "held back with nothing in flight to wait for"
+            clock.now += answer
+    return times
 
 
 def test_the_request_bucket_follows_remaining_and_refills_at_the_limit_rate() -> None:
-    async def scenario() -> list[float]:
-        lim = AdaptiveLimiter(8)
-        lim.observe(200, _headers("requests", 600, 2))  # 600 a minute: one every 0.1 s once the 2 are used
-        waits = [await _timed_acquire(lim) for _ in range(4)]
-        for _ in range(4):
-            await lim.release()
-        return waits
-
-    waits = asyncio.run(scenario())
-    assert waits[0] < 0.05 and waits[1] < 0.05
-    assert 0.05 < waits[2] < 0.3 and 0.05 < waits[3] < 0.3
+    clock = Clock()
+    lim = AdaptiveLimiter(8, clock=clock)
+    lim.observe(200, _headers("requests", 600, 2))  # 600 a minute: one every 0.1 s once the 2 are used
+    times = _admitted_at(lim, clock, 4)
+    assert times[:2] == [0.0, 0.0]
+    assert times[2] == pytest.approx(0.1) and times[3] == pytest.approx(0.2)
 
 
 def test_the_input_token_bucket_holds_back_a_large_request() -> None:
-    async def scenario() -> float:
-        lim = AdaptiveLimiter(8)
-        lim.observe(200, _headers("input-tokens", 60_000, 500))  # refills 1,000 tokens a second
-        return await _timed_acquire(lim, input_tokens=800)
-
-    assert 0.2 < asyncio.run(scenario()) < 0.6
+    clock = Clock()
+    lim = AdaptiveLimiter(8, clock=clock)
+    lim.observe(200, _headers("input-tokens", 60_000, 500))  # refills 1,000 tokens a second
+    [admitted] = _admitted_at(lim, clock, 1, input_tokens=800)
+    assert admitted == pytest.approx(0.3)  # the 300 tokens missing take 0.3 s to refill
 
 
 def test_a_burst_of_429s_halves_concurrency_once_and_pauses_for_retry_after() -> None:
-    async def scenario() -> tuple[int, int, float]:
-        lim = AdaptiveLimiter(8)
-        for _ in range(3):  # three requests that were in flight together all come back 429
-            lim.observe(429, {"retry-after": "0.3"})
-        after_burst = lim.limit
-        waited = await _timed_acquire(lim)
-        await lim.release()
-        for _ in range(30):
-            lim.observe(200, {})
-        return after_burst, lim.limit, waited
+    clock = Clock()
+    lim = AdaptiveLimiter(8, clock=clock)
+    for _ in range(3):  # three requests that were in flight together all come back 429
+        lim.observe(429, {"retry-after": "0.3"})
+    assert lim.limit == 4  # not 1: one halving per burst
+    assert _admitted_at(lim, clock, 1) == [pytest.approx(0.3)]
+    lim.inflight = 0
+    for _ in range(30):
+        lim.observe(200, {})
+    assert lim.limit == 8  # grows back one step per window of successes, up to max-concurrency
 
-    after_burst, recovered, waited = asyncio.run(scenario())
-    assert after_burst == 4  # not 1: one halving per burst
-    assert waited >= 0.25
-    assert recovered == 8  # grows back one step per window of successes, up to max-concurrency
+
+def test_a_retry_after_over_max_retry_wait_does_not_pause_the_others() -> None:
+    clock = Clock()
+    lim = AdaptiveLimiter(8, max_wait=60, clock=clock)
+    lim.observe(429, {"retry-after": "86400"})  # that request fails at once; the others need not wait a day
+    assert _admitted_at(lim, clock, 1) == [0.0]
 
 
 def test_the_limit_caps_requests_in_flight() -> None:
+    lim = AdaptiveLimiter(2, clock=Clock())
+    assert isinstance(lim.try_acquire(1, 1), Ticket) and isinstance(lim.try_acquire(1, 1), Ticket)
+    assert lim.try_acquire(1, 1) == 0  # full: wait for a release, not for time
+
     async def scenario() -> int:
-        lim = AdaptiveLimiter(2)
+        limited = AdaptiveLimiter(2)
         peak = 0
 
         async def one() -> None:
             nonlocal peak
-            await lim.acquire(1, 1)
-            peak = max(peak, lim.inflight)
-            await asyncio.sleep(0.02)
-            await lim.release()
+            await limited.acquire(1, 1)
+            peak = max(peak, limited.inflight)
+            await asyncio.sleep(0)
+            await limited.release()
 
         await asyncio.gather(*(one() for _ in range(10)))
         return peak
@@ -94,29 +111,102 @@ def test_close_releases_every_waiter_at_once() -> None:
         lim = AdaptiveLimiter(4)
         lim.observe(429, {"retry-after": "30"})  # without close() the waiters would sleep 30 s
         waiters = [asyncio.ensure_future(lim.acquire(1, 1)) for _ in range(3)]
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0)
         await lim.close()
-        return await asyncio.wait_for(asyncio.gather(*waiters, return_exceptions=True), timeout=15)
+        return await asyncio.gather(*waiters, return_exceptions=True)
 
     outcomes = asyncio.run(scenario())
     assert all(isinstance(o, LimiterClosed) for o in outcomes)
 
 
-def _run_against_a_nearly_empty_bucket(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[int, str]:
+# ---- a whole fan-out, simulated on one clock: the limiter against the fake API's own bucket ----------------
+
+
+@dataclass
+class Fanout:
+    """`n` requests at max-concurrency 16, each answered `latency` s after it is admitted by an API whose
+    request bucket (`rpm` a minute) holds `level` when the run starts. As in the engine: the smallest
+    request goes first and the rest wait for its answer to begin; the SDK retries a 429 after its
+    retry-after, up to 4 times, holding its place."""
+
+    adaptive: bool
+    n: int = 30
+    rpm: int = 600
+    level: float = 4
+    latency: float = 0.05
+    step: float = 0.001
+    rejected: int = 0
+    answered: int = 0
+    failed: int = 0
+    events: list[tuple[float, int, str]] = field(default_factory=list)  # (time, request, what)
+
+    def run(self) -> Fanout:
+        clock = Clock()
+        lim = AdaptiveLimiter(16, clock=clock)
+        server = Bucket(self.rpm)
+        server.level, server.updated = self.level, 0.0
+        queue = list(range(1, self.n))
+        attempts = dict.fromkeys(range(self.n), 0)
+        assert isinstance(lim.try_acquire(100, 100), Ticket)
+        self._send(lim, server, 0.0, 0, attempts)  # the warm-up goes alone, and its message_start
+        self._observe(lim, 200, server)  # (with the headers) comes back before the others are sent
+        while queue or self.events:
+            due = sorted(e for e in self.events if e[0] <= clock.now)
+            self.events = [e for e in self.events if e[0] > clock.now]
+            for _, request, what in due:
+                if what == "answered":
+                    self.answered += 1
+                    self._observe(lim, 200, server)
+                    lim.inflight -= 1
+                else:  # the SDK's retry of a 429
+                    self._send(lim, server, clock.now, request, attempts)
+            while queue and isinstance(lim.try_acquire(100, 100), Ticket):
+                self._send(lim, server, clock.now, queue.pop(0), attempts)
+            clock.now = round(clock.now + self.step, 6)
+            assert clock.now < 120, "the simulated run does not end"
+        return self
+
+    def _send(self, lim: AdaptiveLimiter, server: Bucket, now: float, request: int, attempts: dict[int, int]) -> None:
+        attempts[request] += 1
+        server.refill(now)
+        wait = server.wait_for(1)
+        if wait == 0:
+            server.level -= 1
+            self.events.append((now + self.latency, request, "answered"))
+            return
+        self.rejected += 1
+        after = max(1, math.ceil(wait))
+        self._observe(lim, 429, server, retry_after=after)
+        if attempts[request] == 5:
+            self.failed += 1
+            lim.inflight -= 1
+        else:
+            self.events.append((now + after, request, "retry"))
+
+    def _observe(self, lim: AdaptiveLimiter, status: int, server: Bucket, retry_after: int = 0) -> None:
+        if self.adaptive:
+            extra = {"retry-after": str(retry_after)} if status == 429 else {}
+            lim.observe(status, _headers("requests", server.limit, server.remaining(), **extra))
+
+
+def test_the_limiter_keeps_a_fan_out_within_the_headers_where_a_naive_one_hits_429s() -> None:
+    adaptive = Fanout(adaptive=True).run()
+    naive = Fanout(adaptive=False).run()
+    assert (adaptive.answered, adaptive.failed) == (30, 0)
+    assert adaptive.rejected == 0
+    assert naive.rejected >= 15, naive.rejected  # the same fan-out without the headers: a 429 storm
+
+
+# ---- through the action, against the fake --------------------------------------------------------------
+
+
+def test_concurrency_adapts_to_the_rate_limit_headers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with world(tmp_path, monkeypatch, 30, latency=0.05, rate_limits=RateLimits(rpm=600)) as w:
         assert w.ai.rate_limiter is not None
         w.ai.rate_limiter.buckets["requests"].level = 4  # another client used the rest of this minute
         result = w.run(**{"max-concurrency": "16"})
         assert result.code == 0, result.log
         assert sum(1 for r in message_requests(w.ai) if r.status == 200) == 30
-        return sum(1 for r in message_requests(w.ai) if r.status == 429), w.env.outputs()["status"]
-
-
-def test_concurrency_adapts_to_the_rate_limit_headers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    adaptive_429s, status = _run_against_a_nearly_empty_bucket(tmp_path / "adaptive", monkeypatch)
-    assert status == "findings"  # every file reviewed, none failed
-    assert adaptive_429s <= 3
-
-    monkeypatch.setattr(limiter.AdaptiveLimiter, "observe", lambda self, status, headers: None)  # adaptation off
-    naive_429s, _ = _run_against_a_nearly_empty_bucket(tmp_path / "naive", monkeypatch)
-    assert naive_429s >= 15 and naive_429s >= 5 * max(1, adaptive_429s), (adaptive_429s, naive_429s)
+        assert w.env.outputs()["status"] == "findings"  # every file reviewed, none failed
+        # a slow machine only spreads the requests out further: never more 429s than this
+        assert sum(1 for r in message_requests(w.ai) if r.status == 429) <= 3

@@ -26,7 +26,9 @@ def main(environ: Mapping[str, str] | None = None, stream: TextIO | None = None)
     log.secret(secrets.github_token)
     try:
         context = read_context(environ)
-        config = load_config(inputs, context.workspace)
+        from .jobs.settings import settings_files  # a pull request's base commit, never its head
+
+        config = load_config(inputs, settings_files(context, secrets))
         job = build_job(context, config, secrets)
     except RunError as exc:
         return _fail_early(exc, environ)
@@ -37,6 +39,12 @@ def main(environ: Mapping[str, str] | None = None, stream: TextIO | None = None)
     except Exception as exc:  # a bug, not a named failure: still no traceback, still outputs and a summary
         return _fail_early(RunError(f"internal error — {type(exc).__name__}: {exc}"), environ)
     write_outputs(context.output_file, report.outputs())
+    if report.status == "partial":  # exits 0 unless fail-on triggers: the warning says what was not reviewed
+        failed = report.failed_files()
+        named = ", ".join(f.path for f in failed[:5]) + (f" and {len(failed) - 5} more" if len(failed) > 5 else "")
+        log.warning(f"partial: {len(failed)} file(s) could not be reviewed ({named})" if failed else
+                    "partial: GitHub did not list every changed file; the unlisted ones were not reviewed",
+                    title="batch-review: partial review")
     log.info(f"status: {report.status} · {len(report.findings)} finding(s) · ${report.cost_usd:.4f}")
     return report.exit_code(config.fail_on)
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from .engines.answers import RequestResult
-from .findings import Finding, ModelFinding, Severity, at_or_above, fingerprint, sort_key
+from .engines.answers import RequestResult, per_request
+from .findings import Finding, ModelFinding, Severity, at_or_above, distinct, fingerprint, occurrence, sort_key
 from .log import log
 from .plan import Plan, PlannedRequest
 
@@ -28,21 +28,24 @@ def aggregate(plan: Plan, results: Iterable[RequestResult], min_severity: Severi
     by_id = plan.by_id()
     out = Aggregate()
     seen: dict[str, Finding] = {}
-    for result in results:
-        request = by_id[result.custom_id]
+    titles: dict[str, str] = {}  # fingerprint -> the squeezed title of the finding holding it
+    for request, result in per_request(results, by_id):  # a split pack: each file's own request and result
         if result.answer is None:
             for path in request.paths:
                 out.failed.setdefault(path, log.redact(result.error or "no answer"))
             continue
         for model_finding in result.answer.findings:
             finding = locate(model_finding, request, plan)
+            title = " ".join(finding.title.lower().split())
+            finding.fingerprint = distinct(finding.fingerprint, title, titles)
             twin = seen.get(finding.fingerprint)
-            if twin is not None:
+            if twin is not None:  # the same finding twice (same place, category and title): one finding
                 out.duplicates += 1
                 if finding.severity.rank > twin.severity.rank:
                     twin.severity = finding.severity
                 continue
             seen[finding.fingerprint] = finding
+            titles[finding.fingerprint] = title
     for finding in seen.values():
         if at_or_above(finding.severity, min_severity):
             out.findings.append(finding)
@@ -53,13 +56,18 @@ def aggregate(plan: Plan, results: Iterable[RequestResult], min_severity: Severi
 
 
 def locate(found: ModelFinding, request: PlannedRequest, plan: Plan) -> Finding:
-    """Check a finding against the request it came from; fix what is unambiguous, note the rest."""
+    """Check a finding against the request it came from; fix what is unambiguous, note the rest. A finding
+    on code the request did not show the model (another file, a line not shown) is kept, never inline."""
     notes: list[str] = []
+    unseen = False
     path = _match_path(found.path, request, plan)
     if path is None:
         path = log.redact(found.path)
         notes.append("the model named a file that is not part of this review")
-    line, end = found.line, found.end_line
+    elif path not in request.paths:
+        unseen = True
+        notes.append("the model named a file its request did not show it")
+    line, end = _line_numbers(found.line, found.end_line, notes)
     if end is not None and end < line:
         line, end = end, line
         notes.append("end_line was before line; the range was swapped")
@@ -70,11 +78,18 @@ def locate(found: ModelFinding, request: PlannedRequest, plan: Plan) -> Finding:
     shown = _shown_lines(request, path, plan)
     entry = plan.files.get(path)
     if shown and line not in shown:
+        unseen = True
         if entry is not None and entry.total_lines is not None and line > entry.total_lines:
             notes.append(f"line {line} is past the end of the file ({entry.total_lines} lines)")
         else:
             notes.append(f"line {line} was not among the lines shown to the model")
     anchor = plan.line_text(path, line, end or line)
+    suggestion = None if found.suggestion is None else log.redact(found.suggestion)
+    if suggestion is not None:
+        useless = _useless_suggestion(suggestion, plan, path, line, end or line)
+        if useless:
+            notes.append(f"its suggestion was dropped: {useless}")
+            suggestion = None
     finding = Finding(
         path=path,
         line=line,
@@ -83,13 +98,16 @@ def locate(found: ModelFinding, request: PlannedRequest, plan: Plan) -> Finding:
         category=found.category,
         title=log.redact(found.title),  # a secret the code under review leaked is not repeated
         body=log.redact(found.body),
-        suggestion=None if found.suggestion is None else log.redact(found.suggestion),
+        suggestion=suggestion,
         confidence=found.confidence,
         request_id=request.custom_id,
         anchor=anchor or "",
         note="; ".join(notes),
+        unseen=unseen,
+        origin=path if path in request.paths else request.paths[0],
     )
-    finding.fingerprint = fingerprint(path, found.category, anchor or "", line)
+    finding.fingerprint = fingerprint(path, found.category, anchor or "", line,
+                                      occurrence(plan.new_lines(path), line, end or line) if anchor else 0)
     return finding
 
 
@@ -118,3 +136,42 @@ def _shown_lines(request: PlannedRequest, path: str, plan: Plan) -> set[int]:
         else:
             lines.update(row.new for row in plan.rows(piece) if row.new is not None)
     return lines
+
+
+def _line_numbers(line: int, end: int | None, notes: list[str]) -> tuple[int, int | None]:
+    """Line numbers start at 1: a bad `end_line` is dropped, a bad `line` takes a good `end_line`, else 1."""
+    if end is not None and end < 1:
+        notes.append(f"end_line {end} is not a line number and was dropped")
+        end = None
+    if line < 1:
+        moved = end if end is not None else 1
+        notes.append(f"line {line} is not a line number; the finding was placed at line {moved}")
+        line, end = moved, None
+    return line, end
+
+
+def _useless_suggestion(text: str, plan: Plan, path: str, first: int, last: int) -> str:
+    """Why a suggestion must not become a one-click change: it changes nothing (the same lines, whitespace
+    aside), or it repeats the line just above or below the lines it replaces (applied, that line would be
+    doubled; braces, `end` and blank lines may repeat). Empty when it may be useful, or when the replaced
+    lines are not known."""
+    current = plan.line_text(path, first, last)
+    if current is None:
+        return ""
+    if _squeeze(text) == _squeeze(current):
+        return "it is the same as the lines it replaces" + ("" if text == current else " (whitespace aside)")
+    new_lines = text.rstrip("\n").split("\n")
+    old_lines = current.split("\n")
+    for neighbour, mine, theirs in ((first - 1, new_lines[0], old_lines[0]), (last + 1, new_lines[-1], old_lines[-1])):
+        near = plan.line_text(path, neighbour, neighbour) if neighbour >= 1 else None
+        if near and _substantial(near) and _squeeze(mine) == _squeeze(near) != _squeeze(theirs):
+            return f"it repeats line {neighbour}, which it does not replace"
+    return ""
+
+
+def _squeeze(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _substantial(line: str) -> bool:
+    return sum(c.isalnum() for c in line) >= 4

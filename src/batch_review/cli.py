@@ -54,7 +54,25 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--wait-minutes", help="how long to wait for the batch (default 30)")
     sweep.add_argument("--sarif", metavar="PATH", help="also write a SARIF 2.1.0 file here")
     _common(sweep)
+    _eval_parser(sub)
     return parser
+
+
+def _eval_parser(sub: Any) -> None:
+    ev = sub.add_parser("eval", help="review a labelled dataset of changes; precision and recall")
+    ev.add_argument("dataset", help="JSON Lines: {id, repo, base, head, expected: [{path, line, ...}]}")
+    ev.add_argument("--json", metavar="OUT", help="also write the figures, per case and in all, here")
+    ev.add_argument("--model", help="model id (default: the config file's, else claude-sonnet-5-5)")
+    ev.add_argument("--batch", dest="strategy", action="store_const", const="batch",
+                    help="all cases in one Message Batches job, at half price")
+    ev.add_argument("--wait-minutes", help="with --batch: how long to wait for the batch (default 30)")
+    ev.add_argument("--dry-run", action="store_true", help="plan only: no model call")
+    ev.add_argument("--min-severity", choices=SEVERITIES, help="lowest severity counted as a finding")
+    ev.add_argument("--max-concurrency", help="most model calls in flight at once")
+    ev.add_argument("--budget-usd", help="hard cap on the whole eval's estimated spend")
+    ev.add_argument("--context-lines", help="lines of context around each hunk (default 10)")
+    ev.add_argument("--instructions", help="extra review guidance: text, or a path in this repository")
+    ev.set_defaults(path=".")
 
 
 def _version() -> str:
@@ -88,6 +106,8 @@ def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         return review_command(args)
     if args.command == "sweep":
         return sweep_command(args)
+    if args.command == "eval":
+        return eval_command(args)
     parser.print_help(sys.stderr)
     return 2
 
@@ -156,7 +176,7 @@ def sweep_command(args: argparse.Namespace) -> int:
     step = "submit" if args.submit else "collect" if args.collect else ""
     try:
         if args.status:
-            for line in sweep_status(root, secrets):
+            for line in sweep_status(root, config, secrets):
                 console.print(line, markup=False, highlight=False)
             return 0
         sweep = local_sweep_job(root, config, secrets, step=step, sarif=args.sarif, json_path=args.json)
@@ -177,6 +197,23 @@ def sweep_command(args: argparse.Namespace) -> int:
     return code
 
 
+def eval_command(args: argparse.Namespace) -> int:
+    from .errors import RunError
+    from .evaluation.printing import print_eval
+    from .jobs.eval import run_eval
+
+    _, config, secrets = setup(args)  # options: flags over the config file of the current repository
+    console = _console()
+    if not config.dry_run and not secrets.anthropic_api_key:
+        console.print("[yellow]No ANTHROPIC_API_KEY is set: showing the plan instead (nothing is sent).[/]")
+    try:
+        result = run_eval(Path(args.dataset), config, secrets, args.json)
+    except RunError as exc:
+        return _error(exc)
+    print_eval(console, result, config)
+    return result.exit_code()
+
+
 def _run(job: Job, config: Config) -> tuple[int, RunReport]:
     """Run a job, print what it found (or its plan); the exit code and the report."""
     from .pipeline import run
@@ -185,23 +222,25 @@ def _run(job: Job, config: Config) -> tuple[int, RunReport]:
     console = _console()
     if job.engine is None and job.plan_only_reason == "no API key":
         console.print("[yellow]No ANTHROPIC_API_KEY is set: showing the plan instead (nothing is sent).[/]")
+    elif job.engine is None and job.plan_only_reason.startswith("provider "):  # Bedrock / Vertex credentials
+        from .terminal import plain
+
+        console.print(f"[yellow]{plain(job.plan_only_reason)}: showing the plan instead (nothing is sent).[/]")
     report, plan = run(job)
     print_report(console, report, plan, config)
     return report.exit_code(config.fail_on), report
 
 
 def _console() -> Any:
-    from rich.console import Console
+    from .terminal import make_console
 
-    return Console()
+    return make_console()
 
 
 def _error(exc: Any) -> int:
-    from rich.console import Console
+    from .terminal import make_console, plain
 
-    from .terminal import plain
-
-    Console(stderr=True).print(f"[bold red]error ({exc.kind})[/]: {plain(exc.message)}")
+    make_console(stderr=True).print(f"[bold red]error ({exc.kind})[/]: {plain(exc.message)}")
     return 2
 
 

@@ -1,16 +1,25 @@
 """Which files are worth a model's time, and the named reason for each one that is not.
 
 Paths are matched with `pathspec` using .gitignore semantics (`vendor/` matches at any depth,
-`*.py` matches in every folder). The defaults skip vendored, lock, minified and generated files;
-`exclude` adds patterns, `include` narrows, and `default-excludes: false` turns the defaults off.
+`*.py` matches in every folder). The defaults skip vendored, lock, minified and generated files, and
+key material and environment files; `exclude` adds patterns, `include` narrows, and `default-excludes:
+false` turns the defaults off. Whatever the options, a file whose content (or, for a change, whose diff)
+holds a private key or a credential in a known format is skipped: "may contain a secret" (`secret_scan.py`).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import Any
 
 import pathspec
+
+from .secret_scan import secret_reason
+
+KEY_MATERIAL = "key material or environment file"
+# `.env.example` and its kin are templates, meant to be committed: reviewed (their content is still scanned)
+_ENV_TEMPLATE = re.compile(r"(?:^|/)\.env\.(?:example|sample|template|dist|defaults)$", re.IGNORECASE)
 
 DEFAULT_EXCLUDES: dict[str, tuple[str, ...]] = {
     "vendored": (
@@ -28,6 +37,12 @@ DEFAULT_EXCLUDES: dict[str, tuple[str, ...]] = {
         "*.pb.go", "*_pb2.py", "*_pb2.pyi", "*_pb2_grpc.py", "*.pb.cc", "*.pb.h", "*.pb.swift",
         "*.generated.*", "*.g.dart", "*.freezed.dart", "*.designer.cs", "*.map",
         "__snapshots__/", "*.snap", "dist/", ".next/",
+    ),
+    KEY_MATERIAL: (
+        "*.pem", "*.key", "*.p12", "*.pfx", "*.p8", "*.ppk", "*.jks", "*.keystore", "*.ovpn", "secring.*",
+        "id_rsa*", "id_dsa*", "id_ecdsa*", "id_ed25519*", ".env", ".env.*", ".envrc",
+        "*.tfstate", "*.tfstate.*", ".npmrc", ".pypirc", ".netrc", "_netrc", ".git-credentials",
+        ".dockercfg", ".docker/config.json", ".aws/credentials", "credentials.json", "client_secret*.json",
     ),
 }
 
@@ -68,7 +83,7 @@ class FileFilter:
             return "excluded by pattern"
         if self._any_default is not None and self._any_default.match_file(path):
             for reason, spec in self._groups:
-                if spec.match_file(path):
+                if spec.match_file(path) and not (reason == KEY_MATERIAL and _ENV_TEMPLATE.search(path)):
                     return reason
         dot = path.rfind(".")
         if dot > path.rfind("/") and path[dot:].lower() in BINARY_EXTENSIONS:
@@ -82,7 +97,7 @@ def _looks_generated(head: bytes) -> bool:
 
 
 def content_reason(data: bytes) -> str | None:
-    """The reason to skip a file from its content: binary, too large, generated, minified."""
+    """The reason to skip a file from its content: binary, too large, generated, minified, a secret in it."""
     head = data[:8192]
     if b"\0" in head:
         return "binary"
@@ -93,7 +108,7 @@ def content_reason(data: bytes) -> str | None:
     lines = data.count(b"\n") + 1
     if len(data) > 4096 and len(data) / lines > 500:
         return "minified"
-    return None
+    return secret_reason(data)
 
 
 def patch_reason(patch: str) -> str | None:
@@ -110,4 +125,21 @@ def patch_reason(patch: str) -> str | None:
     added = "\n".join(line[1:] for line in body[:40] if line.startswith("+"))
     if _looks_generated(added.encode("utf-8", "replace")[:2048]):
         return "generated"
-    return None
+    return secret_reason(patch.encode("utf-8", "replace"), where="in the diff")
+
+
+def pattern_lines(value: Any) -> Any:
+    """Patterns given as one text (an action input): one a line, blank lines and `#` comments dropped."""
+    if isinstance(value, str):
+        return tuple(line.strip() for line in value.splitlines() if line.strip() and not line.strip().startswith("#"))
+    return value
+
+
+def check_patterns(patterns: tuple[str, ...]) -> tuple[str, ...]:
+    """`patterns` as given, or a ValueError naming the first that is not valid .gitignore syntax."""
+    for pattern in patterns:
+        try:
+            pathspec.GitIgnoreSpec.from_lines([pattern])
+        except Exception:  # pathspec raises its own error types
+            raise ValueError(f"{pattern!r} is not a valid .gitignore-style pattern") from None
+    return patterns

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator
 
 
 class Severity(StrEnum):
@@ -48,7 +48,7 @@ BODY_MAX = 8000
 SUGGESTION_MAX = 8000
 
 
-_AT_LEAST_1: dict[str, int] = {"minimum": 1}
+_AT_LEAST_1: dict[str, JsonValue] = {"minimum": 1}
 
 
 class ModelFinding(BaseModel):
@@ -132,6 +132,7 @@ class Finding:
     unseen: bool = False  # points at a file or line its request did not show the model: never posted inline
     extra_notes: list[str] = field(default_factory=list)
     carried_from: str = ""  # the commit of the earlier review it comes from (its file did not change since)
+    origin: str = ""  # the file whose review found it (its own path, unless it names a file its request did not show)
     link: str = ""  # where it was posted, when known
 
     @property

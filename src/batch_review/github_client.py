@@ -3,40 +3,41 @@
 PyGithub's default `GithubRetry` re-sends a POST on any 5xx, so a lost response can post a review
 twice. Here POST and PATCH are never retried by the client; `post_once` retries a write itself, and
 only after checking (through a caller-supplied probe for its own marker) that the write did not land.
-Secondary rate limits (403/429 with `retry-after`) are waited out, briefly.
+Secondary rate limits (403/429 with `retry-after`) are waited out, briefly: a wait longer than
+`max-retry-wait` (the retry-after, or a primary limit's reset) fails the request with the reason instead of
+sleeping, on reads (`CappedRetry`, PyGithub's retry class configured and extended through its public
+methods) and on writes (`post_once`).
 """
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .errors import GitHubError
 from .log import log
+from .waits import DEFAULT_MAX_WAIT, over_cap, too_long
 
 if TYPE_CHECKING:
-    from github import Github
+    from github import Github, GithubRetry
     from github.GithubException import GithubException
 
 T = TypeVar("T")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 WRITE_ATTEMPTS = 4
 WRITE_BACKOFF = 0.5  # seconds before the first check after a lost write; doubles each time
-MAX_WAIT = 60.0
+MAX_WAIT = DEFAULT_MAX_WAIT
+_max_wait = MAX_WAIT  # max-retry-wait of the client made last (post_once's waits obey it too)
 
 
-def make_github(token: str, api_url: str, *, timeout: int = 30) -> Github:
-    from github import Auth, Github, GithubRetry
+def make_github(token: str, api_url: str, *, timeout: int = 30, max_wait: float = MAX_WAIT) -> Github:
+    from github import Auth, Github
 
-    retry = GithubRetry(
-        total=6,
-        backoff_factor=0.5,
-        status_forcelist=[429, 500, 502, 503, 504],
-        allowed_methods=SAFE_METHODS,
-        secondary_rate_wait=MAX_WAIT,
-        max_rate_limit_wait=300,
-    )
+    global _max_wait
+    _max_wait = max_wait
+    retry = capped_retry(max_wait)
     return Github(
         auth=Auth.Token(token),
         base_url=api_url,
@@ -48,6 +49,41 @@ def make_github(token: str, api_url: str, *, timeout: int = 30) -> Github:
         seconds_between_writes=0.25,
         user_agent="batch-review",
     )
+
+
+def capped_retry(max_wait: float) -> GithubRetry:
+    """PyGithub's retry policy, with every wait capped at `max_wait`: a primary limit's reset or a secondary
+    limit's wait beyond it raises `RateLimitExceededExceedsMaxWait` (PyGithub's own `max_rate_limit_wait`), and
+    so does a `Retry-After` beyond it, which urllib3 would otherwise sleep through whatever its size."""
+    from github import GithubRetry
+    from github.GithubException import RateLimitExceededExceedsMaxWait
+
+    class CappedRetry(GithubRetry):
+        def increment(self, method: Any = None, url: Any = None, response: Any = None, *args: Any,
+                      **kwargs: Any) -> Any:
+            if response is not None and response.status >= 400:
+                wait = over_cap(response.headers, self.max_rate_limit_wait or 0.0)
+                if wait is not None:
+                    raise RateLimitExceededExceedsMaxWait(response.status, _body(response), response.headers,
+                                                          wait=wait)
+            return super().increment(method, url, response, *args, **kwargs)
+
+    return CappedRetry(
+        total=6,
+        backoff_factor=0.5,
+        status_forcelist=[429, 500, 502, 503, 504],
+        allowed_methods=SAFE_METHODS,
+        secondary_rate_wait=min(MAX_WAIT, max_wait),
+        max_rate_limit_wait=max_wait,
+    )
+
+
+def _body(response: Any) -> Any:
+    """The JSON body of a urllib3 response (GitHub's message), or its reason."""
+    try:
+        return json.loads(response.data or b"{}")
+    except ValueError:
+        return {"message": response.reason or ""}
 
 
 def is_read_only(exc: GithubException) -> bool:
@@ -74,12 +110,16 @@ def _retry_after(exc: GithubException) -> float | None:
 
 
 def describe(exc: GithubException) -> str:
+    from github.GithubException import RateLimitExceededExceedsMaxWait
+
     data = exc.data if isinstance(exc.data, dict) else {}
     errors = data.get("errors")
     detail = ""
     if isinstance(errors, list) and errors:
         first = errors[0]
         detail = ": " + (first.get("message", str(first)) if isinstance(first, dict) else str(first))
+    if isinstance(exc, RateLimitExceededExceedsMaxWait) and exc.wait is not None:
+        detail += f" ({too_long('GitHub', exc.wait, _max_wait)})"
     return f"GitHub {exc.status} {_message(exc)}{detail}"
 
 
@@ -94,7 +134,11 @@ def post_once(write: Callable[[], T], landed: Callable[[], T | None], what: str)
         except GithubException as exc:
             last = exc
             if is_rate_limited(exc):
-                wait = min(MAX_WAIT, _retry_after(exc) or 5.0 * attempt)
+                asked = over_cap(exc.headers, _max_wait)
+                if asked is not None:
+                    why = too_long("GitHub", asked, _max_wait)
+                    raise GitHubError(f"could not create {what}: {describe(exc)} ({why})") from None
+                wait = min(MAX_WAIT, _max_wait, _retry_after(exc) or 5.0 * attempt)
                 log.info(f"GitHub rate limit while creating {what}; waiting {wait:.0f} s")
                 time.sleep(wait)
             elif exc.status >= 500:

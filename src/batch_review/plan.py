@@ -11,12 +11,14 @@ from __future__ import annotations
 import hashlib
 import math
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import accumulate
 
+from .context import ContextStats, View, select_context
 from .diff import FileDiff, PatchError, Row, content_rows, parse_patch
 from .filters import content_reason
+from .log import log
 from .sources.base import Skip, SourceFile
 
 CHARS_PER_TOKEN = 3.4  # code is denser than prose
@@ -25,6 +27,7 @@ PIECE_HEADER_TOKENS = 18
 REQUEST_FRAME_TOKENS = 70  # the fixed words and the <code> fence around the pieces
 OUTPUT_BASE_TOKENS = 120
 OUTPUT_PER_PIECE_TOKENS = 160
+UNKNOWN = "\0not shown\0"  # a line whose text is not known (outside the diff's hunks)
 CUSTOM_ID = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 
 
@@ -46,6 +49,7 @@ class Piece:
     tokens: int
     digest: str
     changed_lines: int = 0
+    context: str = ""  # of a change: "definitions" (widened), "whole" (every line, changes marked), "" (hunks)
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,7 @@ class PlanFile:
     changed_lines: int
     source: SourceFile = field(repr=False)
     requests: list[str] = field(default_factory=list)
+    view: View | None = field(default=None, repr=False)  # the widened rows of a change (targeted context)
 
 
 @dataclass
@@ -77,6 +82,9 @@ class Plan:
     requests: list[PlannedRequest] = field(default_factory=list)
     files: dict[str, PlanFile] = field(default_factory=dict)
     skipped: list[Skip] = field(default_factory=list)
+    _lines: dict[str, list[str]] = field(default_factory=dict, repr=False)
+    context: ContextStats = field(default_factory=ContextStats)  # changes only: tokens shown, definitions whole
+    notes: list[str] = field(default_factory=list)
 
     @property
     def input_tokens(self) -> int:
@@ -100,8 +108,11 @@ class Plan:
         return {r.custom_id: r for r in self.requests}
 
     def rows(self, piece: Piece) -> list[Row]:
-        """The rows a piece shows: diff rows of a change, or lines of a whole file (read again now)."""
+        """The rows a piece shows: a change's rows (widened, or the diff's hunks), or lines of a whole file
+        (read again now)."""
         entry = self.files[piece.path]
+        if entry.view is not None:
+            return entry.view.rows[piece.start : piece.stop]
         if entry.diff is not None:
             return entry.diff.rows[piece.start : piece.stop]
         data = entry.source.load() if entry.source.load else None
@@ -109,22 +120,37 @@ class Plan:
 
     def line_text(self, path: str, first: int, last: int) -> str | None:
         """The text of new-file lines first..last when it is known (for fingerprints)."""
+        lines = self.new_lines(path)
+        if first < 1 or last > len(lines) or any(lines[n - 1] is UNKNOWN for n in range(first, last + 1)):
+            return None
+        return "\n".join(lines[first - 1 : last])
+
+    def new_lines(self, path: str) -> list[str]:
+        """Every line of the file's new version (head content when the source can read it, else the lines its
+        diff shows, with UNKNOWN in the gaps); read once per path."""
+        cached = self._lines.get(path)
+        if cached is not None:
+            return cached
         entry = self.files.get(path)
-        if entry is None:
-            return None
-        if entry.diff is not None:
-            texts = [entry.diff.new_text.get(n) for n in range(first, last + 1)]
-            return None if any(t is None for t in texts) else "\n".join(t or "" for t in texts)
-        data = entry.source.load() if entry.source.load else None
-        if data is None or entry.total_lines is None or last > entry.total_lines:
-            return None
-        return "\n".join(r.text for r in content_rows(data, first - 1, last))
+        lines: list[str] = []
+        data = entry.source.load() if entry is not None and entry.source.load else None
+        if data is not None:
+            lines = [row.text for row in content_rows(data, 0, data.count(b"\n") + 1)]
+            if data.endswith(b"\n"):
+                lines.pop()
+        elif entry is not None and entry.diff is not None and entry.diff.new_text:
+            known = entry.diff.new_text
+            lines = [known.get(n, UNKNOWN) for n in range(1, max(known) + 1)]
+        self._lines[path] = lines
+        return lines
 
 
 @dataclass(frozen=True)
 class Budget:
     max_request_tokens: int = 20000
     max_files_per_request: int = 12
+    context: str = "definitions"  # or "hunks": the diff's own rows only
+    max_context_tokens: int = 8000  # code around a file's hunks that targeted context may add
 
     @property
     def max_piece_tokens(self) -> int:
@@ -133,10 +159,15 @@ class Budget:
 
 def make_plan(files: Iterable[SourceFile], skipped: list[Skip], budget: Budget) -> Plan:
     plan = Plan(skipped=skipped)
+    if isinstance(files, Sequence):  # a change's files, all known: fetch their head content in few calls
+        from .sources.head_content import fetch_head_contents
+
+        fetch_head_contents([f for f in files if f.status != "tracked" and f.patch and "@@" in f.patch])
     plan.requests = list(pack(_pieces(files, plan, budget), budget))
     for request in plan.requests:
         for path in request.paths:
             plan.files[path].requests.append(request.custom_id)
+    _report_context(plan, budget)
     return plan
 
 
@@ -159,19 +190,75 @@ def _diff_pieces(source: SourceFile, plan: Plan, budget: Budget) -> Iterator[Pie
     if not diff.rows:
         plan.skipped.append(Skip(source.path, "no content change"))
         return
-    plan.files[source.path] = PlanFile(
+    entry = plan.files[source.path] = PlanFile(
         source.path, source.status, source.inline, diff, None, diff.changed_lines, source
     )
     digest = hashlib.blake2b((source.patch or "").encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
     rows = diff.rows
+    kind = ""
+    if budget.context == "definitions":
+        entry.view = _widen(source, diff, budget, plan)
+        if entry.view.kind != "hunks":
+            rows, kind = entry.view.rows, entry.view.kind
+            digest = _rows_digest(rows)
     start = 0
     while start < len(rows):
         stop, tokens = _cut(rows, start, budget.max_piece_tokens)
         numbers = [r.new for r in rows[start:stop] if r.new is not None] or [0]
         changed = sum(1 for r in rows[start:stop] if r.kind != " ")
         yield Piece(source.path, False, start, stop, numbers[0], numbers[-1], None, tokens,
-                    _piece_digest(source.path, start, stop, digest), changed)
+                    _piece_digest(source.path, start, stop, digest), changed, kind)
         start = stop
+
+
+def _widen(source: SourceFile, diff: FileDiff, budget: Budget, plan: Plan) -> View:
+    """The change with its enclosing definitions, within `max-context-tokens` more than its hunks and
+    within one request's budget; the hunks alone when the head content cannot be had (with a note)."""
+    hunks = sum(len(r.text) / CHARS_PER_TOKEN + GUTTER_TOKENS for r in diff.rows)
+    limit = min(budget.max_piece_tokens - PIECE_HEADER_TOKENS, hunks + budget.max_context_tokens)
+    try:
+        head = source.load() if source.load else None
+    except OSError:
+        head = None
+    reason = content_reason(head) if head is not None else None
+    view = select_context(source.path, None if reason else head, diff, max(limit, hunks),
+                          chars_per_token=CHARS_PER_TOKEN, gutter=GUTTER_TOKENS)
+    why: object = getattr(source.load, "unavailable", None)  # a pull request's HeadLoader says why
+    if reason:
+        view.note = f"its head content is {reason}"
+    elif head is None and isinstance(why, str) and why:
+        view.note += f" ({why})"
+    if view.note:
+        plan.notes.append(f"{source.path}: {view.note}")
+    if view.kind == "hunks":
+        view.rows = diff.rows  # shown as the diff's hunks: the same rows, the same pieces
+    plan.context += view.stats
+    return view
+
+
+def _rows_digest(rows: list[Row]) -> str:
+    h = hashlib.blake2b(digest_size=16)
+    for row in rows:
+        h.update(f"{row.kind}{row.new}\0{row.text}\n".encode("utf-8", "surrogatepass"))
+    return h.hexdigest()
+
+
+def _report_context(plan: Plan, budget: Budget) -> None:
+    """Log what targeted context cost and covered; turn per-file fallbacks into one note."""
+    stats = plan.context
+    if budget.context != "definitions" or not stats.changed_lines:
+        return
+    log.info(
+        f"targeted context: {stats.whole_lines:,} of {stats.changed_lines:,} changed lines shown with their "
+        f"whole enclosing definition ({stats.whole_share:.0%}); code shown / changed-line tokens {stats.ratio:.1f}"
+    )
+    if plan.notes:
+        fallbacks, plan.notes = plan.notes, []
+        shown = "; ".join(fallbacks[:5]) + (f"; and {len(fallbacks) - 5} more" if len(fallbacks) > 5 else "")
+        plan.notes.append(
+            f"{len(fallbacks)} file(s) were shown as their diff's hunks only, without the code around them ({shown})"
+        )
+        log.info(plan.notes[-1])
 
 
 def _cut(rows: list[Row], start: int, limit: int) -> tuple[int, int]:

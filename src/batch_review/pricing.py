@@ -3,6 +3,7 @@ config file (`prices:`), because they change more often than this code."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -20,6 +21,19 @@ PRICES: dict[str, Price] = {
     "claude-sonnet-4-5": Price(input=3.0, output=15.0),
     "claude-haiku-4-5": Price(input=1.0, output=5.0),
 }
+
+
+_BEDROCK_PREFIX = re.compile(r"^(?:[a-z]{2,6}\.)?anthropic\.")  # `anthropic.`, `us.anthropic.`, `global.anthropic.`
+_BEDROCK_SUFFIX = re.compile(r"-v\d+(?::\d+)?$")  # `-v1:0`, `-v1`
+_VERTEX_VERSION = re.compile(r"@[\w.-]+$")  # `@20250929`, `@latest`
+
+
+def family(model: str) -> str:
+    """The Anthropic model name inside a provider's model id (unchanged when there is none)."""
+    name = _BEDROCK_PREFIX.sub("", model.strip())
+    if name != model.strip():
+        name = _BEDROCK_SUFFIX.sub("", name)
+    return _VERTEX_VERSION.sub("", name)
 
 
 @dataclass
@@ -58,13 +72,17 @@ class Usage:
 
 
 def price_for(model: str, overrides: Mapping[str, Price] | None = None) -> tuple[Price, bool]:
-    """The price of `model` (a dated id matches its family) and whether it is known."""
+    """The price of `model` and whether it is known. The exact id is looked up first (so `prices:` can
+    price a Bedrock or Vertex id on its own), then its family: a dated id, a Bedrock id or inference
+    profile (`us.anthropic.claude-sonnet-4-5-20250929-v1:0`) or a Vertex id (`claude-sonnet-4-5@20250929`)
+    all find `claude-sonnet-4-5`."""
     table = {**PRICES, **(overrides or {})}
-    if model in table:
-        return table[model], True
-    for name in sorted(table, key=len, reverse=True):
-        if model.startswith(name):
-            return table[name], True
+    for candidate in dict.fromkeys((model, family(model))):
+        if candidate in table:
+            return table[candidate], True
+        for name in sorted(table, key=len, reverse=True):
+            if candidate.startswith(name):
+                return table[name], True
     priciest = max(table.values(), key=lambda p: (p.output, p.input))
     return priciest, False
 

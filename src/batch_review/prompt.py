@@ -2,8 +2,9 @@
 
 Every code line carries a gutter (its new-file number and a marker), so nothing in the code can pose
 as a header or close the fence: a line that starts in column 0 is always ours. The system prompt and
-the repository's instructions are identical in every request and carry `cache_control`, so every
-request after the first reads them from the cache.
+the guidance for every file (`instructions`, the repository's AGENTS.md and the like) are identical in
+every request and carry `cache_control`, so every request after the first reads them from the cache;
+path instructions travel in the user message of the requests holding the files they match.
 """
 
 from __future__ import annotations
@@ -13,11 +14,14 @@ import json
 from collections.abc import Callable, Sequence
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .diff import Row
 from .findings import ModelAnswer
 from .plan import CHARS_PER_TOKEN, Piece, PlannedRequest
+
+if TYPE_CHECKING:
+    from .guidance import PathGuidance
 
 PROMPT_VERSION = "1"
 _BREAKS = str.maketrans({c: "␤" for c in "\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"})
@@ -65,9 +69,11 @@ def system_tokens(instructions: str) -> int:
 RowsFor = Callable[[Piece], Sequence[Row]]
 
 
-def render_request(request: PlannedRequest, rows_for: RowsFor) -> str:
+def render_request(request: PlannedRequest, rows_for: RowsFor, guidance: PathGuidance | None = None) -> str:
+    """The user message: the fixed words, the path instructions for this request's files (if any), the code."""
     nonce = hashlib.sha256(request.custom_id.encode()).hexdigest()[:12]
-    parts = [INTRO, f'<code nonce="{nonce}">']
+    section = guidance.section(request.paths) if guidance is not None else ""
+    parts = [INTRO, *([section] if section else []), f'<code nonce="{nonce}">']
     for piece in request.pieces:
         parts.append(piece_header(piece))
         parts.extend(render_rows(rows_for(piece)))
@@ -82,6 +88,10 @@ def piece_header(piece: Piece) -> str:
             shown = f"whole file, {piece.total_lines} lines"
         else:
             shown = f"whole file, lines {piece.first_line}-{piece.last_line} of {piece.total_lines}"
+    elif piece.context == "definitions":
+        shown = "changes with their enclosing definitions, new-file line numbers"
+    elif piece.context == "whole":
+        shown = "changes shown in the complete file, new-file line numbers"
     else:
         shown = "changed hunks, new-file line numbers"
     return f"### {path} ({shown})"

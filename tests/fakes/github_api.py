@@ -9,6 +9,8 @@ Usage::
 State is kept in plain lists of the JSON objects GitHub would return (``reviews``, ``review_comments``,
 ``issues``, ``issue_comments``, ``labels``, ``check_runs``, ``sarif_uploads``). Every request is
 recorded in ``calls``. Faults: :meth:`inject`, :meth:`secondary_rate_limit`, ``read_only``.
+GraphQL (``POST /graphql``, GHES ``/api/graphql``; ``graphql_url``) serves the same state: see
+``github_graphql.py``; what other people do (replies, resolving, forged markers): ``github_people.py``.
 """
 
 from __future__ import annotations
@@ -26,8 +28,16 @@ from http import HTTPStatus
 from http.server import ThreadingHTTPServer
 from typing import Any
 
-from tests.fakes import github_checks, github_issues, github_pulls, github_reviews  # noqa: F401 - routes
+from tests.fakes import (  # noqa: F401  (each registers its routes)
+    github_checks,
+    github_compare,
+    github_graphql,
+    github_issues,
+    github_pulls,
+    github_reviews,
+)
 from tests.fakes import github_json as J
+from tests.fakes.github_people import PeopleMixin
 from tests.fakes.github_schema import schema_error
 from tests.fakes.github_server import (
     FakeGitHubHandler,
@@ -38,6 +48,7 @@ from tests.fakes.github_server import (
     fail,
     find_route,
 )
+from tests.fakes.github_threads import follow_push
 from tests.support.gitrepo import GitRepo, PullFixture
 
 WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
@@ -87,7 +98,7 @@ class Fault:
         return Response(self.status, body, dict(self.headers))
 
 
-class FakeGitHub:
+class FakeGitHub(PeopleMixin):
     def __init__(
         self, owner: str = "acme", repo: str = "widgets", *, token: str = "ghs_fake", prefix: str = ""
     ) -> None:
@@ -106,6 +117,16 @@ class FakeGitHub:
         self.calls: list[Call] = []
         self.server_errors: list[str] = []  # tracebacks of bugs in the fake itself
         self.read_only = False
+        # GraphQL (tests/fakes/github_graphql.py): who the token is, state REST cannot carry, call log
+        self.viewer_login = J.BOT_LOGIN  # a PAT's user: any login without "[bot]"
+        self.resolved_threads: dict[int, str] = {}  # top review comment id -> login that resolved the thread
+        self.minimized: dict[str, str] = {}  # node id of a comment or review -> minimizedReason
+        self.outdated_comments: set[int] = set()  # review comment ids a later push outdated
+        self.blob_text_limit = 512_000  # Blob.text is cut after this many bytes (isTruncated)
+        self.graphql_rate_limit = 1000  # points an hour (GITHUB_TOKEN: 1,000 per repository)
+        self.graphql_rate_remaining = self.graphql_rate_limit
+        self.graphql_rate_reset = int(time.time()) + 3600
+        self.graphql_ops: list[github_graphql.Operation] = []
         self.validate_schemas = True
         self.latency = 0.0  # seconds slept per request, outside the lock
         self.rate_limit = 1000  # GITHUB_TOKEN: 1,000 requests an hour per repository
@@ -132,6 +153,7 @@ class FakeGitHub:
         self.port = self._server.server_address[1]
         self.host_url = f"http://127.0.0.1:{self.port}"
         self.base_url = f"{self.host_url}{self.prefix}"
+        self.graphql_url = f"{self.host_url}{github_graphql.endpoint_path(self.prefix)}"
         # github.com-like web URLs; on GHES the web UI lives on the same host, outside /api/v3
         self.web_url = "https://github.com" if not self.prefix else self.host_url
         self.raw_url = "https://raw.githubusercontent.com" if not self.prefix else f"{self.host_url}/raw"
@@ -181,8 +203,12 @@ class FakeGitHub:
 
     # -- fixtures and state -------------------------------------------------------------------
     def add_pull(self, fixture: PullFixture) -> PullFixture:
+        """Add a PR, or replace it after a push (existing review comments move with their lines or outdate)."""
         with self.lock:
+            old = self.pulls.get(fixture.number)
             self.pulls[fixture.number] = fixture
+            if old is not None and old.head_sha != fixture.head_sha:
+                follow_push(self, old, fixture)
             if self.git is None:
                 self.git = fixture.repo
             for name in fixture.labels:
@@ -253,8 +279,9 @@ class FakeGitHub:
         return self.inject("POST", r"/pulls/\d+/reviews$", 422, times=times, body=body, match=carries)
 
     def secondary_rate_limit(
-        self, method: str, path_regex: str, times: int = 1, status: int = 403, *, retry_after: int | None = 1
+        self, method: str, path_regex: str, times: int = 1, status: int = 403, *, retry_after: int | str | None = 1
     ) -> None:
+        """403/429 with GitHub's secondary-limit message; `retry_after`: seconds, or an HTTP date (a str)."""
         headers = {"x-ratelimit-limit": str(self.rate_limit), "x-ratelimit-remaining": str(self.rate_remaining)}
         if retry_after is not None:
             headers["retry-after"] = str(retry_after)
@@ -273,10 +300,14 @@ class FakeGitHub:
     # -- request handling ---------------------------------------------------------------------
     def _canonical(self, raw_path: str) -> str | None:
         path = urllib.parse.urlsplit(raw_path).path
+        if path == github_graphql.endpoint_path(self.prefix):
+            return "/graphql"  # GHES: /api/graphql, outside the /api/v3 prefix
         if self.prefix:
             if not path.startswith(self.prefix + "/"):
                 return None
             path = path[len(self.prefix) :]
+            if path == "/graphql":
+                return None
         if (m := re.match(r"^/repositories/(\d+)(/.*)?$", path)) and int(m.group(1)) == J.REPO_ID:
             path = f"/repos/{self.owner}/{self.repo}{m.group(2) or ''}"
         return path
@@ -313,7 +344,8 @@ class FakeGitHub:
             fault.hits += 1
             if not fault.after_effect:
                 return fault.response()
-        self._count_rate_limit()
+        if req.path != "/graphql":  # GraphQL has its own points budget (github_graphql.py)
+            self._count_rate_limit()
         resp = self._route(req)
         return fault.response() if fault is not None else resp
 

@@ -20,8 +20,38 @@ def now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+# types whose REST ``node_id`` (and GraphQL ``id``) GitHub now writes in the next-generation form
+# ``PREFIX_`` + unpadded base64url of msgpack ``[0, repository id, database id]``; users, bots and
+# git objects keep the legacy ``base64("0<len>:<Type><id>")`` form
+NEXT_GEN = {
+    "PullRequestReviewComment": "PRRC",
+    "PullRequestReviewThread": "PRRT",
+    "PullRequestReview": "PRR",
+    "PullRequest": "PR",
+    "IssueComment": "IC",
+    "Issue": "I",
+}
+
+
 def node_id(kind: str, ident: int) -> str:
+    if kind in NEXT_GEN:
+        return gid(NEXT_GEN[kind], REPO_ID, ident)
     return base64.b64encode(f"0{len(kind)}:{kind}{ident}".encode()).decode()
+
+
+def _msgpack_uint(n: int) -> bytes:
+    if n < 0x80:
+        return bytes([n])
+    for tag, size in ((0xCC, 1), (0xCD, 2), (0xCE, 4), (0xCF, 8)):
+        if n < 1 << (8 * size):
+            return bytes([tag]) + n.to_bytes(size, "big")
+    raise ValueError(n)
+
+
+def gid(prefix: str, *parts: int) -> str:
+    """A next-generation global id: ``gid("PRRC", repo_id, 42)`` -> ``PRRC_kwDO…``."""
+    packed = bytes([0x90 + len(parts) + 1, 0]) + b"".join(map(_msgpack_uint, parts))
+    return f"{prefix}_" + base64.urlsafe_b64encode(packed).decode().rstrip("=")
 
 
 def quote(s: str) -> str:
@@ -29,7 +59,7 @@ def quote(s: str) -> str:
 
 
 def user(fake: FakeGitHub, login: str, *, bot: bool = False, ident: int | None = None) -> dict[str, Any]:
-    uid = ident if ident is not None else (BOT_ID if bot else 1000 + sum(map(ord, login)))
+    uid = ident if ident is not None else (BOT_ID if login == BOT_LOGIN else 1000 + sum(map(ord, login)))
     api = f"{fake.base_url}/users/{quote(login)}"
     return {
         "login": login,
@@ -38,7 +68,7 @@ def user(fake: FakeGitHub, login: str, *, bot: bool = False, ident: int | None =
         "avatar_url": f"https://avatars.githubusercontent.com/u/{uid}?v=4",
         "gravatar_id": "",
         "url": api,
-        "html_url": f"{fake.web_url}/apps/github-actions" if bot else f"{fake.web_url}/{login}",
+        "html_url": f"{fake.web_url}/apps/{login.removesuffix('[bot]')}" if bot else f"{fake.web_url}/{login}",
         "followers_url": f"{api}/followers",
         "repos_url": f"{api}/repos",
         "type": "Bot" if bot else "User",
@@ -48,7 +78,10 @@ def user(fake: FakeGitHub, login: str, *, bot: bool = False, ident: int | None =
 
 
 def bot(fake: FakeGitHub) -> dict[str, Any]:
-    return user(fake, BOT_LOGIN, bot=True)
+    """The token's own identity, the author of everything the client writes: ``fake.viewer_login``,
+    the Actions bot by default (a ``…[bot]`` login is a Bot, any other a User, as for a PAT)."""
+    login = getattr(fake, "viewer_login", BOT_LOGIN)
+    return user(fake, login, bot=login.endswith("[bot]"))
 
 
 def repository(fake: FakeGitHub, owner: str | None = None, name: str | None = None, *, fork: bool = False) -> dict:
@@ -94,7 +127,7 @@ def pull(fake: FakeGitHub, pr: PullFixture) -> dict[str, Any]:
     return {
         "url": api,
         "id": 500000000 + pr.number,
-        "node_id": node_id("PullRequest", pr.number),
+        "node_id": node_id("PullRequest", 500000000 + pr.number),
         "html_url": html,
         "diff_url": f"{html}.diff",
         "patch_url": f"{html}.patch",

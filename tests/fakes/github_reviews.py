@@ -150,6 +150,22 @@ def comment_json(
     return out
 
 
+THREAD_FIELDS = (
+    "diff_hunk", "path", "position", "original_position", "commit_id", "original_commit_id", "start_line",
+    "original_start_line", "start_side", "line", "original_line", "side", "subject_type",
+)  # fmt: skip
+
+
+def reply_json(fake: FakeGitHub, pr: PullFixture, review_id: int, parent: dict[str, Any], body: str) -> dict[str, Any]:
+    """A reply sits where its thread sits, even when a push made the thread outdated."""
+    nowhere = Anchor(parent["path"], None, None, None, None, None, None)  # the thread's fields are copied below
+    out = comment_json(fake, pr, review_id, parent["commit_id"], nowhere, body, parent["id"])
+    out.update({k: parent[k] for k in THREAD_FIELDS})
+    if parent["id"] in fake.outdated_comments:
+        fake.outdated_comments.add(out["id"])
+    return out
+
+
 def get_review(fake: FakeGitHub, number: str, review_id: str) -> dict[str, Any]:
     for r in fake.reviews_for(int(number)):
         if r["id"] == int(review_id):
@@ -286,8 +302,12 @@ def create_pull_comment(fake: FakeGitHub, req: Request, number: str) -> Any:
         parent = next((c for c in visible_comments(fake, pr.number) if c["id"] == int(reply_to)), None)
         if parent is None:
             raise not_found()
-        a = anchor(pr, {k: parent[k] for k in ("path", "line", "side", "start_line", "start_side")})
         commit_id = parent["commit_id"]
+        review = J.review(fake, pr.number, fake.next_id("review"), body="", state="COMMENTED", commit_id=commit_id)
+        fake.reviews.append(review)
+        comment = reply_json(fake, pr, review["id"], parent, body)
+        fake.review_comments.append(comment)
+        return Response(201, comment)
     else:
         commit_id = data.get("commit_id") or ""
         if not commit_id:
@@ -301,7 +321,7 @@ def create_pull_comment(fake: FakeGitHub, req: Request, number: str) -> Any:
             raise invalid(f"pull_request_review_thread.{field}", message) from None
     review = J.review(fake, pr.number, fake.next_id("review"), body="", state="COMMENTED", commit_id=commit_id)
     fake.reviews.append(review)
-    comment = comment_json(fake, pr, review["id"], commit_id, a, body, int(reply_to) if reply_to else None)
+    comment = comment_json(fake, pr, review["id"], commit_id, a, body)
     fake.review_comments.append(comment)
     return Response(201, comment)
 

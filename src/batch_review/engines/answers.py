@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
 from ..errors import RunError
 from ..findings import ModelAnswer
 from ..pricing import Usage
+
+if TYPE_CHECKING:
+    from ..plan import PlannedRequest
 
 
 @dataclass
@@ -22,6 +26,21 @@ class RequestResult:
     usage: Usage = field(default_factory=Usage)
     attempts: int = 0
     not_sent: bool = False  # never reached the API (budget, abort): nothing was billed
+    unusable: bool = False  # the error is the answer itself (not JSON, off the schema, cut off)
+    # a pack whose answer stayed unusable, split: each file's own request and result (usage is in this one's)
+    parts: list[tuple[PlannedRequest, RequestResult]] = field(default_factory=list)
+
+    def outcomes(self, request: PlannedRequest) -> list[tuple[PlannedRequest, RequestResult]]:
+        """What to aggregate: this result for its request, or the parts it was split into."""
+        return list(self.parts) or [(request, self)]
+
+
+def per_request(
+    results: Iterable[RequestResult], by_id: Mapping[str, PlannedRequest]
+) -> Iterator[tuple[PlannedRequest, RequestResult]]:
+    """Every (request, result) pair to aggregate, a split pack's parts in its place."""
+    for result in results:
+        yield from result.outcomes(by_id[result.custom_id])
 
 
 @dataclass

@@ -12,6 +12,8 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ApiError
+from ..waits import DEFAULT_MAX_WAIT, over_cap, too_long
+from .providers import LABELS, Provider, doomed, error_parts, make_async_provider_client, provider_of
 
 if TYPE_CHECKING:
     import anthropic
@@ -25,30 +27,61 @@ def make_async_client(
     timeout: float,
     max_retries: int,
     on_response: Callable[[int, Any], Awaitable[None]] | None = None,
+    max_retry_wait: float = DEFAULT_MAX_WAIT,
+    provider: Provider | None = None,
 ) -> anthropic.AsyncAnthropic:
+    """The async client; with `provider` Bedrock or Vertex, the SDK's client for it (see providers.py)."""
     import anthropic
     import httpx2
 
-    hooks: dict[str, list[Callable[..., Any]]] = {}
-    if on_response is not None:
-
-        async def hook(response: httpx2.Response) -> None:
+    async def hook(response: httpx2.Response) -> None:
+        if on_response is not None:
             await on_response(response.status_code, response.headers)
+        cap_retry_wait(response, max_retry_wait)
 
-        hooks["response"] = [hook]
     http = anthropic.DefaultAsyncHttpxClient(
-        event_hooks=hooks, timeout=httpx2.Timeout(timeout, connect=10.0)
+        event_hooks={"response": [hook]}, timeout=httpx2.Timeout(timeout, connect=10.0)
     )
+    if provider is not None and provider.name != "anthropic":
+        return make_async_provider_client(  # type: ignore[no-any-return]
+            provider, http=http, timeout=httpx2.Timeout(timeout, connect=10.0), max_retries=max_retries
+        )
     return anthropic.AsyncAnthropic(
         api_key=api_key, http_client=http, max_retries=max_retries, timeout=httpx2.Timeout(timeout, connect=10.0)
     )
 
 
-def make_client(api_key: str, timeout: float, max_retries: int) -> anthropic.Anthropic:
+def make_client(
+    api_key: str, timeout: float, max_retries: int, max_retry_wait: float = DEFAULT_MAX_WAIT
+) -> anthropic.Anthropic:
     import anthropic
     import httpx2
 
-    return anthropic.Anthropic(api_key=api_key, max_retries=max_retries, timeout=httpx2.Timeout(timeout, connect=10.0))
+    http = anthropic.DefaultHttpxClient(
+        event_hooks={"response": [lambda response: cap_retry_wait(response, max_retry_wait)]},
+        timeout=httpx2.Timeout(timeout, connect=10.0),
+    )
+    return anthropic.Anthropic(
+        api_key=api_key, http_client=http, max_retries=max_retries, timeout=httpx2.Timeout(timeout, connect=10.0)
+    )
+
+
+def cap_retry_wait(response: Any, max_wait: float) -> None:
+    """A response that asks for a wait over `max-retry-wait` is not retried: `x-should-retry: false`, which
+    the SDK documents as overriding its own decision (it would otherwise sleep as long as it is told)."""
+    if response.status_code >= 400 and over_cap(response.headers, max_wait) is not None:
+        response.headers["x-should-retry"] = "false"
+
+
+def wait_refused(exc: BaseException, max_wait: float) -> str:
+    """`the API asked to wait 86400 s, more than max-retry-wait 60 s`, when that is why `exc` was not retried."""
+    import anthropic
+
+    if isinstance(exc, anthropic.APIStatusError):
+        wait = over_cap(exc.response.headers, max_wait)
+        if wait is not None:
+            return too_long("the API", wait, max_wait)
+    return ""
 
 
 def describe_api_error(exc: BaseException) -> str:
@@ -56,18 +89,13 @@ def describe_api_error(exc: BaseException) -> str:
     import anthropic
 
     if isinstance(exc, anthropic.APIStatusError):
-        body: dict[str, Any] = exc.body if isinstance(exc.body, dict) else {}
-        error = body.get("error")
-        inner: dict[str, Any] = error if isinstance(error, dict) else {}
-        kind = inner.get("type") or type(exc).__name__
-        message = inner.get("message") or exc.message
-        request_id = exc.response.headers.get("request-id") or body.get("request_id") or ""
+        kind, message, request_id = error_parts(exc)
         suffix = f", request {request_id}" if request_id else ""
         return f"{kind}: {message} (HTTP {exc.status_code}{suffix})"
     if isinstance(exc, anthropic.APITimeoutError):
         return "the request timed out (after the SDK's retries)"
     if isinstance(exc, anthropic.APIConnectionError):
-        return "the connection to the Anthropic API failed (after the SDK's retries)"
+        return f"the connection to {LABELS[provider_of(exc)]} failed (after the SDK's retries)"
     return f"{type(exc).__name__}: {exc}"
 
 
@@ -75,8 +103,8 @@ def fatal(exc: BaseException) -> ApiError | None:
     """Errors that doom every request alike stop the whole run: bad key, billing, permission, model."""
     import anthropic
 
-    if isinstance(exc, anthropic.APIStatusError) and exc.status_code in FATAL_STATUSES:
-        return ApiError(f"the Anthropic API refused the run — {describe_api_error(exc)}")
+    if isinstance(exc, anthropic.APIStatusError) and (exc.status_code in FATAL_STATUSES or doomed(exc)):
+        return ApiError(f"{LABELS[provider_of(exc)]} refused the run — {describe_api_error(exc)}")
     return None
 
 

@@ -17,8 +17,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+
+from ..waits import DEFAULT_MAX_WAIT, requested_wait
 
 _KINDS = ("requests", "input-tokens", "output-tokens")
 CALIBRATION_WEIGHT = 0.3  # how fast the charged/estimated ratio follows new answers
@@ -68,8 +70,15 @@ class Ticket:
 
 
 class AdaptiveLimiter:
-    def __init__(self, max_concurrency: int) -> None:
+    """`max_wait`: a 429's `retry-after` up to this pauses new requests; a longer one does not (that request
+    fails instead of waiting). `clock`: seconds, monotonic (tests drive it by hand)."""
+
+    def __init__(
+        self, max_concurrency: int, *, max_wait: float = DEFAULT_MAX_WAIT, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.max = max_concurrency
+        self.max_wait = max_wait
+        self.clock = clock
         self.limit = max_concurrency
         self.inflight = 0
         self.buckets: dict[str, Bucket] = {}
@@ -81,33 +90,38 @@ class AdaptiveLimiter:
         self.scale = {"input-tokens": 1.0, "output-tokens": 1.0}
 
     async def acquire(self, input_tokens: int, output_tokens: int) -> Ticket:
+        async with self._cond:
+            while True:
+                if self.closed:
+                    raise LimiterClosed
+                admitted = self.try_acquire(input_tokens, output_tokens)
+                if isinstance(admitted, Ticket):
+                    return admitted
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._cond.wait(), timeout=admitted if admitted > 0 else None)
+
+    def try_acquire(self, input_tokens: int, output_tokens: int) -> Ticket | float:
+        """Admit a request now (its Ticket), or say how long to wait before asking again (0: until a
+        request in flight is released)."""
         need = {
             "requests": 1.0,
             "input-tokens": input_tokens * self.scale["input-tokens"],
             "output-tokens": output_tokens * self.scale["output-tokens"],
         }
-        async with self._cond:
-            while True:
-                if self.closed:
-                    raise LimiterClosed
-                now = time.monotonic()
-                wait = max(self.paused_until - now, 0.0)
-                if wait == 0.0:
-                    wait = max(
-                        (b.wait_for(need[k], now) for k, b in self.buckets.items()), default=0.0
-                    )
-                if wait == 0.0 and self.inflight < self.limit:
-                    for kind, bucket in self.buckets.items():
-                        bucket.take(need[kind], now)
-                    self.inflight += 1
-                    taken = {kind: need[kind] for kind in self.buckets}
-                    return Ticket(float(input_tokens), float(output_tokens), taken)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._cond.wait(), timeout=wait if wait > 0 else None)
+        now = self.clock()
+        wait = max(self.paused_until - now, 0.0)
+        if wait == 0.0:
+            wait = max((b.wait_for(need[k], now) for k, b in self.buckets.items()), default=0.0)
+        if wait > 0.0 or self.inflight >= self.limit:
+            return wait
+        for kind, bucket in self.buckets.items():
+            bucket.take(need[kind], now)
+        self.inflight += 1
+        return Ticket(float(input_tokens), float(output_tokens), {kind: need[kind] for kind in self.buckets})
 
     def settle(self, ticket: Ticket, input_charged: int, output_charged: int) -> None:
         """Correct the buckets by what the API charged and learn how far the estimates were off."""
-        now = time.monotonic()
+        now = self.clock()
         for kind, estimate, charged in (
             ("input-tokens", ticket.input_estimate, input_charged),
             ("output-tokens", ticket.output_estimate, output_charged),
@@ -126,7 +140,7 @@ class AdaptiveLimiter:
 
     def observe(self, status: int, headers: Mapping[str, str]) -> None:
         """Called for every HTTP response the SDK receives (its own retries included)."""
-        now = time.monotonic()
+        now = self.clock()
         for kind in _KINDS:
             limit = headers.get(f"anthropic-ratelimit-{kind}-limit")
             remaining = headers.get(f"anthropic-ratelimit-{kind}-remaining")
@@ -146,12 +160,20 @@ class AdaptiveLimiter:
             if now >= self.paused_until:  # the first 429 of a burst: the others were already in flight
                 self.limit = max(1, self.limit // 2)
             self._successes = 0
-            self.paused_until = max(self.paused_until, now + _retry_after(headers))
+            self.paused_until = max(self.paused_until, now + self._pause(headers))
         elif 200 <= status < 300:
             self._successes += 1
             if self.limit < self.max and self._successes >= self.limit:
                 self.limit += 1
                 self._successes = 0
+
+    def _pause(self, headers: Mapping[str, str]) -> float:
+        """How long a 429 holds back new requests: its retry-after, unless that is over max-retry-wait (the
+        request then fails at once, and a pause would only hold up the others)."""
+        wait = requested_wait(headers)
+        if wait is None:
+            return 1.0
+        return max(0.0, wait) if wait <= self.max_wait else 0.0
 
     async def wake(self) -> None:
         async with self._cond:
@@ -161,14 +183,3 @@ class AdaptiveLimiter:
         async with self._cond:
             self.closed = True
             self._cond.notify_all()
-
-
-def _retry_after(headers: Mapping[str, str]) -> float:
-    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
-        value = headers.get(name)
-        if value:
-            try:
-                return min(60.0, max(0.0, float(value) * scale))
-            except ValueError:
-                continue
-    return 1.0

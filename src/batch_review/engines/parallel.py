@@ -14,21 +14,29 @@ error is handed back with the results gathered so far. `budget-usd` is held by a
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ApiError
 from ..log import log
 from ..plan import Plan, PlannedRequest
 from ..pricing import SpendGuard, Usage
 from ..prompt import message_params
+from ..waits import DEFAULT_MAX_WAIT
+from ..words import eta, plural
 from .answers import EngineResult, RequestResult, read_message
-from .client import describe_api_error, fatal, make_async_client
+from .client import describe_api_error, fatal, make_async_client, wait_refused
 from .limiter import AdaptiveLimiter, LimiterClosed
+from .packs import CUT_OFF, by_file, is_pack, should_split
+from .providers import Provider
+from .repair import long_call_timeout, repair_params, retries_note
 
-MAX_REPAIR_TOKENS = 32000
+if TYPE_CHECKING:
+    from ..config import Config
+
 BUDGET_REACHED = "not sent: budget-usd reached"
 
 
@@ -41,6 +49,14 @@ class ParallelOptions:
     request_timeout: float = 600.0
     max_retries: int = 4
     warm_cache: bool = True
+    max_retry_wait: float = DEFAULT_MAX_WAIT
+    provider: Provider = field(default_factory=Provider)  # the Anthropic API, Bedrock or Vertex
+
+    @classmethod
+    def for_config(cls, config: Config) -> ParallelOptions:
+        return cls(model=config.model, max_tokens=config.max_output_tokens, instructions=config.instructions,
+                   max_concurrency=config.max_concurrency, request_timeout=config.request_timeout,
+                   max_retry_wait=config.max_retry_wait)
 
 
 Progress = Callable[[PlannedRequest, RequestResult], None]
@@ -97,7 +113,7 @@ class _Run:
         self.calls: set[asyncio.Task[Any]] = set()
 
     async def run(self) -> list[RequestResult]:
-        self.limiter = AdaptiveLimiter(self.options.max_concurrency)
+        self.limiter = AdaptiveLimiter(self.options.max_concurrency, max_wait=self.options.max_retry_wait)
         self.settled = asyncio.Condition()
         self.warmed = asyncio.Event()  # the warm-up request's answer has begun: its cache entry is readable
         self.warm_id: str | None = None
@@ -112,6 +128,8 @@ class _Run:
             timeout=self.options.request_timeout,
             max_retries=self.options.max_retries,
             on_response=on_response,
+            max_retry_wait=self.options.max_retry_wait,
+            provider=self.options.provider,
         )
         queue = deque(sorted(self.requests, key=lambda r: -r.input_tokens))
         try:
@@ -136,22 +154,44 @@ class _Run:
             await self._one(queue.popleft())
 
     async def _one(self, request: PlannedRequest) -> None:
-        estimate = self.spend.estimate(request.input_tokens, request.output_tokens)
-        if self.abort is not None:
-            result = RequestResult(request.custom_id, error="not sent: the run was stopped", not_sent=True)
-        elif not await self._reserve(estimate):
-            result = RequestResult(request.custom_id, error=BUDGET_REACHED, not_sent=True)
+        problem = self.repairs.get(request.custom_id, "")
+        if is_pack(request) and CUT_OFF in problem:  # a pack's cut-off batch answer: split, not asked again
+            result = RequestResult(request.custom_id, error=problem, unusable=True)
         else:
-            result = RequestResult(request.custom_id)
-            try:
-                await self._review(request, result)
-            finally:
-                async with self.settled:
-                    self.spend.settle(estimate, result.usage)
-                    self.settled.notify_all()
+            result = await self._attempt(request, problem)
+        if should_split(request, result):
+            await self._split(request, result)
         self.results[request.custom_id] = result
         if self.progress:
             self.progress(request, result)
+
+    async def _attempt(self, request: PlannedRequest, problem: str = "") -> RequestResult:
+        estimate = self.spend.estimate(request.input_tokens, request.output_tokens)
+        if self.abort is not None:
+            return RequestResult(request.custom_id, error="not sent: the run was stopped", not_sent=True)
+        if not await self._reserve(estimate):
+            return RequestResult(request.custom_id, error=BUDGET_REACHED, not_sent=True)
+        result = RequestResult(request.custom_id)
+        try:
+            await self._review(request, result, problem)
+        finally:
+            async with self.settled:
+                self.spend.settle(estimate, result.usage)
+                self.settled.notify_all()
+        return result
+
+    async def _split(self, request: PlannedRequest, result: RequestResult) -> None:
+        """Each file of a pack whose answer stayed unusable is asked about on its own (inside the budget)."""
+        parts = by_file(request)
+        log.info(f"{len(parts)} files packed in one request got no usable answer ({result.error}); "
+                 "asking about each file on its own")
+        answers = await asyncio.gather(*(self._attempt(part) for part in parts))
+        for answer in answers:
+            if answer.error is not None:
+                answer.error = f"{answer.error} (asked on its own after its pack's answer failed: {result.error})"
+            result.usage.add(answer.usage)
+            result.attempts += answer.attempts
+        result.parts = list(zip(parts, answers, strict=True))
 
     async def _reserve(self, estimate: float) -> bool:
         """Room in the budget; while requests are in flight, wait for their real cost before refusing."""
@@ -160,16 +200,15 @@ class _Run:
                 await self.settled.wait()
             return self.spend.reserve(estimate)
 
-    async def _review(self, request: PlannedRequest, result: RequestResult) -> None:
+    async def _review(self, request: PlannedRequest, result: RequestResult, problem: str) -> None:
         params = message_params(
             self.render(request),
             model=self.options.model,
             max_tokens=self.options.max_tokens,
             instructions=self.options.instructions,
         )
-        problem = self.repairs.get(request.custom_id)
         if problem:  # an earlier answer (from a batch) could not be used: this is its one repair
-            params = _repair(params, problem, self.options)
+            params = repair_params(params, problem, model=self.options.model, instructions=self.options.instructions)
         for attempt in (2,) if problem else (1, 2):
             result.attempts = attempt
             try:
@@ -186,7 +225,10 @@ class _Run:
                     return
                 if not _is_api_error(exc):
                     raise
-                result.error = describe_api_error(exc) + _retries_note(exc, self.options.max_retries)
+                result.unusable = False
+                refused = wait_refused(exc, self.options.max_retry_wait)
+                note = f"; {refused}" if refused else retries_note(exc, self.options.max_retries)
+                result.error = describe_api_error(exc) + note
                 return
             finally:
                 self._count_cut_stream(request, result)
@@ -196,9 +238,11 @@ class _Run:
                 result.answer, result.error = reading.answer, None
                 return
             result.error = reading.problem if attempt == 1 else f"{reading.problem} (also after one repair attempt)"
-            if not reading.repairable:
-                return
-            params = _repair(params, reading.problem or "", self.options)
+            result.unusable = reading.repairable
+            if not reading.repairable or (is_pack(request) and CUT_OFF in (reading.problem or "")):
+                return  # a refusal is final; a pack cut off is split rather than asked again with more room
+            params = repair_params(params, reading.problem or "", model=self.options.model,
+                                   instructions=self.options.instructions)
 
     async def _send(self, request: PlannedRequest, params: dict[str, Any]) -> Any:
         try:
@@ -227,8 +271,16 @@ class _Run:
             await self.limiter.release()
 
     async def _call(self, params: dict[str, Any]) -> Any:
-        raw = await self.client.messages.with_raw_response.create(**params)
+        raw = await self.client.messages.with_raw_response.create(
+            **params, **self._long_timeout(params), **self.options.provider.request_extras()
+        )
         return await raw.parse()
+
+    def _long_timeout(self, params: dict[str, Any]) -> dict[str, Any]:
+        import httpx2
+
+        seconds = long_call_timeout(params["max_tokens"], self.options.request_timeout)
+        return {} if seconds is None else {"timeout": httpx2.Timeout(seconds, connect=10.0)}
 
     async def _stream(self, params: dict[str, Any]) -> Any:
         """The warm-up request, streamed: the others are released at its first event. A stream that breaks
@@ -237,7 +289,7 @@ class _Run:
         import anthropic
 
         try:
-            async with self.client.messages.stream(**params) as stream:
+            async with self.client.messages.stream(**params, **self.options.provider.request_extras()) as stream:
                 async for event in stream:
                     if event.type == "message_start":
                         self.warm_begun = event.message.usage
@@ -261,7 +313,7 @@ class _Run:
         """A fatal error: nothing more is sent, and requests in flight (or in the SDK's retry sleep) end now."""
         if self.abort is None:
             self.abort = error
-            log.info(f"stopping: {error.message}")
+            log.info("stopping: the API refused the run (its message follows); nothing more is sent")
         current = asyncio.current_task()
         for call in list(self.calls):
             if call is not current and not call.done():
@@ -283,48 +335,36 @@ class ParallelEngine:
     def review(self, plan: Plan, render: Callable[[PlannedRequest], str]) -> EngineResult:
         total = len(plan.requests)
         done = 0
+        started = time.monotonic()
 
         def progress(request: PlannedRequest, result: RequestResult) -> None:
             nonlocal done
             done += 1
+            left = eta(done, total, time.monotonic() - started)
+            at = f"[{done}/{total}{' · ' + left if left else ''}]"  # `[3/40 · ~1:12 left]`
             files = ", ".join(request.paths[:3]) + (f" +{len(request.paths) - 3}" if len(request.paths) > 3 else "")
-            if result.answer is not None:
-                found = len(result.answer.findings)
-                log.info(f"[{done}/{total}] ✓ {files} — {found} finding{'s' if found != 1 else ''}")
+            if result.parts:
+                answered = sum(1 for _, part in result.parts if part.answer is not None)
+                mark = "✓" if answered == len(result.parts) else "✗"
+                log.info(f"{at} {mark} {files} — split into {len(result.parts)} requests after "
+                         f"{result.error}: {answered} answered")
+            elif result.answer is not None:
+                log.info(f"{at} ✓ {files} — {plural(len(result.answer.findings), 'finding')}")
+            elif run.abort is not None and result.error == run.abort.message:
+                log.info(f"{at} ✗ {files} — refused: the run stops")  # the error itself is printed once, after
             else:
-                log.info(f"[{done}/{total}] ✗ {files} — {result.error}")
+                log.info(f"{at} ✗ {files} — {result.error}")
 
         run = _Run(plan.requests, render, self.options, self.api_key, self.spend, progress)
         results = asyncio.run(run.run())
         notes = []
         if self.spend.refused:
             notes.append(
-                f"budget-usd ${self.spend.cap:.2f} was reached: {self.spend.refused} request(s) were not sent "
+                f"budget-usd ${self.spend.cap:.2f} was reached: {plural(self.spend.refused, 'request')} "
+                f"{'was' if self.spend.refused == 1 else 'were'} not sent "
                 "and their files are marked failed"
             )
         return EngineResult(results=results, notes=notes, fatal=run.abort)
-
-
-def _repair(params: dict[str, Any], problem: str, options: ParallelOptions) -> dict[str, Any]:
-    """The one repair attempt: same request, a note on what went wrong, more room if it was cut off."""
-    text = params["messages"][0]["content"][0]["text"]
-    max_tokens = params["max_tokens"]
-    if "cut off" in problem:
-        max_tokens = min(MAX_REPAIR_TOKENS, max_tokens * 2)
-    return message_params(
-        text, model=options.model, max_tokens=max_tokens, instructions=options.instructions, repair=problem
-    )
-
-
-def _retries_note(exc: BaseException, max_retries: int) -> str:
-    """Say that the SDK already retried, when it would have (429, 5xx, timeouts, lost connections)."""
-    import anthropic
-
-    if isinstance(exc, anthropic.APIStatusError) and max_retries > 0:
-        status = exc.status_code
-        if status in (408, 409, 429) or status >= 500:
-            return f"; gave up after {max_retries + 1} attempts"
-    return ""  # not retried, or a connection error / timeout (describe_api_error says so)
 
 
 def _is_api_error(exc: BaseException) -> bool:

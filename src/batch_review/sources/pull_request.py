@@ -2,7 +2,8 @@
 
 A file whose patch GitHub omits (too large) is still reviewed: its base and head blobs are fetched
 and diffed here. GitHub will not take line comments on such a file, so its findings go in the
-review body.
+review body. Every other file's head content (for targeted context) is read when the plan asks for
+it, from the workspace or in batches through GraphQL (`head_content.py`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from ..filters import FileFilter, content_reason, patch_reason
 from ..gitcmd import DIFF_FLAGS, diff_blobs, git, rev_parse
 from ..log import log
 from .base import Collected, Skip, SourceFile
+from .head_content import HeadContents
 from .local_git import display_path
 
 if TYPE_CHECKING:
@@ -92,6 +94,8 @@ def collect_pull_request(
     files: list[SourceFile] = []
     skipped: list[Skip] = []
     listed: set[str] = set()
+    heads = HeadContents(repo, info.head_sha, workspace)  # head content, read when the plan needs it
+    merge_base = MergeBase(repo, info)  # asked only when GitHub omitted a patch
     for entry in pull.get_files():
         path, status = entry.filename, entry.status
         listed.add(path)
@@ -101,16 +105,17 @@ def collect_pull_request(
         if reason is None and patch is not None and _LINK_PATCH.match(patch) and _is_symlink(repo, path, info):
             reason = "symlink"
         if reason:
-            skipped.append(Skip(path, reason))
+            skipped.append(Skip(path, reason, entry.sha))
             continue
         source = SourceFile(
             path=path, status=status, old_path=old, patch=patch,
             additions=entry.additions, deletions=entry.deletions,
+            blob=entry.sha, load=heads.loader(path, entry.sha),
         )
         if patch is None:
-            reason = _recompute_patch(repo, info, source, entry.sha)
+            reason = _recompute_patch(repo, info, source, entry.sha, merge_base)
             if reason:
-                skipped.append(Skip(path, reason))
+                skipped.append(Skip(path, reason, entry.sha))
                 continue
         files.append(source)
     collected = Collected(
@@ -181,13 +186,35 @@ def _unlisted(workspace: Path, info: PullInfo, listed: set[str]) -> list[str]:
     return sorted(p for p in names if p not in listed)
 
 
-def _recompute_patch(repo: Repository, info: PullInfo, source: SourceFile, head_blob: str) -> str | None:
-    """Fetch base and head blobs of a file whose patch GitHub omitted; diff them. Returns a skip reason."""
+class MergeBase:
+    """The commit a pull request's changes are measured from: the merge base of its base and head, as GitHub
+    diffs it — not the base branch's tip, whose own later changes are not the pull request's. One compare
+    request, made the first time it is needed."""
+
+    def __init__(self, repo: Repository, info: PullInfo) -> None:
+        self.repo, self.info = repo, info
+        self._sha: str | None = None
+
+    def __call__(self) -> str:
+        if self._sha is None:
+            comparison = self.repo.compare(self.info.base_sha, self.info.head_sha)
+            self._sha = comparison.merge_base_commit.sha
+            if self._sha != self.info.base_sha:
+                log.info(f"the base branch moved since the pull request branched off: omitted patches are diffed "
+                         f"against the merge base {self._sha[:12]}")
+        return self._sha
+
+
+def _recompute_patch(
+    repo: Repository, info: PullInfo, source: SourceFile, head_blob: str, merge_base: Callable[[], str]
+) -> str | None:
+    """Fetch the merge-base and head blobs of a file whose patch GitHub omitted; diff them. Returns a skip
+    reason."""
     from github.GithubException import GithubException
 
     try:
         new = _blob(repo, head_blob)
-        old = b"" if source.status == "added" else _file_at(repo, source.old_path or source.path, info.base_sha)
+        old = b"" if source.status == "added" else _file_at(repo, source.old_path or source.path, merge_base())
     except GithubException as exc:
         return f"content unavailable from GitHub ({exc.status})"
     reason = content_reason(new) or (content_reason(old) if old else None)

@@ -1,0 +1,189 @@
+"""Which new-file lines a change is shown with: each hunk widened, within a token budget.
+
+Every hunk starts as GitHub shows it. Then, round by round, each hunk climbs one step of its ladder
+(the lines around the change within its innermost unit, with the signatures and class lines above;
+then the whole innermost unit; then each enclosing definition up to the outermost), as long as the
+file's lines shown stay within the budget. A step that does not fit stops that hunk where it is:
+a hunk is never shown with less than its own rows, and no changed line is ever dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from ..diff import FileDiff, Row
+from .model import Analyzer, Ladder, Span, clamp
+
+WINDOW = 10  # first step: lines either side of a change, within its innermost unit
+SMALL_FILE_TOKENS = 800  # a file this small is shown whole (about 2,300 characters, 60-100 lines)
+NEARLY_WHOLE = 0.8  # a view that already holds this share of the file's tokens becomes the whole file
+
+
+@dataclass(frozen=True)
+class ContextStats:
+    """What a view costs and covers: estimated code tokens shown and of the changed lines; changed
+    lines, and those whose enclosing definition (function, method, statement) is shown whole."""
+
+    shown_tokens: float = 0.0
+    changed_tokens: float = 0.0
+    changed_lines: int = 0
+    whole_lines: int = 0
+
+    def __add__(self, other: ContextStats) -> ContextStats:
+        return ContextStats(
+            self.shown_tokens + other.shown_tokens, self.changed_tokens + other.changed_tokens,
+            self.changed_lines + other.changed_lines, self.whole_lines + other.whole_lines,
+        )
+
+    @property
+    def ratio(self) -> float:
+        return self.shown_tokens / self.changed_tokens if self.changed_tokens else 0.0
+
+    @property
+    def whole_share(self) -> float:
+        return self.whole_lines / self.changed_lines if self.changed_lines else 1.0
+
+
+@dataclass
+class View:
+    """The rows to show for one changed file. `kind`: `definitions` (widened), `whole` (every line of
+    the file, changes marked) or `hunks` (the diff's own rows). `hunk` of each row numbers its
+    contiguous block, so the prompt marks the gaps between blocks."""
+
+    rows: list[Row]
+    kind: str
+    stats: ContextStats
+    language: str = ""
+    note: str = ""
+    shown: list[Span] = field(default_factory=list)  # new-file line ranges, 1-based, inclusive
+
+
+@dataclass
+class _Hunk:
+    rows: Span | None  # its own new-file rows (0-based), always shown (None: a deletion alone, `-U0`)
+    steps: list[list[Span]]  # step k: the spans shown when the hunk has climbed k steps
+
+
+class Selector:
+    def __init__(self, texts: list[str], diff: FileDiff, analyzer: Analyzer | None,
+                 chars_per_token: float, gutter: float) -> None:
+        self.texts = texts
+        self.diff = diff
+        self.analyzer = analyzer
+        self.cost = [len(t) / chars_per_token + gutter for t in texts]
+        self.deleted = [r for r in diff.rows if r.kind == "-"]
+        self.deleted_cost = sum(len(r.text) / chars_per_token + gutter for r in self.deleted)
+        self.shown = [False] * len(texts)
+        self._ladders: dict[int, Ladder] = {}
+        self.anchors = self._anchors()
+
+    # -- ladders -----------------------------------------------------------------------------------
+    def ladder(self, row: int) -> Ladder:
+        if self.analyzer is None or not 0 <= row < len(self.texts):
+            return ()
+        known = self._ladders.get(row)
+        if known is None:
+            known = self._ladders[row] = self.analyzer.ladder(row)
+        return known
+
+    def _anchors(self) -> list[tuple[int, int, Ladder]]:
+        """(hunk, row, ladder) of every changed line: an added line's own; a deleted line's is that of
+        the line above the gap it left, when the deleted code sat inside that line's unit."""
+        out: list[tuple[int, int, Ladder]] = []
+        added = deleted = 0
+        for row in self.diff.rows:
+            if row.kind == "+" and row.new is not None:
+                added += 1
+                out.append((row.hunk, row.new - 1, self.ladder(row.new - 1)))
+            elif row.kind == "-" and row.old is not None:
+                gap = row.old - deleted + added  # the new line the deleted row sits before (1-based)
+                deleted += 1
+                out.append((row.hunk, gap - 2, self._gap_ladder(gap - 2, row.text)))
+        return out
+
+    def _gap_ladder(self, above: int, text: str) -> Ladder:
+        ladder = self.ladder(above)
+        if not ladder:
+            return ()
+        unit = ladder[0]
+        if unit.span[0] <= above + 1 <= unit.span[1]:
+            return ladder  # the lines on both sides of the gap are in one unit
+        first = unit.signature[0] if unit.signature else unit.span[0]
+        return ladder if _indent(text) > _indent(self.texts[first]) else ()  # cut from the end of the unit
+
+    def hunks(self) -> list[_Hunk]:
+        last = len(self.texts) - 1
+        numbers: dict[int, list[int]] = {}
+        for shown in self.diff.rows:
+            if shown.new is not None:
+                numbers.setdefault(shown.hunk, []).append(shown.new - 1)
+        anchors: dict[int, list[tuple[int, Ladder]]] = {}
+        for hunk, row, ladder in self.anchors:
+            if ladder:
+                anchors.setdefault(hunk, []).append((row, ladder))
+        out: list[_Hunk] = []
+        for index in range(self.diff.hunk_count):
+            own = numbers.get(index)
+            ladders = anchors.get(index, [])
+            depth = max((len(ladder) for _, ladder in ladders), default=-1) + 1
+            steps = [[clamp(s, last) for a, ladder in ladders for s in _step(a, ladder, k)]
+                     for k in range(1, depth + 1)]
+            out.append(_Hunk((min(own), max(own)) if own else None, steps))
+        return out
+
+    # -- choosing ---------------------------------------------------------------------------------
+    def fits(self, spans: Iterable[Span], budget: float, spent: float) -> tuple[bool, float, list[int]]:
+        fresh = sorted({n for start, end in spans for n in range(start, end + 1) if not self.shown[n]})
+        extra = sum(self.cost[n] for n in fresh)
+        return spent + extra <= budget, extra, fresh
+
+    def choose(self, budget: float) -> float:
+        hunks = self.hunks()
+        spent = self.deleted_cost
+        for hunk in hunks:
+            ok, extra, fresh = self.fits([hunk.rows] if hunk.rows else [], float("inf"), spent)
+            spent += extra
+            self._mark(fresh)
+        climbing = [h for h in hunks if h.steps]
+        step = 0
+        while climbing:
+            still = []
+            for hunk in climbing:
+                ok, extra, fresh = self.fits(hunk.steps[step], budget, spent)
+                if not ok:
+                    continue
+                spent += extra
+                self._mark(fresh)
+                if step + 1 < len(hunk.steps):
+                    still.append(hunk)
+            climbing, step = still, step + 1
+        return spent
+
+    def _mark(self, rows: list[int]) -> None:
+        for n in rows:
+            self.shown[n] = True
+
+    def whole_lines(self) -> int:
+        count = 0
+        for _, _, ladder in self.anchors:
+            if not ladder:
+                count += 1
+                continue
+            start, end = clamp(ladder[-1].span, len(self.texts) - 1)
+            count += all(self.shown[start : end + 1])
+        return count
+
+
+def _indent(text: str) -> int:
+    return len(text.expandtabs(4)) - len(text.expandtabs(4).lstrip())
+
+
+def _step(row: int, ladder: Ladder, k: int) -> list[Span]:
+    """The spans of step k (1-based) of one changed line's ladder."""
+    if k == 1:
+        unit = ladder[0]
+        start, end = max(row - WINDOW, unit.span[0]), min(row + WINDOW, unit.span[1])
+        return [(start, end), *unit.headers, *([unit.signature] if unit.signature else [])]
+    level = ladder[min(k - 2, len(ladder) - 1)]
+    return [level.span, *level.headers]

@@ -1,0 +1,5 @@
+"""`batch-review eval`: a labelled dataset of changes (dataset.py), the reviewer run over all of them at
+once (pool.py), and precision and recall against the labels (scoring.py, results.py).
+
+These modules never import a job or a front door; `jobs/eval.py` builds the run and `cli.py` prints it.
+"""

@@ -1,0 +1,286 @@
+"""`batch-review eval` end to end, as a user runs it: the installed console script on the shipped example
+dataset (rebuilt offline by eval/build.py into a temporary folder), against the loopback fake API.
+
+The fake's brain answers from the dataset's own labels: it recognises a labelled bug by the exact head
+lines it is shown, reports it (except in every fourth case, which it "misses"), and adds one decoy
+finding far from the bug in every third case. So true positives, false negatives and false positives
+are known in advance, and the brain keeps its own record of what it answered.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.fakes.anthropic_api import FakeAnthropicAPI
+from tests.fakes.model_brain import parse_sections, user_text
+
+KEY = "sk-ant-api03-eval-cli-key-5c1e"
+ROOT = Path(__file__).resolve().parent.parent
+SCRIPT = shutil.which("batch-review", path=str(Path(sys.executable).parent)) or "batch-review"
+MISS_EVERY, DECOY_EVERY = 4, 3
+CASES, LABELS = 24, 24
+
+
+@dataclass(frozen=True)
+class Label:
+    case: int  # position in the dataset
+    path: str
+    line: int
+    end_line: int
+    severity: str
+    texts: tuple[str, ...]  # the head lines line..end_line
+
+
+@dataclass
+class LabelBrain:
+    """Answers a review request from the labels of the case whose bug it shows."""
+
+    labels: list[Label]
+    reported: dict[int, int] = field(default_factory=dict)  # case -> label findings answered
+    decoys: dict[int, int] = field(default_factory=dict)  # case -> decoys answered
+    sections: list[str] = field(default_factory=list)  # every section path shown
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __call__(self, body: dict[str, Any]) -> str | None:
+        schema = ((body.get("output_config") or {}).get("format") or {}).get("schema") or {}
+        if "findings" not in (schema.get("properties") or {}):
+            return None  # not a review request: the default brain answers
+        findings = []
+        for section in parse_sections(user_text(body)):
+            shown = {number: code for number, _, code in section.lines}
+            with self.lock:
+                self.sections.append(section.path)
+            for label in self.labels:
+                if label.path != section.path or any(
+                    shown.get(n) != text for n, text in zip(range(label.line, label.end_line + 1), label.texts,
+                                                            strict=True)
+                ):
+                    continue
+                findings += self._answer(label, shown)
+        return json.dumps({"findings": findings})
+
+    def _answer(self, label: Label, shown: dict[int, str]) -> list[dict[str, Any]]:
+        out = []
+        if label.case % MISS_EVERY != MISS_EVERY - 1:
+            out.append(finding(label.path, label.line, label.end_line, label.severity, "bug", "the labelled bug"))
+            with self.lock:
+                self.reported[label.case] = self.reported.get(label.case, 0) + 1
+        if label.case % DECOY_EVERY == 0:
+            far = [n for n, code in sorted(shown.items())
+                   if code.strip() and (n < label.line - 6 or n > label.end_line + 6)]
+            if far:
+                out.append(finding(label.path, far[0], None, "low", "style", f"decoy {label.case}"))
+                with self.lock:
+                    self.decoys[label.case] = self.decoys.get(label.case, 0) + 1
+        return out
+
+
+def finding(path: str, line: int, end: int | None, severity: str, category: str, title: str) -> dict[str, Any]:
+    return {"path": path, "line": line, "end_line": end if end != line else None, "severity": severity,
+            "category": category, "title": title, "body": title, "suggestion": None, "confidence": 0.8}
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("eval")
+    built = subprocess.run([sys.executable, str(ROOT / "eval" / "build.py"), "--out", str(out)],
+                           capture_output=True, text=True, timeout=120, check=False)
+    assert built.returncode == 0, built.stdout + built.stderr
+    return out / "dataset.jsonl"
+
+
+def read_labels(dataset: Path) -> list[Label]:
+    labels = []
+    for index, line in enumerate(dataset.read_text().splitlines()):
+        case = json.loads(line)
+        repo = dataset.parent / case["repo"]
+        for item in case["expected"]:
+            head = subprocess.run(["git", "-C", str(repo), "show", f"{case['head']}:{item['path']}"],
+                                  capture_output=True, text=True, check=True).stdout.split("\n")
+            texts = tuple(head[item["line"] - 1 : item["end_line"]])
+            labels.append(Label(index, item["path"], item["line"], item["end_line"], item["severity"], texts))
+    return labels
+
+
+@pytest.fixture
+def brain(dataset: Path) -> LabelBrain:
+    return LabelBrain(read_labels(dataset))
+
+
+def cli(
+    tmp: Path, *args: str, key: str | None = KEY, base_url: str = "http://127.0.0.1:9"
+) -> subprocess.CompletedProcess[str]:
+    home = tmp / "home"
+    home.mkdir(exist_ok=True)
+    env = {"PATH": os.environ["PATH"], "HOME": str(home), "COLUMNS": "200", "NO_COLOR": "1",
+           "ANTHROPIC_BASE_URL": base_url}
+    if key:
+        env["ANTHROPIC_API_KEY"] = key
+    return subprocess.run([SCRIPT, "eval", *args], env=env, cwd=tmp, capture_output=True, text=True, timeout=240)
+
+
+def expected_figures(brain: LabelBrain) -> dict[str, int]:
+    tp = sum(brain.reported.values())
+    return {"true_positives": tp, "false_negatives": LABELS - tp, "false_positives": sum(brain.decoys.values())}
+
+
+@pytest.mark.parametrize("batch", [False, True], ids=["parallel", "batch"])
+def test_eval_on_the_shipped_dataset(tmp_path: Path, dataset: Path, brain: LabelBrain, batch: bool) -> None:
+    out = tmp_path / "eval.json"
+    with FakeAnthropicAPI(api_key=KEY, brain=brain, auto_end_after_polls=0) as fake:
+        done = cli(tmp_path, str(dataset), "--json", str(out), *(["--batch"] if batch else []), base_url=fake.base_url)
+        usage = fake.usage_totals()
+        batches = list(fake.batches.values())
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
+
+    # the brain saw every case once, each under its real path: nothing was missed or sent twice
+    assert len(brain.sections) == CASES and set(brain.sections) == {label.path for label in brain.labels}
+    assert len(brain.reported) == CASES - CASES // MISS_EVERY and set(brain.reported.values()) == {1}
+    assert len(brain.decoys) == CASES // DECOY_EVERY and set(brain.decoys.values()) == {1}
+    figures = expected_figures(brain)
+    assert figures == {"true_positives": 18, "false_negatives": 6, "false_positives": 8}
+
+    report = json.loads(out.read_text())
+    assert {k: report[k] for k in figures} == figures
+    assert report["precision"] == round(18 / 26, 4) and report["recall"] == 0.75
+    assert report["status"] == "done" and report["labels"] == LABELS and report["findings"] == 26
+    assert report["cases_total"] == report["cases_scored"] == CASES and report["cases_not_scored"] == {}
+    assert report["engine"] == ("batch" if batch else "parallel")
+    assert report["usage"]["requests"] == CASES
+    assert report["usage"]["input_tokens"] == usage["input_tokens"]
+    assert report["usage"]["output_tokens"] == usage["output_tokens"]
+    assert report["cost_usd"] > 0
+    if batch:  # every case in one batch, at half price
+        assert len(batches) == 1 and len(batches[0].requests) == CASES
+        assert report["batch_ids"] == [batches[0].id]
+    else:
+        assert batches == [] and report["batch_ids"] == []
+
+    cases = {c["id"]: c for c in report["cases"]}
+    assert len(cases) == CASES
+    for index, case_id in enumerate(cases):
+        case = cases[case_id]
+        missed, decoy = index % MISS_EVERY == MISS_EVERY - 1, index % DECOY_EVERY == 0
+        assert (case["true_positives"], case["false_negatives"], case["false_positives"]) == (
+            int(not missed), int(missed), int(decoy)), case_id
+        assert case["status"] == "findings" if (decoy or not missed) else "clean"
+        assert len(case["matches"]) == case["true_positives"] and len(case["missed"]) == case["false_negatives"]
+        assert len(case["false_alarms"]) == case["false_positives"]
+        assert case["unreviewed_labels"] == [] and case["files"]["reviewed"] == 1
+        assert case["usage"]["requests"] == 1
+
+    severities = {"high": 0, "medium": 0, "low": 0}
+    found = dict(severities)
+    for label in brain.labels:
+        severities[label.severity] += 1
+        found[label.severity] += label.case in brain.reported
+    rows = report["by_severity"]
+    for name, count in severities.items():
+        assert rows[name]["labels"] == count and rows[name]["labels_found"] == found[name], name
+    assert rows["low"]["findings"] == found["low"] + figures["false_positives"]  # the decoys are low
+    assert rows["low"]["findings_matched"] == found["low"]
+    assert report["severity_agreement"] == {"compared": 18, "agreed": 18}
+
+    shown = done.stdout
+    assert "precision 69.2 % · recall 75.0 %" in shown
+    assert "By severity" in shown and "werkzeug-safe-join-windows" in shown
+    assert KEY not in shown + done.stderr + out.read_text()
+
+
+def test_without_a_key_eval_prints_the_plan(tmp_path: Path, dataset: Path) -> None:
+    with FakeAnthropicAPI(api_key=KEY) as fake:
+        shown = cli(tmp_path, str(dataset), "--json", str(tmp_path / "plan.json"), key=None, base_url=fake.base_url)
+        sent = len(fake.requests)
+    assert shown.returncode == 0, shown.stdout + shown.stderr
+    assert sent == 0
+    assert "No ANTHROPIC_API_KEY is set" in shown.stdout and "24 case(s), nothing sent" in shown.stdout
+    assert "in parallel" in shown.stdout and "as one batch" in shown.stdout
+    plan = json.loads((tmp_path / "plan.json").read_text())
+    assert plan["status"] == "pending" and plan["plan_only"] == "no API key"
+    assert plan["precision"] is None and plan["recall"] is None and plan["estimated_cost_usd"] > 0
+
+
+def test_a_budget_too_small_for_the_whole_eval_sends_nothing(tmp_path: Path, dataset: Path) -> None:
+    with FakeAnthropicAPI(api_key=KEY) as fake:
+        done = cli(tmp_path, str(dataset), "--json", str(tmp_path / "out.json"), "--budget-usd", "0.02",
+                   base_url=fake.base_url)
+        sent = len(fake.requests)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert sent == 0
+    report = json.loads((tmp_path / "out.json").read_text())
+    assert report["status"] == "failed" and report["precision"] is None
+    assert "exceeds budget-usd $0.02" in done.stdout
+
+
+def test_a_refused_key_fails_the_eval_once(tmp_path: Path, dataset: Path) -> None:
+    with FakeAnthropicAPI(api_key="sk-ant-the-right-key") as fake:
+        done = cli(tmp_path, str(dataset), "--json", str(tmp_path / "out.json"), base_url=fake.base_url)
+        sent = fake.count("POST", "/v1/messages")
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert sent == 1, sent  # the warm-up request is refused and nothing more is sent: no case tries alone
+    report = json.loads((tmp_path / "out.json").read_text())
+    assert report["status"] == "failed" and set(report["cases_not_scored"]) == {c["id"] for c in report["cases"]}
+    assert "authentication_error" in done.stdout and KEY not in done.stdout
+
+
+
+def test_a_batch_still_pending_is_collected_by_the_next_run_not_paid_again(
+    tmp_path: Path, dataset: Path, brain: LabelBrain
+) -> None:
+    lines = [json.loads(line) for line in dataset.read_text().splitlines()]
+    for case in lines:  # an absolute repo path works from anywhere
+        case["repo"] = str((dataset.parent / case["repo"]).resolve())
+    moved = tmp_path / "mine.jsonl"
+    moved.write_text("".join(json.dumps(case) + "\n" for case in lines))
+    state_file = tmp_path / ".batch-review" / "eval-mine.json"
+    out = tmp_path / "eval.json"
+    with FakeAnthropicAPI(api_key=KEY, brain=brain) as fake:
+        first = cli(tmp_path, str(moved), "--batch", "--wait-minutes", "0", "--json", str(out), base_url=fake.base_url)
+        assert first.returncode == 0, first.stdout + first.stderr
+        assert "status pending" in first.stdout and "Run the same command again" in " ".join(first.stdout.split())
+        pending = json.loads(out.read_text())
+        assert pending["status"] == "pending" and pending["precision"] is None
+        assert pending["batch_state_file"] == str(state_file)
+        state = json.loads(state_file.read_text())
+        assert state["batch_ids"] == pending["batch_ids"] and len(state["batch_ids"]) == 1
+        assert fake.batches_created == 1 and brain.sections == []  # submitted; nothing answered yet
+
+        fake.end_batch(state["batch_ids"][0])
+        second = cli(tmp_path, str(moved), "--batch", "--wait-minutes", "0", "--json", str(out),
+                     base_url=fake.base_url)
+        created = fake.batches_created
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert created == 1  # collected, not submitted again
+    report = json.loads(out.read_text())
+    assert report["status"] == "done" and report["batch_ids"] == state["batch_ids"]
+    assert {k: report[k] for k in ("true_positives", "false_negatives", "false_positives")} == expected_figures(brain)
+    assert report["true_positives"] == 18
+    assert not state_file.exists()
+
+
+def test_a_case_the_model_could_not_review_makes_the_eval_partial(
+    tmp_path: Path, dataset: Path, brain: LabelBrain
+) -> None:
+    out = tmp_path / "eval.json"
+    with FakeAnthropicAPI(api_key=KEY, brain=brain) as fake:
+        fake.inject("refusal", times=1, match=lambda body: "src/werkzeug/security.py" in json.dumps(body))
+        done = cli(tmp_path, str(dataset), "--json", str(out), base_url=fake.base_url)
+    assert done.returncode == 0, done.stdout + done.stderr
+    report = json.loads(out.read_text())
+    assert report["status"] == "partial"
+    assert (report["true_positives"], report["false_negatives"], report["false_positives"]) == (17, 7, 8)
+    case = next(c for c in report["cases"] if c["id"] == "werkzeug-safe-join-windows")
+    assert case["status"] == "partial" and case["files"]["failed"] == 1 and case["false_negatives"] == 1
+    assert "refus" in case["files"]["failed_reasons"]["src/werkzeug/security.py"]
+    assert "case werkzeug-safe-join-windows: not reviewed src/werkzeug/security.py" in " ".join(done.stdout.split())

