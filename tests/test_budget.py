@@ -70,3 +70,17 @@ def test_spending_that_reaches_the_cap_stops_the_run_and_names_what_was_left(
         assert note in summary and "not sent: budget-usd reached" in summary
         [review] = w.gh.reviews
         assert len(w.gh.review_comments) == len(reviewed) and "Not reviewed (failed)" in review["body"]
+
+
+def test_a_dry_run_over_the_cap_warns_that_a_real_run_would_send_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """#11.5: the plan says, before anything is spent, that its estimate is past `budget-usd`."""
+    with world(tmp_path, monkeypatch, 4) as w:
+        result = w.run(**{"budget-usd": "0.001", "dry-run": "true"})
+        assert result.code == 0, result.log
+        assert message_requests(w.ai) == []
+        assert "::warning" in result.log and "exceeds budget-usd $0.0010: a run would send nothing" in result.log
+        assert "a run would send nothing" in w.env.summary()
+        within = w.run(**{"budget-usd": "100", "dry-run": "true"})
+        assert "exceeds budget-usd" not in within.log

@@ -18,7 +18,7 @@ from .errors import BudgetError, RunError
 from .guidance import PathGuidance
 from .log import log
 from .plan import Budget, Plan, PlannedRequest, make_plan
-from .pricing import cost, estimate, price_for
+from .pricing import budget_warning, cost, estimate, price_for
 from .prompt import render_request, system_tokens
 from .report import FileOutcome, RunReport
 from .sources.base import Collected
@@ -120,6 +120,11 @@ def _estimate(job: Job, plan: Plan, report: RunReport) -> None:
         f"estimated ${estimate(*args, batch=False):.4f} in parallel, ${estimate(*args, batch=True):.4f} as a batch"
         + ("" if known else f" (no price known for {cfg.model}: the dearest known price was used)")
     )
+    if job.engine is None and log.actions:  # a plan only, on a runner (a terminal prints it beside the plan)
+        over = budget_warning(report.estimated_cost_usd, cfg.budget_usd)
+        if over:
+            log.warning(over)
+            report.notes.append(over)
 
 
 def _check_budget(cfg: Config, report: RunReport) -> None:

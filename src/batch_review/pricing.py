@@ -165,3 +165,11 @@ class SpendGuard:
             self._settled_estimate += estimate
             self._settled_actual += actual
         return actual
+
+
+def budget_warning(estimate: float | None, budget: float | None) -> str:
+    """What a plan says when its estimate is over `budget-usd` (a real run would then send nothing)."""
+    if budget is None or estimate is None or estimate <= budget:
+        return ""
+    return (f"the estimated cost ${estimate:.4f} exceeds budget-usd ${budget:.4f}: a run would send nothing "
+            "(narrow include/exclude, or raise the budget)")

@@ -19,6 +19,7 @@ from rich.text import Text
 from .config import Config
 from .findings import Severity
 from .plan import Plan
+from .pricing import budget_warning
 from .publishers.markdown import visible
 from .report import RunReport
 from .words import plural
@@ -105,14 +106,6 @@ def print_plan(
     if warning:
         console.print(f"[bold yellow]warning[/]: {warning}")
     print_skipped(console, report)
-
-
-def budget_warning(estimate: float | None, budget: float | None) -> str:
-    """What a plan says when its estimate is over `budget-usd` (a real run would then send nothing)."""
-    if budget is None or estimate is None or estimate <= budget:
-        return ""
-    return (f"the estimated cost ${estimate:.4f} exceeds budget-usd ${budget:.4f}: a run would send nothing "
-            "(narrow include/exclude, or raise the budget)")
 
 
 def print_skipped(console: Console, report: RunReport) -> None:
