@@ -130,3 +130,32 @@ def test_a_huge_github_retry_after_on_the_review_post_fails_it_with_the_reason(
         assert "GitHub asked to wait 86400 s, more than max-retry-wait 60 s" in report["error"]
         assert len(report["findings"]) == 2 and "defect number 1" in w.env.summary()
         assert w.gh.count("POST", REVIEWS) == 1
+
+
+@pytest.mark.timeout(30)
+def test_the_github_clients_cap_is_max_retry_wait(tmp_path: Path) -> None:
+    """What the jobs pass as `max_wait` (the `max-retry-wait` input) caps reads and writes alike."""
+    from github.GithubException import GithubException
+
+    from batch_review import github_client
+    from batch_review.errors import GitHubError
+    from tests.fakes.github_api import FakeGitHub
+    from tests.support.github_client import sample_pull
+
+    saved = github_client._max_wait
+    try:
+        with FakeGitHub() as gh:
+            gh.add_pull(sample_pull(tmp_path / "repo", 3))
+            client = github_client.make_github(gh.token, gh.base_url, max_wait=5)
+            pull = client.get_repo(gh.full_name).get_pull(3)
+            gh.secondary_rate_limit("GET", r"/pulls/3/files$", status=429, times=5, retry_after=10)
+            with pytest.raises(GithubException) as read:
+                list(pull.get_files())
+            assert "GitHub asked to wait 10 s, more than max-retry-wait 5 s" in github_client.describe(read.value)
+            gh.secondary_rate_limit("POST", r"/pulls/3/reviews$", status=403, times=5, retry_after=10)
+            with pytest.raises(GitHubError) as write:
+                github_client.post_once(lambda: pull.create_review(body="x", event="COMMENT"), lambda: None, "a review")
+            assert "GitHub asked to wait 10 s, more than max-retry-wait 5 s" in write.value.message
+            assert gh.count("GET", r"/pulls/3/files$") == 1 and gh.count("POST", r"/pulls/3/reviews$") == 1
+    finally:
+        github_client._max_wait = saved

@@ -78,7 +78,7 @@ def test_no_import_circles() -> None:
         stack.append(module)
         for target in sorted(GRAPH.get(module, ())):
             if seen.get(target) == 1:
-                circles.append(stack[stack.index(target):] + [target])
+                circles.append([*stack[stack.index(target):], target])
             elif target not in seen:
                 visit(target)
         stack.pop()

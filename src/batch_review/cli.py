@@ -42,7 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
     review = sub.add_parser("review", help="review the local branch's diff against a base")
     review.add_argument("path", nargs="?", default=".", help="repository (default: .)")
     review.add_argument("--base", help="base ref (default: origin/HEAD, origin/main, main or master)")
-    review.add_argument("--context-lines", help="lines of context around each hunk (default 10)")
+    review.add_argument("--context-lines",
+                        help="git's lines of context around each hunk, before targeted context widens them (default 3)")
     _common(review)
     sweep = sub.add_parser("sweep", help="review every tracked file of a repository (Message Batches)")
     sweep.add_argument("path", nargs="?", default=".", help="repository (default: .)")
@@ -70,7 +71,8 @@ def _eval_parser(sub: Any) -> None:
     ev.add_argument("--min-severity", choices=SEVERITIES, help="lowest severity counted as a finding")
     ev.add_argument("--max-concurrency", help="most model calls in flight at once")
     ev.add_argument("--budget-usd", help="hard cap on the whole eval's estimated spend")
-    ev.add_argument("--context-lines", help="lines of context around each hunk (default 10)")
+    ev.add_argument("--context-lines",
+                    help="git's lines of context around each hunk, before targeted context widens them (default 3)")
     ev.add_argument("--instructions", help="extra review guidance: text, or a path in this repository")
     ev.set_defaults(path=".")
 

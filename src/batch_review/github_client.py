@@ -29,15 +29,17 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 WRITE_ATTEMPTS = 4
 WRITE_BACKOFF = 0.5  # seconds before the first check after a lost write; doubles each time
 MAX_WAIT = DEFAULT_MAX_WAIT
-_max_wait = MAX_WAIT  # max-retry-wait of the client made last (post_once's waits obey it too)
+_max_wait = MAX_WAIT  # the run's max-retry-wait, as the last client made with one was given (post_once obeys it)
 
 
-def make_github(token: str, api_url: str, *, timeout: int = 30, max_wait: float = MAX_WAIT) -> Github:
+def make_github(token: str, api_url: str, *, timeout: int = 30, max_wait: float | None = None) -> Github:
+    """`max_wait`: the run's max-retry-wait (None: the default, for a client made before the options are known)."""
     from github import Auth, Github
 
     global _max_wait
-    _max_wait = max_wait
-    retry = capped_retry(max_wait)
+    if max_wait is not None:
+        _max_wait = max_wait
+    retry = capped_retry(MAX_WAIT if max_wait is None else max_wait)
     return Github(
         auth=Auth.Token(token),
         base_url=api_url,

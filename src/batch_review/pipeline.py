@@ -75,8 +75,9 @@ def run(job: Job) -> tuple[RunReport, Plan]:
             report.coverage_gap = collected.incomplete
             unchanged = job.memory.recall(collected, report) if job.memory else []
         with log.group("Plan"):
-            budget = Budget(cfg.max_request_tokens, cfg.max_files_per_request)
+            budget = Budget(cfg.max_request_tokens, cfg.max_files_per_request, cfg.context, cfg.max_context_tokens)
             plan = make_plan(collected.files, collected.skipped, budget)
+            report.notes += plan.notes
             if guide is not None:
                 guide.account(plan)  # path instructions count in each request's estimate
             _estimate(job, plan, report)

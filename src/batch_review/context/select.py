@@ -142,7 +142,7 @@ class Selector:
         hunks = self.hunks()
         spent = self.deleted_cost
         for hunk in hunks:
-            ok, extra, fresh = self.fits([hunk.rows] if hunk.rows else [], float("inf"), spent)
+            _, extra, fresh = self.fits([hunk.rows] if hunk.rows else [], float("inf"), spent)
             spent += extra
             self._mark(fresh)
         climbing = [h for h in hunks if h.steps]

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from ..errors import RunError
 from ..findings import ModelAnswer
@@ -21,7 +21,7 @@ class RequestResult:
     """The outcome of one planned request. `error` set means its files are marked failed."""
 
     custom_id: str
-    answer: ModelAnswer | None = None
+    answer: Any = None  # the validated answer: a ModelAnswer for a review, the task's own model for another pass
     error: str | None = None
     usage: Usage = field(default_factory=Usage)
     attempts: int = 0
@@ -58,13 +58,13 @@ class EngineResult:
 
 @dataclass(frozen=True)
 class Reading:
-    answer: ModelAnswer | None
+    answer: Any  # validated (see RequestResult.answer), or None
     problem: str | None
     repairable: bool
 
 
-def read_message(message: Any) -> Reading:
-    """Pick the text blocks (a thinking block may come first), then validate them as a ModelAnswer."""
+def read_message(message: Any, parse: Callable[[str], Reading] | None = None) -> Reading:
+    """Pick the text blocks (a thinking block may come first), then validate them (`parse`: as a ModelAnswer)."""
     stop = getattr(message, "stop_reason", None)
     if stop == "refusal":
         return Reading(None, "the model declined to review this code (refusal)", False)
@@ -75,17 +75,17 @@ def read_message(message: Any) -> Reading:
     ).strip()
     if not text:
         return Reading(None, "the answer was empty", True)
-    return parse_answer(text)
+    return (parse or parse_answer)(text)
 
 
-def parse_answer(text: str) -> Reading:
+def parse_answer(text: str, schema: type[BaseModel] = ModelAnswer) -> Reading:
     try:
-        return Reading(ModelAnswer.model_validate_json(text), None, False)
+        return Reading(schema.model_validate_json(text), None, False)
     except ValidationError as first:
         start, end = text.find("{"), text.rfind("}")
         if 0 <= start < end and (start, end) != (0, len(text) - 1):
             try:
-                return Reading(ModelAnswer.model_validate_json(text[start : end + 1]), None, False)
+                return Reading(schema.model_validate_json(text[start : end + 1]), None, False)
             except ValidationError:
                 pass
         return Reading(None, _describe(first), True)

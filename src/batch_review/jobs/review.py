@@ -47,7 +47,7 @@ def pull_request_job(context: ActionsContext, config: Config, secrets: Secrets) 
     info = pull_info(context.event)
     if not secrets.github_token:
         raise ConfigError("github-token: empty; pass `github-token: ${{ github.token }}` (the default)")
-    gh = make_github(secrets.github_token, context.api_url)
+    gh = make_github(secrets.github_token, context.api_url, max_wait=config.max_retry_wait)
     repo = gh.get_repo(context.repository)
     filt = FileFilter(config.include, config.exclude, defaults=config.default_excludes)
     memory = PullMemory(config, lambda: read_snapshot(gh, repo, info.number))

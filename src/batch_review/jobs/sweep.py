@@ -37,7 +37,7 @@ def sweep_job(context: ActionsContext, config: Config, secrets: Secrets) -> Job:
     if not secrets.github_token:
         raise ConfigError("github-token: empty; a sweep keeps its findings and its pending state in an issue, "
                           "so pass `github-token: ${{ github.token }}` (with `issues: write`)")
-    gh = make_github(secrets.github_token, context.api_url)
+    gh = make_github(secrets.github_token, context.api_url, max_wait=config.max_retry_wait)
     repo = gh.get_repo(context.repository)
     identity = functools.cache(lambda: whoami(gh))
     issue = AuditIssue(repo, label=config.issue_label, title=config.issue_title, ref=context.ref,

@@ -149,6 +149,14 @@ class PullMemory:
                 self._close(report, earlier, thread, was_open, why, head)
         report.findings.sort(key=sort_key)
         self._dismissals(report)
+        self._prefetch({f.path for f in report.findings if f.placement == "carried"})
+
+    def _prefetch(self, paths: set[str]) -> None:
+        """Read the unchanged files that carry findings in one go (their lines give the SARIF its line hashes),
+        not one request each when a sink asks."""
+        from ..sources.head_content import fetch_head_contents
+
+        fetch_head_contents([self.sources[p] for p in sorted(paths) if p in self.sources])
 
     def _carried(self, earlier: PostedFinding, commit: str, thread: Thread | None) -> Finding:
         finding = earlier.as_finding()

@@ -24,8 +24,9 @@ RUNTIME_ONLY = frozenset({
 
 
 def settings_key(config: Config) -> str:
-    from ..prompt import PROMPT_VERSION, system_text
+    from ..prompt import PROMPT_VERSION, output_schema, system_text
 
     values = {name: value for name, value in config.model_dump(mode="json").items() if name not in RUNTIME_ONLY}
-    blob = json.dumps({"prompt": PROMPT_VERSION, "system": system_text(), "options": values}, sort_keys=True)
+    blob = json.dumps({"prompt": PROMPT_VERSION, "system": system_text(), "schema": output_schema(),
+                       "options": values}, sort_keys=True)
     return hashlib.sha256(blob.encode("utf-8", "surrogatepass")).hexdigest()[:16]

@@ -1,0 +1,66 @@
+"""What a request asks the model and how its answer is read: the review, or another pass over its findings.
+
+Both engines send any task the same way — fan-out or batch, the SDK's retries, the one repair of an
+unusable answer, `budget-usd` — so a second pass (verification, `verify/`) is sent, counted and made
+reliable exactly like the review. A task supplies what differs: the request's parameters (its system
+prompt, output schema and model), how its answer is validated, and how a result reads in the log.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+from ..prompt import message_params
+from ..words import plural
+from .answers import Reading, read_message
+
+if TYPE_CHECKING:
+    from ..config import Price
+
+
+class Task(Protocol):
+    name: str  # "review", "verify": pooled calls of one task go out together
+    model: str  # "" means the engine's model
+    max_tokens: int  # 0 means the engine's max-output-tokens
+    price: Price | None  # None means the engine's price (the review model's)
+    unsent: str  # what a request that was never sent means, for the budget note
+
+    def params(
+        self, text: str, *, model: str, max_tokens: int, instructions: str, repair: str | None = None
+    ) -> dict[str, Any]:
+        """The keyword arguments of `messages.create` (a batch request's `params`) for one rendered request."""
+        ...
+
+    def read(self, message: Any) -> Reading:
+        """The validated answer of one message, or why it cannot be used."""
+        ...
+
+    def describe(self, answer: Any) -> str:
+        """A validated answer in a few words, for the progress log."""
+        ...
+
+
+@dataclass(frozen=True)
+class ReviewTask:
+    """The review: prompts/system.md, the `ModelAnswer` schema, the run's model."""
+
+    name: str = "review"
+    model: str = ""
+    max_tokens: int = 0
+    price: Price | None = None
+    unsent: str = "their files are marked failed"
+
+    def params(
+        self, text: str, *, model: str, max_tokens: int, instructions: str, repair: str | None = None
+    ) -> dict[str, Any]:
+        return message_params(text, model=model, max_tokens=max_tokens, instructions=instructions, repair=repair)
+
+    def read(self, message: Any) -> Reading:
+        return read_message(message)
+
+    def describe(self, answer: Any) -> str:
+        return plural(len(answer.findings), "finding")
+
+
+REVIEW: Task = ReviewTask()
