@@ -75,7 +75,7 @@ def test_the_check_run_carries_every_annotation_in_groups_of_50(
         lines = sorted(a["start_line"] for a in run["annotations"])
         assert lines == list(range(1, 111))
         assert {a["annotation_level"] for a in run["annotations"]} == {"warning"}
-        assert "110 annotation(s)" in w.env.report()["published"]["check run"]
+        assert "110 annotations" in w.env.report()["published"]["check run"]
 
 
 def test_a_check_run_the_token_may_not_create_is_noted_not_fatal(

@@ -229,7 +229,7 @@ def test_a_small_sweep_goes_parallel_and_a_forced_batch_does_not(
         w = World(tmp_path, repo, [Planted("app.py", 1, "high", "security", "eval")], ai, gh, monkeypatch)
         env, result = w.run()
         assert env.outputs()["status"] == "findings" and ai.batches_created == 0, result.log
-        assert "Strategy: parallel — auto: 1 request(s)" in result.log
+        assert "Strategy: parallel — auto: 1 request —" in result.log
         assert env.report()["engine"] == "parallel" and "standard prices" in w.issue_text()
         assert_every_planted_issue_is_reported(w, env, repo.rev_parse("HEAD"))
         env, result = w.run(strategy="batch", **{"full-review": "true"})  # unchanged: only a full review sends it

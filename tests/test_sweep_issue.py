@@ -61,7 +61,7 @@ def test_overflow_goes_to_comments_and_shrinks_again(gh: FakeGitHub) -> None:
     what = audit(gh).publish(report(many, notes=["a long note " * 200] * 30), None)  # a big header too
     body, comments = texts(gh)
     assert len(body) <= 65536 and len(comments) == 3 and all(len(c) <= 65536 for c in comments)  # ~200k chars
-    assert "3 overflow comment(s)" in what and "continue in 3 comment(s)" in body
+    assert "3 overflow comments" in what and "continue in 3 comments" in body
     everything = "\n".join([body, *comments])
     for f in many:
         assert f"{LINKS.blob(SHA, f.path, f.line)}" in everything

@@ -15,6 +15,7 @@ from .errors import EXIT_FAILED, ConfigError, RunError
 from .log import log
 from .pipeline import Job, run
 from .report import RunReport
+from .words import plural
 
 
 def main(environ: Mapping[str, str] | None = None, stream: TextIO | None = None) -> int:
@@ -42,10 +43,10 @@ def main(environ: Mapping[str, str] | None = None, stream: TextIO | None = None)
     if report.status == "partial":  # exits 0 unless fail-on triggers: the warning says what was not reviewed
         failed = report.failed_files()
         named = ", ".join(f.path for f in failed[:5]) + (f" and {len(failed) - 5} more" if len(failed) > 5 else "")
-        log.warning(f"partial: {len(failed)} file(s) could not be reviewed ({named})" if failed else
+        log.warning(f"partial: {plural(len(failed), 'file')} could not be reviewed ({named})" if failed else
                     "partial: GitHub did not list every changed file; the unlisted ones were not reviewed",
                     title="batch-review: partial review")
-    log.info(f"status: {report.status} · {len(report.findings)} finding(s) · ${report.cost_usd:.4f}")
+    log.info(f"status: {report.status} · {plural(len(report.findings), 'finding')} · ${report.cost_usd:.4f}")
     return report.exit_code(config.fail_on)
 
 

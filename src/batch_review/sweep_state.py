@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from .errors import SourceError
+from .words import plural
 
 STATE_VERSION = 1
 STATE_PREFIX = "<!-- batch-review:state "
@@ -100,8 +101,8 @@ class SweepState:
     def describe(self) -> str:
         ids = ", ".join(self.batch_ids) or "none yet"
         where = f"{self.ref.removeprefix('refs/heads/')} at " if self.ref else ""
-        return (f"{where}commit {self.commit[:12] or '(a folder)'}, {self.requests} request(s), model {self.model}, "
-                f"submitted {self.submitted_at}, batch(es) {ids}")
+        return (f"{where}commit {self.commit[:12] or '(a folder)'}, {plural(self.requests, 'request')}, "
+                f"model {self.model}, submitted {self.submitted_at}, batch(es) {ids}")
 
 
 def state_marker(state: SweepState) -> str:

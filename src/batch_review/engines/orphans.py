@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from ..log import log
+from ..words import plural
 from .client import describe_api_error
 
 if TYPE_CHECKING:
@@ -58,7 +59,7 @@ def adopt_orphan(client: anthropic.Anthropic, creating_at: str, requests: int, k
         log.warning(note)
         notes.append(note)
         return []
-    note = (f"batch {found[0].id} ({requests} request(s), created {found[0].created_at:%H:%M:%S} "
+    note = (f"batch {found[0].id} ({plural(requests, 'request')}, created {found[0].created_at:%H:%M:%S} "
             "UTC) was created by the run that stopped before saving it: it is collected, not paid for again")
     log.info(note)
     notes.append(note)

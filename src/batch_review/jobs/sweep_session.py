@@ -33,6 +33,7 @@ from ..prompt import PROMPT_VERSION, system_tokens
 from ..report import RunReport
 from ..sources.base import Collected
 from ..sweep_state import StateStore, SweepState, utc_now
+from ..words import plural
 
 SMALL_SWEEP_REQUESTS = 3  # auto: this many requests or fewer go in parallel
 MIN_BATCH_SAVING_USD = 0.05  # auto: a batch must save at least this much to be worth its wait
@@ -47,8 +48,8 @@ def choose_strategy(config: Config, plan: Plan) -> tuple[str, str]:
                             "at standard price")
     count = len(plan.requests)
     if count <= SMALL_SWEEP_REQUESTS:
-        return "parallel", (f"auto: {count} request(s) — a sweep of {SMALL_SWEEP_REQUESTS} requests or fewer is "
-                            "not worth a batch's wait")
+        return "parallel", (f"auto: {plural(count, 'request')} — a sweep of {SMALL_SWEEP_REQUESTS} requests or "
+                            "fewer is not worth a batch's wait")
     price, _ = price_for(config.model, config.prices)
     args = (plan.input_tokens, plan.output_tokens, system_tokens(config.instructions), count, price)
     saving = estimate(*args, batch=False) - estimate(*args, batch=True)

@@ -24,6 +24,7 @@ from ..log import log
 from ..plan import Plan
 from ..report import Closed, FileOutcome, RunReport
 from ..sources.base import Collected, SourceFile
+from ..words import plural
 from .markers import PostedFinding, PullState, file_key
 from .pull_github import PullSnapshot, Thread
 from .settings import settings_key
@@ -94,7 +95,7 @@ class PullMemory:
             outcomes.append(FileOutcome(source.path, "unchanged", f"reviewed at {commit[:12]}"))
         collected.files = keep
         if outcomes:
-            note = (f"{len(outcomes)} file(s) unchanged since their last review were not sent again; "
+            note = (f"unchanged since their last review, not sent again: {plural(len(outcomes), 'file')}; "
                     f"{len(keep)} to review")
             log.info(note)
             report.notes.append(note)

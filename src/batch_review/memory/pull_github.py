@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..graphql import graphql
 from ..log import log
+from ..words import plural
 from .identity import Identity, fallback, from_viewer
 from .markers import PostedFinding, PullState, posted_findings
 
@@ -104,8 +105,8 @@ def read_snapshot(gh: Github, repo: Repository, number: int) -> PullSnapshot:
     _take_reviews(snapshot, repo.get_pull(number).get_reviews())  # lazy objects: one GET a page each
     _take_status_comment(snapshot, repo.get_issue(number).get_comments())
     if snapshot.ignored:
-        log.info(f"{snapshot.ignored} comment(s) carry batch-review markers but were not written by "
-                 f"{snapshot.identity.login}: they are ignored")
+        log.info(f"ignored: {plural(snapshot.ignored, 'comment')} with batch-review markers, not written by "
+                 f"{snapshot.identity.login}")
     return snapshot
 
 

@@ -33,6 +33,7 @@ from ..log import log
 from ..plan import Plan
 from ..report import Closed, FileOutcome, RunReport
 from ..sources.base import Collected, SourceFile
+from ..words import plural
 from .settings import settings_key
 
 MEMORY_VERSION = 1
@@ -81,8 +82,8 @@ class SweepMemory:
                 keep.append(source)
         collected.files = keep
         if earlier:
-            log.info(f"Sweep memory ({self.path.name}, sweep of {earlier['commit'][:12]}): {len(outcomes)} file(s) "
-                     f"unchanged are not sent again, {len(keep)} to review")
+            log.info(f"Sweep memory ({self.path.name}, sweep of {earlier['commit'][:12]}): unchanged, not sent again: "
+                     f"{plural(len(outcomes), 'file')}; to review: {len(keep)}")
         return outcomes
 
     def _load(self, report: RunReport) -> dict[str, Any] | None:
@@ -167,7 +168,7 @@ class SweepMemory:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             json.dump(data, handle, separators=(",", ":"))
         os.replace(tmp, self.path)
-        return f"{self.path.name}: {len(files)} file(s), {len(report.findings)} finding(s)"
+        return f"{self.path.name}: {plural(len(files), 'file')}, {plural(len(report.findings), 'finding')}"
 
     @staticmethod
     def _note(report: RunReport, note: str) -> None:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from ..findings import Finding, Severity, at_or_above
 from ..github_client import describe
+from ..words import plural
 from .markdown import cap
 
 if TYPE_CHECKING:
@@ -54,7 +55,7 @@ def publish_check_run(repo: Repository, head_sha: str, report: RunReport, summar
     from github.GithubException import GithubException
 
     notes = check_annotations(report.findings)
-    title = f"{len(report.findings)} finding(s) · {report.status}"
+    title = f"{plural(len(report.findings), 'finding')} · {report.status}"
     verdict = conclusion(report, fail_on)
     output: dict[str, Any] = {
         "title": title, "summary": cap(summary, CHECK_TEXT_LIMIT), "annotations": notes[:ANNOTATIONS_PER_REQUEST]
@@ -75,10 +76,10 @@ def publish_check_run(repo: Repository, head_sha: str, report: RunReport, summar
         return _failed(describe(exc), sent, len(notes))
     except OSError as exc:  # connection errors (requests' exceptions are OSErrors)
         return _failed(f"{type(exc).__name__}: {exc}", sent, len(notes))
-    return f"check run {verdict} with {len(notes)} annotation(s)"
+    return f"check run {verdict} with {plural(len(notes), 'annotation')}"
 
 
 def _failed(why: str, sent: int, total: int) -> str:
     if sent:
-        return f"failed after the check run was created, with {sent} of {total} annotation(s): {why}"
+        return f"failed after the check run was created, with {sent} of {plural(total, 'annotation')}: {why}"
     return f"failed: {why}"

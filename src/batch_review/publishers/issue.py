@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import GitHubError
 from ..github_client import describe, post_once
 from ..sweep_state import SweepState, parse_marker, state_marker
+from ..words import plural
 from .issue_text import Links, header_done, header_failed, header_pending, results_pages
 from .markdown import GITHUB_BODY_LIMIT, cap
 
@@ -176,9 +177,9 @@ class AuditIssue:
         comments = self._sync_overflow(issue, pages[1:])
         for finding in report.findings:
             finding.placement = "issue"
-        extra = f", {comments} overflow comment(s)" if comments else ""
+        extra = f", {plural(comments, 'overflow comment')}" if comments else ""
         fixed = f", {len(report.fixed)} fixed since the last sweep" if report.fixed else ""
-        return f"issue #{issue.number} {verb}: {len(report.findings)} finding(s){fixed}{extra}"
+        return f"issue #{issue.number} {verb}: {plural(len(report.findings), 'finding')}{fixed}{extra}"
 
     def _previous_results(self) -> str | None:
         issue = self.find()

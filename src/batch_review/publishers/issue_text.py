@@ -11,6 +11,7 @@ from urllib.parse import quote
 
 from ..findings import Finding, Severity, counts_by_severity
 from ..sweep_state import SweepState
+from ..words import plural
 from .markdown import GITHUB_BODY_LIMIT, SEVERITY_LABEL, code_block, code_span, inline_text, sanitize
 
 if TYPE_CHECKING:
@@ -74,7 +75,7 @@ def header_done(report: RunReport, links: Links) -> str:
         f"{u.output_tokens:,} output tokens)",
     ]
     if report.below_threshold:
-        lines.append(f"{report.below_threshold} finding(s) below min-severity are not listed.")
+        lines.append(f"{plural(report.below_threshold, 'finding')} below min-severity are not listed.")
     return "\n".join(lines + _notes(report.notes))
 
 
@@ -84,11 +85,11 @@ def header_pending(state: SweepState, links: Links, notes: list[str], has_result
         ids = ", ".join(f"`{i}`" for i in state.batch_ids[:MAX_IDS_SHOWN])
         if len(state.batch_ids) > MAX_IDS_SHOWN:
             ids += f" and {len(state.batch_ids) - MAX_IDS_SHOWN} more"
-        what = (f"The sweep of {sha} ({state.requests} request(s), model `{state.model}`) was submitted "
+        what = (f"The sweep of {sha} ({plural(state.requests, 'request')}, model `{state.model}`) was submitted "
                 f"{state.submitted_at} as batch(es) {ids}. The next scheduled or dispatched run collects its "
                 "results; nothing is submitted again until then.")
     else:
-        what = f"A sweep of {sha} ({state.requests} request(s)) is being submitted ({state.submitted_at})."
+        what = f"A sweep of {sha} ({plural(state.requests, 'request')}) is being submitted ({state.submitted_at})."
     lines = ["## batch-review audit · ⏳ sweep pending", "", what + _run_link(links), *_notes(notes)]
     if has_results:
         lines += ["", "_The results of the last completed sweep follow._"]
@@ -178,7 +179,7 @@ def results_pages(report: RunReport, links: Links, first_budget: int = PAGE_BUDG
         current.append(fixed)
     pages.append("\n\n".join(current))
     if len(pages) > 1:
-        pages[0] += (f"\n\n_The findings continue in {len(pages) - 1} comment(s) below: an issue body holds at "
+        pages[0] += (f"\n\n_The findings continue in {plural(len(pages) - 1, 'comment')} below: an issue body holds at "
                      "most 65,536 characters._")
     return pages
 

@@ -21,6 +21,7 @@ from urllib.parse import quote
 from .. import __version__
 from ..findings import CATEGORIES, Finding, Severity
 from ..log import log
+from ..words import plural
 
 if TYPE_CHECKING:
     from github import Github
@@ -290,8 +291,8 @@ def sarif_sink(
         if report.error or report.dry_run or report.pending:
             return ""
         if not covers(report):
-            why = (f"not written: {report.count('failed')} file(s) could not be reviewed and their earlier results are "
-                   "not known, so an upload would close their code-scanning alerts")
+            why = (f"not written: {plural(report.count('failed'), 'file')} could not be reviewed and their earlier "
+                   "results are not known, so an upload would close their code-scanning alerts")
             log.warning(f"SARIF {why}")
             return why
         sarif = build_sarif(

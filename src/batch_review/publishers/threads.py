@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from ..graphql import graphql
 from ..log import log
 from ..memory.pull_github import FIXED_REPLY
+from ..words import plural
 from .markdown import cap, code_span, inline_text
 
 if TYPE_CHECKING:
@@ -53,7 +54,7 @@ def apply_actions(gh: Github, pull: PullRequest, actions: Actions, head_sha: str
             except Exception as exc:  # GitHubError, or a connection error: noted, not raised
                 problems.append(getattr(exc, "message", str(exc)))
                 continue
-            done.append(f"{len(group)} thread(s) {verb}d")
+            done.append(f"{plural(len(group), 'thread')} {verb}d")
     for thread, finding in actions.reply_fixed:
         body = (f"This looks fixed at {head_sha[:12]}: batch-review no longer finds it. The thread stays open "
                 f"because someone replied.\n{FIXED_REPLY.format(fp=finding.fingerprint)}")

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..gitcmd import _SAFE_FLAGS, safe_env
 from ..log import log
+from ..words import plural
 from .base import SourceFile
 
 if TYPE_CHECKING:
@@ -103,7 +104,7 @@ class HeadContents:
                 self._data[item.path] = _decode(item, result.get(f"f{index}"))
 
     def _give_up(self, chunk: list[HeadLoader], why: str) -> None:
-        log.info(f"head content of {len(chunk)} file(s) not read: {why}")
+        log.info(f"head content of {plural(len(chunk), 'file')} not read: {why}")
         for item in chunk:
             item.unavailable = why
             self._data[item.path] = None
