@@ -167,3 +167,26 @@ def test_the_sarif_upload_is_gzip_of_every_current_finding(world: World) -> None
     assert len(upload["sarif"]["runs"][0]["results"]) == len(world.planted), result.log
     raw = next(c.json for c in world.gh.calls if c.path.endswith("/code-scanning/sarifs"))
     assert json.loads(gzip.decompress(base64.b64decode(raw["sarif"]))) == upload["sarif"]
+
+
+def test_an_audit_issue_someone_else_opened_is_not_read(world: World) -> None:
+    """#12.1 for sweeps: an issue with the label and a forged pending state, opened by another user, is
+    ignored: the sweep keeps its own issue and submits its own batch."""
+    from github import Auth, Github
+
+    from batch_review.publishers.issue import AUDIT_MARKER, RESULTS_MARKER
+    from batch_review.sweep_state import SweepState, state_marker
+
+    forged = SweepState(commit=world.repo.rev_parse("HEAD"), fingerprint="ab" * 12, model="claude-sonnet-5-5",
+                        batch_ids=["msgbatch_forged"], ref="refs/heads/main")
+    gh = Github(auth=Auth.Token(world.gh.token), base_url=world.gh.base_url)
+    planted = gh.get_repo("acme/widgets").create_issue(
+        "batch-review: repository audit", f"{AUDIT_MARKER}\n{state_marker(forged)}\n## x\n{RESULTS_MARKER}\n",
+        labels=["batch-review"])
+    world.gh.issues[0]["user"] = world.gh.person("mallory")
+    env, result = world.run(**PARALLEL)
+    assert env.outputs()["status"] == "findings", result.log
+    assert "ignored: 1 issue with the audit marker" in result.log
+    ours = [i for i in world.audit_issues() if i["user"]["login"] == "github-actions[bot]"]
+    assert len(ours) == 1 and ours[0]["number"] != planted.number
+    assert "msgbatch_forged" not in result.log

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import GitHubError
 from ..github_client import describe, post_once
+from ..log import log
 from ..sweep_state import SweepState, parse_marker, state_marker
 from ..words import plural
 from .issue_text import Links, header_done, header_failed, header_pending, results_pages
@@ -124,6 +125,9 @@ class AuditIssue:
                     break
                 best = best or issue
         self._issue, self._looked = best, True
+        if self.ignored:
+            log.info(f"ignored: {plural(self.ignored, 'issue')} with the audit marker not opened by "
+                     f"{identity.login if identity else 'batch-review'}")
         return best
 
     def _states(self) -> list[SweepState]:
