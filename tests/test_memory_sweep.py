@@ -84,7 +84,8 @@ def test_a_partial_sweep_carries_the_earlier_results_of_the_files_it_could_not_r
     env, second = world.run(**PARALLEL, **{"upload-sarif": "true"})
     outputs = env.outputs()
     assert outputs["status"] == "partial" and second.code == 0, second.log
-    warning = next(line for line in second.log.splitlines() if line.startswith("::warning title=batch-review%3A partial"))
+    lines = second.log.splitlines()
+    warning = next(line for line in lines if line.startswith("::warning title=batch-review%3A partial"))
     assert victim.path in warning and "could not be reviewed" in warning
     sarif = json.loads((env.workspace / outputs["sarif-path"]).read_text(encoding="utf-8"))
     uris = [r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in sarif["runs"][0]["results"]]
