@@ -95,7 +95,8 @@ def numbers(lines: list[str]) -> list[int]:
 
 def run_action(tmp_path: Path, fx: PullFixture, gh: FakeGitHub, ai: FakeAnthropicAPI, monkeypatch: pytest.MonkeyPatch,
                workspace: Path | None = None) -> Any:
-    env = RunnerEnv.for_pull(tmp_path / "runner", fx, gh, ai, KEY, {"min-severity": "info", "check-run": "false"})
+    env = RunnerEnv.for_pull(tmp_path / "runner", fx, gh, ai, KEY, {"min-severity": "info", "check-run": "false",
+                                                                    "verify": "false"})  # what the reviewer sees
     if workspace is not None:
         env.workspace = workspace
     result = run_in_process(env, monkeypatch)
@@ -157,7 +158,7 @@ def test_the_local_cli_shows_the_working_tree_function(tmp_path: Path) -> None:
         env = {"PATH": os.environ["PATH"], "HOME": str(home), "ANTHROPIC_API_KEY": KEY,
                "ANTHROPIC_BASE_URL": ai.base_url}
         command = [sys.executable, "-m", "batch_review.cli", "review", str(repo.path), "--base", "main",
-                   "--json", str(report)]
+                   "--json", str(report), "--no-verify"]  # what the reviewer sees
         proc = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120, check=False)
         assert proc.returncode == 0, proc.stdout + proc.stderr
         py = sent_sections(ai)["src/store.py"]

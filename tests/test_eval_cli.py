@@ -118,15 +118,18 @@ def brain(dataset: Path) -> LabelBrain:
 
 
 def cli(
-    tmp: Path, *args: str, key: str | None = KEY, base_url: str = "http://127.0.0.1:9"
+    tmp: Path, *args: str, key: str | None = KEY, base_url: str = "http://127.0.0.1:9", verify: bool = False
 ) -> subprocess.CompletedProcess[str]:
+    """`batch-review eval`; without the verification pass unless `verify` (tests/test_verify_eval.py)."""
     home = tmp / "home"
     home.mkdir(exist_ok=True)
     env = {"PATH": os.environ["PATH"], "HOME": str(home), "COLUMNS": "200", "NO_COLOR": "1",
            "ANTHROPIC_BASE_URL": base_url}
     if key:
         env["ANTHROPIC_API_KEY"] = key
-    return subprocess.run([SCRIPT, "eval", *args], env=env, cwd=tmp, capture_output=True, text=True, timeout=240)
+    flags = [] if verify else ["--no-verify"]
+    return subprocess.run([SCRIPT, "eval", *args, *flags], env=env, cwd=tmp, capture_output=True, text=True,
+                          timeout=240)
 
 
 def expected_figures(brain: LabelBrain) -> dict[str, int]:

@@ -212,6 +212,7 @@ def test_the_others_go_out_as_soon_as_the_streamed_warm_up_answer_begins(
     fx, gh, ai, env = world
     env.inputs["max-files-per-request"] = "1"  # eight requests, four at a time
     env.inputs["max-concurrency"] = "4"
+    env.inputs["verify"] = "false"  # the review's requests alone
     ai.latency, ai.ttft = 1.0, 0.05
     run_in_process(env, monkeypatch)
     warm, *rest = sorted((r for r in ai.requests if r.path == "/v1/messages"), key=lambda r: r.started)
@@ -228,6 +229,7 @@ def test_system_prompt_is_cached_and_code_is_numbered_and_fenced(world, monkeypa
     fx, gh, ai, env = world
     env.inputs["max-files-per-request"] = "1"  # one request per file: eight requests, in waves of two
     env.inputs["max-concurrency"] = "2"
+    env.inputs["verify"] = "false"  # the review's requests alone (verification's: tests/test_verify_pr.py)
     run_in_process(env, monkeypatch)
     messages = [r for r in ai.requests if r.path == "/v1/messages"]
     assert len(messages) == 8

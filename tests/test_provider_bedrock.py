@@ -32,7 +32,7 @@ def _bedrock_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake: FakeBedr
         monkeypatch.delenv(name, raising=False)
     env = RunnerEnv.for_pull(tmp_path / "runner", fx, gh, fake, "", {
         "provider": "bedrock", "model": MODEL, "min-severity": "info", "fail-on": "high",
-        "max-files-per-request": "1", "max-concurrency": "2", **(inputs or {})})
+        "max-files-per-request": "1", "max-concurrency": "2", "verify": "false", **(inputs or {})})
     env.extra.update(fake.env())
     return env, fx
 

@@ -27,7 +27,8 @@ def _vertex_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake: FakeVerte
         monkeypatch.delenv(name, raising=False)
     env = RunnerEnv.for_pull(tmp_path / "runner", fx, gh, fake, "", {
         "provider": "vertex", "model": MODEL, "vertex-region": fake.region, "min-severity": "info",
-        "fail-on": "high", "max-files-per-request": "1", "max-concurrency": "2", **(inputs or {})})
+        "fail-on": "high", "max-files-per-request": "1", "max-concurrency": "2", "verify": "false",
+        **(inputs or {})})
     folder = tmp_path / "gcloud"
     folder.mkdir()
     env.extra.update(fake.env(folder))

@@ -72,7 +72,7 @@ class World:
     def env(self, ref: str = "refs/heads/main", sha: str = "", **inputs: str) -> RunnerEnv:
         self.runs += 1
         defaults = {"anthropic-api-key": KEY, "github-token": self.gh.token, "batch-wait-minutes": "0",
-                    "min-severity": "info"}
+                    "min-severity": "info", "verify": "false"}  # verification in sweeps: tests/test_verify_sweep.py
         return RunnerEnv(
             tmp=self.tmp / f"run{self.runs}", workspace=self.repo.path, api_url=self.gh.base_url,
             anthropic_url=self.ai.base_url, event_name="schedule", event={"schedule": "0 3 * * *"},

@@ -28,7 +28,14 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--exclude", action="append", metavar="GLOB", help="skip matching paths (repeatable)")
     parser.add_argument("--instructions", help="extra review guidance: text, or a path in the repository")
     parser.add_argument("--budget-usd", help="hard cap on this run's estimated spend")
+    _verify_flags(parser)
     parser.add_argument("--json", metavar="PATH", help="also write the JSON report here")
+
+
+def _verify_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--no-verify", action="store_true",
+                        help="report findings without the verification pass (a second request per file with findings)")
+    parser.add_argument("--verify-model", help="model of the verification pass (default: the review model)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -74,6 +81,7 @@ def _eval_parser(sub: Any) -> None:
     ev.add_argument("--context-lines",
                     help="git's lines of context around each hunk, before targeted context widens them (default 3)")
     ev.add_argument("--instructions", help="extra review guidance: text, or a path in this repository")
+    _verify_flags(ev)
     ev.set_defaults(path=".")
 
 
@@ -117,7 +125,7 @@ def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
 # -- the local commands --------------------------------------------------------------------------
 FLAG_OPTIONS = (
     "model", "min_severity", "fail_on", "max_concurrency", "instructions", "budget_usd",
-    "context_lines", "strategy", "wait_minutes",
+    "context_lines", "strategy", "wait_minutes", "verify_model",
 )
 
 
@@ -133,6 +141,8 @@ def options_from(args: argparse.Namespace) -> dict[str, str]:
             values[name] = "\n".join(getattr(args, name))
     if args.dry_run:
         values["dry-run"] = "true"
+    if getattr(args, "no_verify", False):
+        values["verify"] = "false"
     return values
 
 

@@ -77,6 +77,8 @@ class Config(BaseModel):
     max_files_per_request: int = Field(default=12, ge=1, le=100)
     context: Literal["definitions", "hunks"] = "definitions"
     max_context_tokens: int = Field(default=8000, ge=0, le=100000)
+    verify: bool = True  # a second request checks each new finding before it is posted (verify/)
+    verify_model: str = ""  # empty: the review model
     context_lines: int = Field(default=3, ge=0, le=200)
     report_dir: str = ".batch-review"
     issue_label: str = "batch-review"
@@ -90,6 +92,19 @@ class Config(BaseModel):
         if not value or any(c.isspace() for c in value):
             raise ValueError("must be a model id such as claude-sonnet-5-5")
         return value
+
+    @field_validator("verify_model")
+    @classmethod
+    def _verify_model_id(cls, value: str) -> str:
+        value = value.strip()
+        if any(c.isspace() for c in value):
+            raise ValueError("must be a model id such as claude-haiku-5-5 (empty: the review model)")
+        return value
+
+    @property
+    def verifier(self) -> str:
+        """The model that verifies findings: `verify-model`, else the review model."""
+        return self.verify_model or self.model
 
     @field_validator("provider", mode="before")
     @classmethod

@@ -112,6 +112,19 @@ Placement = Literal["inline", "body", "annotation", "issue", "already-posted", "
 
 
 @dataclass
+class Check:
+    """What the verification pass (verify/) said about a finding: `kept` or `dropped` with the verifier's
+    confidence and one-line reason, or `unverified` with why it could not be checked (it is then kept)."""
+
+    status: Literal["kept", "dropped", "unverified"]
+    reason: str
+    confidence: float | None = None
+
+    def to_json(self) -> dict[str, object]:
+        return {"status": self.status, "confidence": self.confidence, "reason": self.reason}
+
+
+@dataclass
 class Finding:
     """A validated finding, placed in the run."""
 
@@ -134,6 +147,7 @@ class Finding:
     carried_from: str = ""  # the commit of the earlier review it comes from (its file did not change since)
     origin: str = ""  # the file whose review found it (its own path, unless it names a file its request did not show)
     link: str = ""  # where it was posted, when known
+    check: Check | None = None  # the verification pass's verdict (None: not verified in this run)
 
     @property
     def last_line(self) -> int:
@@ -154,6 +168,7 @@ class Finding:
             "placement": self.placement,
             "note": self.note,
             "carried_from": self.carried_from or None,
+            "verification": self.check.to_json() if self.check is not None else None,
         }
 
 

@@ -14,6 +14,7 @@ from typing import Protocol
 from .aggregate import aggregate
 from .config import Config
 from .engines.answers import EngineResult
+from .engines.task import Task
 from .errors import BudgetError, RunError
 from .guidance import PathGuidance
 from .log import log
@@ -29,7 +30,7 @@ class Engine(Protocol):
     name: str
     batch: bool
 
-    def review(self, plan: Plan, render: Callable[[PlannedRequest], str]) -> EngineResult: ...
+    def review(self, plan: Plan, render: Callable[[PlannedRequest], str], task: Task = ...) -> EngineResult: ...
 
 
 Sink = Callable[[RunReport, Plan], str]
@@ -59,6 +60,9 @@ class Job:
     on_plan: Callable[[RunReport, Plan], None] | None = None
     prepaid: bool = False  # the plan's requests were paid for by an earlier run (a pending sweep collected)
     memory: Memory | None = None
+    # the verification plan and the review's outcome -> the engine for the verification, and whether an earlier
+    # run paid for it (a sweep resumes a pending verification batch); None: the review's engine (verify/)
+    before_verify: Callable[[Plan, EngineResult, RunReport], tuple[Engine, bool]] | None = None
 
 
 def run(job: Job) -> tuple[RunReport, Plan]:
@@ -94,6 +98,8 @@ def run(job: Job) -> tuple[RunReport, Plan]:
                 outcome = job.engine.review(plan, lambda request: render_request(request, plan.rows, guide))
             _aggregate(job, plan, outcome, report)
             report.files = sorted(report.files + unchanged, key=lambda f: f.path)
+            if cfg.verify and outcome.fatal is None and not report.pending:
+                _verify(job, plan, outcome, report)
             if job.memory and not report.pending:
                 job.memory.reconcile(report, plan)
             if outcome.fatal is not None:  # what was spent and reviewed is reported; the run still failed
@@ -153,6 +159,18 @@ def _aggregate(job: Job, plan: Plan, outcome: EngineResult, report: RunReport) -
     agg = aggregate(plan, outcome.results, cfg.min_severity)
     report.findings, report.below_threshold = agg.findings, agg.below_threshold
     report.files = _outcomes(plan, agg.failed)
+
+
+def _verify(job: Job, plan: Plan, outcome: EngineResult, report: RunReport) -> None:
+    """Each new finding checked by a second request before anything is posted (verify/)."""
+    from .verify import verification_engine, verify_findings
+
+    def engine_for(vplan: Plan) -> tuple[Engine, bool]:
+        if job.before_verify is not None:
+            return job.before_verify(vplan, outcome, report)
+        return verification_engine(job.engine, outcome, report.cost_usd), False
+
+    verify_findings(report, plan, job.config, engine_for)
 
 
 def _outcomes(plan: Plan, failed: dict[str, str], pending: str = "") -> list[FileOutcome]:

@@ -140,8 +140,10 @@ class SpendGuard:
     def reserved(self) -> float:
         return self.in_flight * self.factor
 
-    def estimate(self, input_tokens: int, output_tokens: int) -> float:
-        return cost(Usage(input_tokens=input_tokens, output_tokens=output_tokens), self.price, batch=self.batch)
+    def estimate(self, input_tokens: int, output_tokens: int, price: Price | None = None) -> float:
+        """`price`: another model's (a verification pass may use a cheaper one); else the guard's."""
+        usage = Usage(input_tokens=input_tokens, output_tokens=output_tokens)
+        return cost(usage, price or self.price, batch=self.batch)
 
     def fits(self, estimate: float) -> bool:
         """Whether `reserve(estimate)` would succeed now (without refusing anything)."""
@@ -157,8 +159,8 @@ class SpendGuard:
         self.in_flight += estimate
         return True
 
-    def settle(self, estimate: float, usage: Usage) -> float:
-        actual = cost(usage, self.price, batch=self.batch)
+    def settle(self, estimate: float, usage: Usage, price: Price | None = None) -> float:
+        actual = cost(usage, price or self.price, batch=self.batch)
         self.in_flight = max(0.0, self.in_flight - estimate)
         self.spent += actual
         if usage.requests:

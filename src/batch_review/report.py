@@ -45,6 +45,38 @@ class Closed:
 
 
 @dataclass
+class Filtered:
+    """A finding of this run that the verification pass dropped: not posted, not counted, listed with why."""
+
+    finding: Finding
+    reason: str
+    confidence: float | None = None
+
+    def to_json(self) -> dict[str, object]:
+        return {**self.finding.to_json(), "reason": self.reason, "verifier_confidence": self.confidence}
+
+
+@dataclass
+class Verification:
+    """What the verification pass did and cost (its usage and cost are also in the run's totals)."""
+
+    model: str
+    checked: int = 0
+    kept: int = 0
+    dropped: int = 0
+    unverified: int = 0
+    requests: int = 0
+    usage: Usage = field(default_factory=Usage)
+    cost_usd: float = 0.0
+    engine: str = ""
+
+    def to_json(self) -> dict[str, object]:
+        return {"model": self.model, "engine": self.engine, "checked": self.checked, "kept": self.kept,
+                "dropped": self.dropped, "unverified": self.unverified, "requests": self.requests,
+                "usage": self.usage.to_json(), "cost_usd": round(self.cost_usd, 6)}
+
+
+@dataclass
 class RunReport:
     mode: str
     target: str = ""
@@ -67,6 +99,8 @@ class RunReport:
     batch_ids: list[str] = field(default_factory=list)
     fixed: list[Closed] = field(default_factory=list)  # posted by an earlier run, no longer found
     acknowledged: list[Closed] = field(default_factory=list)  # resolved by a person: not counted, not re-posted
+    filtered: list[Filtered] | None = None  # dropped by verification (None: no verification pass ran)
+    verification: Verification | None = None
     published: dict[str, str] = field(default_factory=dict)
     report_path: str = ""
     sarif_path: str = ""
@@ -138,6 +172,8 @@ class RunReport:
             "files_unchanged": self.count("unchanged"),
             "fixed": [c.to_json() for c in self.fixed],
             "acknowledged": [c.to_json() for c in self.acknowledged],
+            "filtered": None if self.filtered is None else [f.to_json() for f in self.filtered],
+            "verification": None if self.verification is None else self.verification.to_json(),
             "requests": self.requests,
             "usage": self.usage.to_json(),
             "cost_usd": round(self.cost_usd, 6),

@@ -5,7 +5,9 @@ the batch ids, the commit that was swept, the plan's fingerprint, the model, whe
 `SweepState`. In the Action it rides in the audit issue's body as a hidden marker on the body's second
 line (`publishers/issue.py`); locally it is `<repo>/.batch-review/sweep-state.json` (`FileStateStore`).
 A state with `complete: false` was saved while batches were still being created: the run that collects
-it resubmits whatever the recorded batches do not hold.
+it resubmits whatever the recorded batches do not hold. A sweep whose findings' verification went as a
+batch of its own keeps that batch's state in `verify` (the same fields): the run that collects it collects
+the review's batches again (free: their results are kept 29 days) and submits neither again.
 """
 
 from __future__ import annotations
@@ -46,8 +48,10 @@ class SweepState:
     ref: str = ""  # the ref swept (refs/heads/main): a run collects only its own ref's sweep
     creating_at: str = ""  # a batch was being created from this time on (the run may have died before saving it)
     creating_requests: int = 0  # how many requests that batch holds
+    verify: SweepState | None = None  # the verification batch of the findings, once submitted
 
     def to_json(self) -> dict[str, Any]:
+        extra = {"verify": self.verify.to_json()} if self.verify is not None else {}
         return {
             "version": STATE_VERSION,
             "batch_ids": list(self.batch_ids),
@@ -60,6 +64,7 @@ class SweepState:
             "ref": self.ref,
             "creating_at": self.creating_at,
             "creating_requests": self.creating_requests,
+            **extra,
         }
 
     @classmethod
@@ -91,18 +96,24 @@ class SweepState:
             raise ValueError("creating_at must be a timestamp")
         if not isinstance(creating, int) or isinstance(creating, bool) or creating < 0:
             raise ValueError("creating_requests must be a count")
-        return cls(commit, fingerprint, model, list(ids), submitted, requests, complete, ref, creating_at, creating)
+        nested = data.get("verify")
+        if nested is not None and (not isinstance(nested, dict) or "verify" in nested):
+            raise ValueError("verify must be the state of one verification batch")
+        verify = cls.from_json(nested) if nested is not None else None
+        return cls(commit, fingerprint, model, list(ids), submitted, requests, complete, ref, creating_at, creating,
+                   verify)
 
     @property
     def pending(self) -> bool:
         """Batches were created (or one may have been): a later run must collect rather than submit again."""
-        return bool(self.batch_ids) or bool(self.creating_at)
+        return bool(self.batch_ids) or bool(self.creating_at) or (self.verify is not None and self.verify.pending)
 
     def describe(self) -> str:
         ids = ", ".join(self.batch_ids) or "none yet"
         where = f"{self.ref.removeprefix('refs/heads/')} at " if self.ref else ""
+        checks = f"; verification batch(es) {', '.join(self.verify.batch_ids) or 'none yet'}" if self.verify else ""
         return (f"{where}commit {self.commit[:12] or '(a folder)'}, {plural(self.requests, 'request')}, "
-                f"model {self.model}, submitted {self.submitted_at}, batch(es) {ids}")
+                f"model {self.model}, submitted {self.submitted_at}, batch(es) {ids}{checks}")
 
 
 def state_marker(state: SweepState) -> str:

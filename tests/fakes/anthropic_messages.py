@@ -17,7 +17,7 @@ import jsonschema
 
 from .anthropic_common import JSON, ApiError, invalid, new_id
 from .anthropic_validate import validate_body
-from .model_brain import planted_brain
+from .model_brain import is_verification, keep_all_verifier, planted_brain
 
 Brain = Callable[[JSON], "str | None"]
 TokenCounter = Callable[[str], int]
@@ -105,8 +105,10 @@ class MessageEngine:
         count_tokens: TokenCounter | None,
         min_cache_tokens: int,
         thinking: bool,
+        verifier: Brain | None = None,
     ) -> None:
         self.brain = brain or planted_brain
+        self.verifier = verifier or keep_all_verifier
         self.known_models = frozenset(known_models if known_models is not None else DEFAULT_MODELS)
         self.count_tokens = count_tokens or default_count_tokens
         self.min_cache_tokens = min_cache_tokens
@@ -259,7 +261,12 @@ class MessageEngine:
 
     def _think(self, body: JSON) -> str:
         try:
-            text: object = self.brain(body)
+            if is_verification(body):  # batch-review's second pass: the verifier answers (None: keep all)
+                text: object = self.verifier(body)
+                if text is None:
+                    text = keep_all_verifier(body)
+            else:
+                text = self.brain(body)
             if text is None:
                 text = planted_brain(body)
         except Exception as exc:

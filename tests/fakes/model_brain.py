@@ -14,6 +14,11 @@ lines carry W spaces and ``-`` and no number. The brain reports one finding per 
 ``PLANT(<severity>[,<category>][,end=+N])[: <title>][|suggest=<replacement, \\n = newline>]`` found on
 a numbered line. ``INJECT-RAW:<base64>`` anywhere in the user text makes it answer the decoded text
 verbatim (a gullible model that obeys injected instructions, or any JSON a test wants).
+
+A verification request (batch-review's second pass, recognised by its output schema's ``verdicts``) lists
+the findings to check one JSON object a line between ``<findings nonce=…>`` lines, then the code in the same
+sections as a review. ``verification_items`` reads them; ``keep_all_verifier`` (the fake's default for such
+requests) keeps every finding.
 """
 
 from __future__ import annotations
@@ -29,11 +34,15 @@ __all__ = [
     "Section",
     "expected_findings",
     "inject_raw",
+    "is_verification",
+    "keep_all_verifier",
     "parse_plant",
     "parse_sections",
     "plant",
     "planted_brain",
     "user_text",
+    "verdict",
+    "verification_items",
 ]
 
 _HEADER = re.compile(r"^### (?=\")")
@@ -155,6 +164,41 @@ def _decode_injected(text: str) -> str | None:
         return base64.b64decode(padded, validate=True).decode()
     except (binascii.Error, UnicodeDecodeError):
         return None
+
+
+def is_verification(body: dict[str, Any]) -> bool:
+    """A verification request: its output schema asks for `verdicts`, not `findings`."""
+    schema = ((body.get("output_config") or {}).get("format") or {}).get("schema") or {}
+    return "verdicts" in (schema.get("properties") or {})
+
+
+_FINDINGS_OPEN = re.compile(r'^<findings nonce="(?P<nonce>[0-9a-f]+)">$')
+
+
+def verification_items(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """The findings a verification request lists (each with its `id`), in order."""
+    items: list[dict[str, Any]] = []
+    closing = None
+    for raw in user_text(body).splitlines():
+        if closing is None:
+            m = _FINDINGS_OPEN.match(raw)
+            if m:
+                closing = f'</findings nonce="{m["nonce"]}">'
+            continue
+        if raw == closing:
+            break
+        items.append(json.loads(raw))
+    return items
+
+
+def verdict(item: dict[str, Any], keep: bool, reason: str = "", confidence: float = 0.9) -> dict[str, Any]:
+    return {"id": item["id"], "verdict": "keep" if keep else "drop", "confidence": confidence,
+            "reason": reason or ("checked: real" if keep else "checked: not a real problem")}
+
+
+def keep_all_verifier(body: dict[str, Any]) -> str:
+    """The default verifier: every finding it is shown is kept."""
+    return json.dumps({"verdicts": [verdict(item, True) for item in verification_items(body)]})
 
 
 def planted_brain(body: dict[str, Any]) -> str:

@@ -103,6 +103,7 @@ def world(
     fake_options.setdefault("api_key", KEY)
     with FakeGitHub() as gh, FakeAnthropicAPI(**fake_options) as ai:
         gh.add_pull(fx)
+        # the review's faults alone: the verification pass has its own (tests/test_verify_pr.py)
         env = RunnerEnv.for_pull(tmp_path / "runner", fx, gh, ai, KEY,
-                                 {"min-severity": "info", "max-files-per-request": "1"}, fork=fork)
+                                 {"min-severity": "info", "max-files-per-request": "1", "verify": "false"}, fork=fork)
         yield World(fx, gh, ai, env, monkeypatch)

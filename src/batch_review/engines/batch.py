@@ -26,12 +26,12 @@ from ..errors import ApiError, RunError
 from ..log import log
 from ..plan import Plan, PlannedRequest
 from ..pricing import SpendGuard, Usage, cost
-from ..prompt import message_params
 from ..words import duration
-from .answers import EngineResult, RequestResult, read_message
+from .answers import EngineResult, RequestResult
 from .client import describe_api_error, describe_batch, fatal, make_client
 from .orphans import adopt_orphan
 from .parallel import ParallelOptions, review_parallel
+from .task import REVIEW, Task
 
 if TYPE_CHECKING:
     import anthropic
@@ -103,13 +103,13 @@ class BatchEngine:
                                POLL_FIRST, POLL_GROWTH, POLL_MAX)  # read now: tests may shrink them
         return cls(options, api_key=api_key, spend=SpendGuard(config.budget_usd, price))
 
-    def review(self, plan: Plan, render: Callable[[PlannedRequest], str]) -> EngineResult:
+    def review(self, plan: Plan, render: Callable[[PlannedRequest], str], task: Task = REVIEW) -> EngineResult:
         if not plan.requests and self.resume is None:
             return EngineResult(results=[], batch_priced=True)
         client = make_client(self.api_key, self.options.parallel.request_timeout, self.options.max_retries,
                              self.options.parallel.max_retry_wait)
         try:
-            return _Sweep(self, client, plan, render).run()
+            return _Sweep(self, client, plan, render, task).run()
         finally:
             client.close()
 
@@ -118,9 +118,11 @@ class _Sweep:
     """One run of the engine: submit or resume, wait, collect, second tries."""
 
     def __init__(
-        self, engine: BatchEngine, client: anthropic.Anthropic, plan: Plan, render: Callable[[PlannedRequest], str]
+        self, engine: BatchEngine, client: anthropic.Anthropic, plan: Plan, render: Callable[[PlannedRequest], str],
+        task: Task = REVIEW,
     ) -> None:
         self.engine = engine
+        self.task = task
         self.options = engine.options
         self.client = client
         self.plan = plan
@@ -169,6 +171,7 @@ class _Sweep:
             self.notes.append(f"{self.unknown} batch result(s) matched no request of this plan and were ignored")
         self.notes += [self._status_note(i) for i in ids if i in self.last]
         full_price = self._second_tries()
+        self._spent(full_price)
         return EngineResult(
             results=[self.results[r.custom_id] for r in self.plan.requests],
             batch_ids=ids,
@@ -206,10 +209,9 @@ class _Sweep:
         return created
 
     def _params(self, request: PlannedRequest) -> dict[str, Any]:
-        o = self.options.parallel
-        return message_params(
-            self.render(request), model=o.model, max_tokens=o.max_tokens, instructions=o.instructions
-        )
+        o, task = self.options.parallel, self.task
+        return task.params(self.render(request), model=task.model or o.model,
+                           max_tokens=task.max_tokens or o.max_tokens, instructions=o.instructions)
 
     def _create(self, chunk: list[dict[str, Any]], size: int) -> str:
         try:
@@ -304,7 +306,7 @@ class _Sweep:
         out = RequestResult(cid, attempts=1)
         if result.type == "succeeded":
             out.usage = Usage.from_api(result.message.usage)
-            reading = read_message(result.message)
+            reading = self.task.read(result.message)
             out.answer, out.error = reading.answer, reading.problem
             if reading.answer is None and reading.repairable:
                 self.repair[cid] = reading.problem or "the answer could not be used"
@@ -349,16 +351,16 @@ class _Sweep:
             return Usage()
         log.info(f"Second tries through the Messages API (standard price): {len(self.retry)} errored or expired "
                  f"request(s), {len(self.repair)} answer(s) to repair")
-        price = self.engine.spend.price
+        price = self.task.price or self.engine.spend.price
         spend = SpendGuard(self.engine.spend.cap, price)
         batch_usage = Usage()
         for result in self.results.values():
             batch_usage.add(result.usage)
-        spend.spent = cost(batch_usage, price, batch=True)
+        spend.spent = self.engine.spend.spent + cost(batch_usage, price, batch=True)  # with the run's earlier passes
         try:
             again = review_parallel(
                 [self.by_id[i] for i in ids], self.render, self.options.parallel,
-                api_key=self.engine.api_key, spend=spend, repairs=self.repair,
+                api_key=self.engine.api_key, spend=spend, repairs=self.repair, task=self.task,
             )
         except RunError as exc:
             note = f"the second tries of {len(ids)} request(s) failed: {exc.message}"
@@ -385,6 +387,17 @@ class _Sweep:
                 first.error = f"{second.error} (first: {first.error})"
         self.notes.append(f"Second tries: {fixed} of {len(ids)} request(s) answered at standard price")
         return full
+
+
+    def _spent(self, full_price: Usage) -> None:
+        """What this call cost joins the engine's spend, which a later call of the run (the verification of the
+        findings) counts against `budget-usd`."""
+        price = self.task.price or self.engine.spend.price
+        usage = Usage()
+        for result in self.results.values():
+            usage.add(result.usage)
+        self.engine.spend.spent += cost(usage, price, batch=True) + cost(full_price, price) - cost(
+            full_price, price, batch=True)
 
 
 def _api_failure(exc: BaseException, what: str) -> BaseException:

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..config import Config, Secrets
 from ..errors import ConfigError
+
+if TYPE_CHECKING:
+    from .batch import BatchEngine
+    from .parallel import ParallelEngine
 
 
 def make_engine(config: Config, secrets: Secrets, *, default: str, no_key_reason: str = "") -> tuple[Any, str]:
@@ -27,6 +31,9 @@ def make_engine(config: Config, secrets: Secrets, *, default: str, no_key_reason
     if provider.name == "bedrock" and not bedrock_model_id(config.model):
         raise ConfigError(f"model: {config.model!r} is not a Bedrock model id; with provider: bedrock use Bedrock's "
                           "id or inference profile, e.g. us.anthropic.claude-sonnet-4-5-20250929-v1:0, or an ARN")
+    if provider.name == "bedrock" and config.verify and not bedrock_model_id(config.verifier):
+        raise ConfigError(f"verify-model: {config.verifier!r} is not a Bedrock model id; with provider: bedrock use "
+                          "Bedrock's id or inference profile, or leave it empty to verify with the review model")
     if config.dry_run:
         return None, "dry-run"
     if provider.name != "anthropic":
@@ -53,6 +60,17 @@ def make_engine(config: Config, secrets: Secrets, *, default: str, no_key_reason
 
 
 LOCAL_NO_KEY = "no API key"  # the local commands' reason: they show the plan instead of failing
+
+
+def messages_engine(engine: BatchEngine, spent: float = 0.0) -> ParallelEngine:
+    """A batch engine's options through the Messages API (standard price, no wait), under the same `budget-usd`
+    with `spent` already gone: for a pass that must not be left pending (verify/)."""
+    from ..pricing import SpendGuard
+    from .parallel import ParallelEngine
+
+    spend = SpendGuard(engine.spend.cap, engine.spend.price)
+    spend.spent = spent
+    return ParallelEngine(engine.options.parallel, api_key=engine.api_key, spend=spend)
 
 
 def log_cloud_secrets() -> None:

@@ -24,15 +24,15 @@ from ..errors import ApiError
 from ..log import log
 from ..plan import Plan, PlannedRequest
 from ..pricing import SpendGuard, Usage
-from ..prompt import message_params
 from ..waits import DEFAULT_MAX_WAIT
 from ..words import eta, plural
-from .answers import EngineResult, RequestResult, read_message
+from .answers import EngineResult, RequestResult
 from .client import describe_api_error, fatal, make_async_client, wait_refused
 from .limiter import AdaptiveLimiter, LimiterClosed
 from .packs import CUT_OFF, by_file, is_pack, should_split
 from .providers import Provider
 from .repair import long_call_timeout, repair_params, retries_note
+from .task import REVIEW, Task
 
 if TYPE_CHECKING:
     from ..config import Config
@@ -71,11 +71,12 @@ def review_parallel(
     spend: SpendGuard,
     progress: Progress | None = None,
     repairs: Mapping[str, str] | None = None,
+    task: Task = REVIEW,
 ) -> list[RequestResult]:
     """`repairs` (custom_id → problem): requests whose earlier answer (a batch's) could not be used; they
     are sent once, straight as the repair attempt. Raises ApiError when the API refused the run (bad key,
     billing…); `ParallelEngine` keeps the results in that case and reports the error after them."""
-    run = _Run(requests, render, options, api_key, spend, progress, repairs)
+    run = _Run(requests, render, options, api_key, spend, progress, repairs, task)
     results = asyncio.run(run.run())
     if run.abort is not None:
         raise run.abort
@@ -100,7 +101,9 @@ class _Run:
         spend: SpendGuard,
         progress: Progress | None,
         repairs: Mapping[str, str] | None = None,
+        task: Task = REVIEW,
     ) -> None:
+        self.task = task
         self.requests = list(requests)
         self.repairs = dict(repairs or {})
         self.render = render
@@ -166,7 +169,7 @@ class _Run:
             self.progress(request, result)
 
     async def _attempt(self, request: PlannedRequest, problem: str = "") -> RequestResult:
-        estimate = self.spend.estimate(request.input_tokens, request.output_tokens)
+        estimate = self.spend.estimate(request.input_tokens, request.output_tokens, self.task.price)
         if self.abort is not None:
             return RequestResult(request.custom_id, error="not sent: the run was stopped", not_sent=True)
         if not await self._reserve(estimate):
@@ -176,7 +179,7 @@ class _Run:
             await self._review(request, result, problem)
         finally:
             async with self.settled:
-                self.spend.settle(estimate, result.usage)
+                self.spend.settle(estimate, result.usage, self.task.price)
                 self.settled.notify_all()
         return result
 
@@ -201,14 +204,15 @@ class _Run:
             return self.spend.reserve(estimate)
 
     async def _review(self, request: PlannedRequest, result: RequestResult, problem: str) -> None:
-        params = message_params(
+        task, model = self.task, self.task.model or self.options.model
+        params = task.params(
             self.render(request),
-            model=self.options.model,
-            max_tokens=self.options.max_tokens,
+            model=model,
+            max_tokens=task.max_tokens or self.options.max_tokens,
             instructions=self.options.instructions,
         )
         if problem:  # an earlier answer (from a batch) could not be used: this is its one repair
-            params = repair_params(params, problem, model=self.options.model, instructions=self.options.instructions)
+            params = repair_params(params, problem, model=model, instructions=self.options.instructions, task=task)
         for attempt in (2,) if problem else (1, 2):
             result.attempts = attempt
             try:
@@ -233,7 +237,7 @@ class _Run:
             finally:
                 self._count_cut_stream(request, result)
             result.usage.add(Usage.from_api(message.usage))
-            reading = read_message(message)
+            reading = task.read(message)
             if reading.answer is not None:
                 result.answer, result.error = reading.answer, None
                 return
@@ -241,8 +245,8 @@ class _Run:
             result.unusable = reading.repairable
             if not reading.repairable or (is_pack(request) and CUT_OFF in (reading.problem or "")):
                 return  # a refusal is final; a pack cut off is split rather than asked again with more room
-            params = repair_params(params, reading.problem or "", model=self.options.model,
-                                   instructions=self.options.instructions)
+            params = repair_params(params, reading.problem or "", model=model,
+                                   instructions=self.options.instructions, task=task)
 
     async def _send(self, request: PlannedRequest, params: dict[str, Any]) -> Any:
         try:
@@ -332,10 +336,11 @@ class ParallelEngine:
         self.api_key = api_key
         self.spend = spend
 
-    def review(self, plan: Plan, render: Callable[[PlannedRequest], str]) -> EngineResult:
+    def review(self, plan: Plan, render: Callable[[PlannedRequest], str], task: Task = REVIEW) -> EngineResult:
         total = len(plan.requests)
         done = 0
         started = time.monotonic()
+        refused_before = self.spend.refused  # one guard holds the budget across the run's passes
 
         def progress(request: PlannedRequest, result: RequestResult) -> None:
             nonlocal done
@@ -349,20 +354,22 @@ class ParallelEngine:
                 log.info(f"{at} {mark} {files} — split into {len(result.parts)} requests after "
                          f"{result.error}: {answered} answered")
             elif result.answer is not None:
-                log.info(f"{at} ✓ {files} — {plural(len(result.answer.findings), 'finding')}")
+                log.info(f"{at} ✓ {files} — {task.describe(result.answer)}")
             elif run.abort is not None and result.error == run.abort.message:
                 log.info(f"{at} ✗ {files} — refused: the run stops")  # the error itself is printed once, after
             else:
                 log.info(f"{at} ✗ {files} — {result.error}")
 
-        run = _Run(plan.requests, render, self.options, self.api_key, self.spend, progress)
+        run = _Run(plan.requests, render, self.options, self.api_key, self.spend, progress, task=task)
         results = asyncio.run(run.run())
         notes = []
-        if self.spend.refused:
+        refused = self.spend.refused - refused_before
+        if refused:
+            what = "" if task.name == "review" else f"{task.name} "
             notes.append(
-                f"budget-usd ${self.spend.cap:.2f} was reached: {plural(self.spend.refused, 'request')} "
-                f"{'was' if self.spend.refused == 1 else 'were'} not sent "
-                "and their files are marked failed"
+                f"budget-usd ${self.spend.cap:.2f} was reached: {plural(refused, what + 'request')} "
+                f"{'was' if refused == 1 else 'were'} not sent "
+                f"and {task.unsent}"
             )
         return EngineResult(results=results, notes=notes, fatal=run.abort)
 

@@ -10,19 +10,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..prompt import message_params
 from .packs import CUT_OFF
+from .task import REVIEW, Task
 
 MAX_REPAIR_TOKENS = 64000  # the most max-output-tokens takes
 NONSTREAMING_TOKENS = 21_333  # past this the SDK wants a long-request timeout for a non-streamed call
 
 
-def repair_params(params: dict[str, Any], problem: str, *, model: str, instructions: str) -> dict[str, Any]:
+def repair_params(
+    params: dict[str, Any], problem: str, *, model: str, instructions: str, task: Task = REVIEW
+) -> dict[str, Any]:
     text = params["messages"][0]["content"][0]["text"]
     max_tokens = params["max_tokens"]
     if CUT_OFF in problem:
         max_tokens = max(max_tokens, min(MAX_REPAIR_TOKENS, max_tokens * 2))
-    return message_params(text, model=model, max_tokens=max_tokens, instructions=instructions, repair=problem)
+    return task.params(text, model=model, max_tokens=max_tokens, instructions=instructions, repair=problem)
 
 
 def long_call_timeout(max_tokens: int, request_timeout: float) -> float | None:

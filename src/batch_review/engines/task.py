@@ -20,11 +20,30 @@ if TYPE_CHECKING:
 
 
 class Task(Protocol):
-    name: str  # "review", "verify": pooled calls of one task go out together
-    model: str  # "" means the engine's model
-    max_tokens: int  # 0 means the engine's max-output-tokens
-    price: Price | None  # None means the engine's price (the review model's)
-    unsent: str  # what a request that was never sent means, for the budget note
+    @property
+    def name(self) -> str:
+        """`review`, `verify`: pooled calls of one task go out together."""
+        ...
+
+    @property
+    def model(self) -> str:
+        """The model to ask; "" means the engine's."""
+        ...
+
+    @property
+    def max_tokens(self) -> int:
+        """`max_tokens` of a first try; 0 means the engine's max-output-tokens."""
+        ...
+
+    @property
+    def price(self) -> Price | None:
+        """The model's price; None means the engine's (the review model's)."""
+        ...
+
+    @property
+    def unsent(self) -> str:
+        """What a request that was never sent (budget) means, for the run's note."""
+        ...
 
     def params(
         self, text: str, *, model: str, max_tokens: int, instructions: str, repair: str | None = None

@@ -20,7 +20,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from ..config import Config
-from ..engines.answers import EngineResult
+from ..engines.answers import EngineResult, RequestResult
+from ..engines.parallel import BUDGET_REACHED
+from ..engines.task import REVIEW, Task
 from ..errors import BudgetError
 from ..log import log
 from ..pipeline import Engine, Job, run
@@ -35,6 +37,7 @@ class _Call:
     key: str  # the job's name (an eval case's id): pooled request ids stay stable from run to run
     plan: Plan
     render: Callable[[PlannedRequest], str]
+    task: Task = REVIEW
     result: EngineResult | None = None
     error: BaseException | None = None
 
@@ -91,10 +94,10 @@ class _Member:
         self.batch = pool.engine.batch
         self._worker = worker
 
-    def review(self, plan: Plan, render: Callable[[PlannedRequest], str]) -> EngineResult:
+    def review(self, plan: Plan, render: Callable[[PlannedRequest], str], task: Task = REVIEW) -> EngineResult:
         if not plan.requests:
             return EngineResult(results=[], batch_priced=self.batch)
-        return self._worker.park(_Call(self._worker.key, plan, render))
+        return self._worker.park(_Call(self._worker.key, plan, render, task))
 
 
 @dataclass
@@ -105,8 +108,11 @@ class EnginePool:
     batch_ids: list[str] = field(default_factory=list)
     extra_cost_usd: float = 0.0  # second tries of a batch at standard price: the run's, not one case's
     rounds: int = 0
-    before_dispatch: Callable[[Plan], None] | None = None  # sees the pooled plan first (a batch's state)
+    # sees each round's pooled plan first (a batch's state); True: an earlier run paid for that round's requests
+    before_dispatch: Callable[[Plan, Task], bool] | None = None
     prepaid: bool = False  # the pooled requests were paid for by an earlier run (a pending batch collected)
+    spent_usd: float = 0.0  # what the rounds so far cost (the budget of a later round)
+    full_price_paid: bool = False  # a round's second tries went through the Messages API at standard price
 
     def run(self, jobs: Sequence[Job], keys: Sequence[str]) -> list[tuple[RunReport, Plan]]:
         """Run every job; `keys` name them (unique), so a request's pooled id is the same in every run."""
@@ -118,8 +124,12 @@ class EnginePool:
             for worker in runnable:
                 worker.resume()
             parked = [w for w in workers if not w.done and w.call is not None]
-            if parked:
-                self._dispatch([w.call for w in parked if w.call is not None])
+            by_task: dict[str, list[_Call]] = {}
+            for worker in parked:
+                if worker.call is not None:
+                    by_task.setdefault(worker.call.task.name, []).append(worker.call)
+            for calls in by_task.values():  # a review round, then a verification round: each task goes together
+                self._dispatch(calls)
             runnable = parked
         for worker in workers:
             if worker.crash is not None:
@@ -128,30 +138,48 @@ class EnginePool:
 
     def _dispatch(self, calls: list[_Call]) -> None:
         self.rounds += 1
+        task = calls[0].task
         merged = Plan()
         owner: dict[str, tuple[_Call, PlannedRequest]] = {}
+        by_piece: dict[str, _Call] = {}
         for call in calls:
             for request in call.plan.requests:
                 pooled = replace(request, custom_id=pooled_id(request.custom_id, call.key))
                 merged.requests.append(pooled)
                 owner[pooled.custom_id] = (call, request)
+                by_piece.update({piece.digest: call for piece in request.pieces})
+
+        def render(request: PlannedRequest) -> str:
+            known = owner.get(request.custom_id)
+            if known is not None:
+                return known[0].render(known[1])
+            return by_piece[request.pieces[0].digest].render(request)  # a pack the engine split: one file's own
+
         try:
-            if self.before_dispatch is not None:
-                self.before_dispatch(merged)
-            if not self.prepaid:
+            paid = self.before_dispatch(merged, task) if self.before_dispatch is not None else False
+            engine = self._engine_for(task)
+            if task.name == REVIEW.name and not (self.prepaid or paid):
                 self._check_budget(merged)
-            with log.group(f"Review: {len(merged.requests)} requests of {len(calls)} cases, engine {self.engine.name}"):
-                outcome = self.engine.review(merged, lambda r: owner[r.custom_id][0].render(owner[r.custom_id][1]))
+            over = "" if task.name == REVIEW.name or paid or not engine.batch else self._over_budget(merged, task)
+            with log.group(f"{task.name.capitalize()}: {len(merged.requests)} requests of {len(calls)} cases, "
+                           f"engine {engine.name}"):
+                outcome = _refused(merged, over) if over else engine.review(merged, render, task)
         except Exception as exc:  # a RunError fails every case of this round, as it would fail a lone run
             for call in calls:
                 call.error = exc
             return
         self.notes += outcome.notes
         self.batch_ids += [i for i in outcome.batch_ids if i not in self.batch_ids]
+        price = task.price or price_for(self.config.model, self.config.prices)[0]
+        usage = Usage()
+        for done in outcome.results:
+            usage.add(done.usage)
+        self.spent_usd += cost(usage, price, batch=outcome.batch_priced)
         if outcome.batch_priced and outcome.full_price_usage.requests:
-            price, _ = price_for(self.config.model, self.config.prices)
             extra = outcome.full_price_usage
             self.extra_cost_usd += cost(extra, price) - cost(extra, price, batch=True)
+            self.spent_usd += cost(extra, price) - cost(extra, price, batch=True)
+            self.full_price_paid = True
         for call in calls:
             call.result = EngineResult(results=[], pending=outcome.pending, batch_ids=list(outcome.batch_ids),
                                        batch_priced=outcome.batch_priced, full_price_usage=Usage(),
@@ -160,6 +188,30 @@ class EnginePool:
             call, request = owner[result.custom_id]
             assert call.result is not None
             call.result.results.append(replace(result, custom_id=request.custom_id))
+
+    def _engine_for(self, task: Task) -> Engine:
+        """The pool's engine; a later round (verification) after a batch round whose second tries were paid at
+        standard price goes through the Messages API instead, unless an earlier run's batch is collected: a
+        pending batch of that round would make the next run pay for those second tries again."""
+        from ..engines.batch import BatchEngine
+        from ..engines.factory import messages_engine
+
+        engine = self.engine
+        if task.name != REVIEW.name and self.full_price_paid and isinstance(engine, BatchEngine) \
+                and engine.resume is None:
+            return messages_engine(engine, self.spent_usd)
+        return engine
+
+    def _over_budget(self, merged: Plan, task: Task) -> str:
+        """Why a later round's batch is not sent: its estimate would pass what `budget-usd` leaves."""
+        cap = self.config.budget_usd
+        if cap is None:
+            return ""
+        price = task.price or price_for(self.config.model, self.config.prices)[0]
+        guess = estimate(merged.input_tokens, merged.output_tokens, 0, len(merged.requests), price, batch=True)
+        if self.spent_usd + guess <= cap:
+            return ""
+        return BUDGET_REACHED
 
     def _check_budget(self, merged: Plan) -> None:
         """The whole eval's estimate against `budget-usd`, before anything is sent (each case also checks
@@ -173,6 +225,11 @@ class EnginePool:
         if estimated > cap:
             raise BudgetError(f"the eval's estimated cost ${estimated:.4f} exceeds budget-usd ${cap:.2f}; "
                               "nothing was sent (use fewer cases, or raise the budget)")
+
+
+def _refused(merged: Plan, why: str) -> EngineResult:
+    return EngineResult(results=[RequestResult(r.custom_id, error=why, not_sent=True) for r in merged.requests],
+                        notes=[f"budget-usd was reached: {len(merged.requests)} request(s) were not sent"])
 
 
 def pooled_id(custom_id: str, key: str) -> str:

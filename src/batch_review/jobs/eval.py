@@ -49,7 +49,9 @@ def run_eval(dataset: Path, config: Config, secrets: Secrets, json_path: str | N
         result.notes, result.batch_ids, result.extra_cost_usd = pool.notes, pool.batch_ids, pool.extra_cost_usd
         if state is not None:
             result.state_file = state.where if state.state is not None else ""
-            state.finish(collected=any(not report.pending and not report.error for report, _ in outcomes))
+            # kept while any case waits (a verification batch may hold only the cases with findings)
+            state.finish(collected=any(not report.pending and not report.error for report, _ in outcomes)
+                         and not any(report.pending for report, _ in outcomes))
     result.cases = [CaseResult.scored(case, report, plan) for case, (report, plan) in zip(cases, outcomes, strict=True)]
     if json_path:
         write_json(result, Path(json_path), log.redact)

@@ -65,6 +65,7 @@ def sweep_job(context: ActionsContext, config: Config, secrets: Secrets) -> Job:
         return memory.save(report) if session.state_to_keep(report) is None else ""
 
     job.on_plan = on_plan
+    job.before_verify = lambda vplan, review, report: session.on_verify(job, vplan, review, report)
     job.sinks = [
         ("audit issue", audit_issue),
         sarif_sink(context, config, gh=gh, upload=config.upload_sarif, covers=memory.covers, more=memory.reader),
@@ -132,6 +133,7 @@ def local_sweep_job(
                      *json_sink(json_path), ("memory", remember)],
               memory=memory)
     job.on_plan = lambda report, plan: session.on_plan(job, report, plan)
+    job.before_verify = lambda vplan, review, report: session.on_verify(job, vplan, review, report)
     return LocalSweep(job, session, store)
 
 

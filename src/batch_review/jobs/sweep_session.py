@@ -16,10 +16,12 @@ In the Action the state lives in the audit issue (`publishers/issue.py`); locall
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from ..config import Config, Secrets
+from ..engines.answers import EngineResult
 from ..engines.factory import make_engine
 from ..engines.providers import has_batches, no_batches_reason
 from ..errors import RunError, SourceError
@@ -170,10 +172,56 @@ class SweepSession:
     def on_submit(self, batch_ids: list[str], complete: bool, creating: int = 0) -> None:
         """Saved before the first batch, before each `create` (the intent: when, and how many requests), and
         after each one (its id). A run killed between `create` and the save leaves the intent behind."""
+        kept = self.state.verify if self.resuming and self.state is not None else None  # a resumed sweep's
         state = SweepState(commit=self.swept, fingerprint=self.fingerprint, model=self.config.model,
                            batch_ids=list(batch_ids), submitted_at=utc_now(), requests=self.requests,
                            complete=complete, ref=self.ref, creating_at=utc_now() if creating else "",
-                           creating_requests=creating)
+                           creating_requests=creating, verify=kept)
+        self._keep(state, batch_ids, complete)
+
+    def on_verify(self, job: Job, vplan: Plan, review: EngineResult, report: RunReport) -> tuple[Any, bool]:
+        """The engine for the verification of the sweep's findings (the pipeline's `before_verify`): a batch
+        when the review went as one — the pending verification batch of an earlier run is collected, never
+        submitted again — and whether an earlier run paid for it."""
+        from ..engines.batch import BatchEngine, Resume
+        from ..verify import verification_engine
+        from ..verify.prompt import PROMPT_VERSION as VERIFY_VERSION
+
+        engine = job.engine
+        if not isinstance(engine, BatchEngine) or self.state is None:
+            return verification_engine(engine, review, report.cost_usd), False
+        fingerprint = vplan.fingerprint(self.config.verifier, VERIFY_VERSION)
+        earlier = self.state.verify
+        prepaid = False
+        if earlier is not None and earlier.pending:
+            same = earlier.fingerprint == fingerprint
+            log.info(f"Collecting the verification batch submitted {earlier.submitted_at} "
+                     f"({', '.join(earlier.batch_ids)}) instead of submitting it again")
+            engine.resume = Resume(tuple(earlier.batch_ids), earlier.complete, same, earlier.submitted_at,
+                                   earlier.creating_at, earlier.creating_requests)
+            prepaid = same and earlier.complete
+        else:
+            chosen = verification_engine(engine, review, report.cost_usd)
+            if chosen is not engine:
+                return chosen, False
+            engine.resume = None
+
+        def on_submit(batch_ids: list[str], complete: bool, creating: int = 0) -> None:
+            self.on_verify_submit(fingerprint, len(vplan.requests), batch_ids, complete, creating)
+
+        engine.on_submit = on_submit
+        return engine, prepaid
+
+    def on_verify_submit(self, fingerprint: str, requests: int, batch_ids: list[str], complete: bool,
+                         creating: int = 0) -> None:
+        """The verification batch's state, kept beside the review's (which stays: the next run collects both)."""
+        assert self.state is not None
+        verify = SweepState(commit=self.swept, fingerprint=fingerprint, model=self.config.verifier,
+                            batch_ids=list(batch_ids), submitted_at=utc_now(), requests=requests, complete=complete,
+                            ref=self.ref, creating_at=utc_now() if creating else "", creating_requests=creating)
+        self._keep(replace(self.state, verify=verify), batch_ids, complete)
+
+    def _keep(self, state: SweepState, batch_ids: list[str], complete: bool) -> None:
         self.state = state
         try:
             self.store.save(state)

@@ -115,6 +115,7 @@ class PullMemory:
         for r in self.snapshot.reviews:
             posted.update({f.fingerprint: f for f in r.findings if f.fingerprint not in posted})
         open_before = self.usable.open if self.usable is not None else None
+        dropped = {f.finding.fingerprint: f.reason for f in report.filtered or []}  # found again, then dropped
         for fp, earlier in posted.items():
             thread = threads.get(fp)
             by_person = thread is not None and thread.resolved and not self.snapshot.identity.wrote(thread.resolved_by)
@@ -144,7 +145,8 @@ class PullMemory:
                     finding.extra_notes.append("its file changed, and its review failed this run: still counted")
                     report.findings.append(finding)
             elif outcome is not None and outcome.status == "reviewed":
-                self._close(report, earlier, thread, was_open, "fixed", head)
+                why = f"dropped by verification: {dropped[fp]}" if fp in dropped else "fixed"
+                self._close(report, earlier, thread, was_open, why, head)
             elif path not in self.current or self.skipped.get(path) == "deleted":
                 why = "file deleted" if path in self.current else "no longer changed by this pull request"
                 self._close(report, earlier, thread, was_open, why, head)

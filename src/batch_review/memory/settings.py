@@ -25,8 +25,11 @@ RUNTIME_ONLY = frozenset({
 
 def settings_key(config: Config) -> str:
     from ..prompt import PROMPT_VERSION, output_schema, system_text
+    from ..verify.prompt import PROMPT_VERSION as VERIFY_VERSION
+    from ..verify.prompt import system_text as verify_text
 
     values = {name: value for name, value in config.model_dump(mode="json").items() if name not in RUNTIME_ONLY}
+    verifier = {"verifier": [VERIFY_VERSION, verify_text()]} if config.verify else {}  # it decides what is kept
     blob = json.dumps({"prompt": PROMPT_VERSION, "system": system_text(), "schema": output_schema(),
-                       "options": values}, sort_keys=True)
+                       "options": values, **verifier}, sort_keys=True)
     return hashlib.sha256(blob.encode("utf-8", "surrogatepass")).hexdigest()[:16]

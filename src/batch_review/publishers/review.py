@@ -105,12 +105,27 @@ def comment_body(finding: Finding, marker: str, *, exact_range: bool = True) -> 
         else:
             span = f"{finding.line}-{finding.last_line}" if finding.end_line else str(finding.line)
             parts += ["", f"Suggested replacement for lines {span}:", code_block(finding.suggestion)]
-    parts += ["", f"<sub>batch-review · confidence {finding.confidence:.2f}</sub>", marker]
+    checked = verification_note(finding)
+    parts += ["", f"<sub>batch-review · confidence {finding.confidence:.2f}"
+                  + (f" · {sanitize(checked)}" if checked else "") + "</sub>", marker]
     return cap("\n".join(parts))
 
 
+def verification_note(finding: Finding) -> str:
+    """What the verification pass said, for the comment's footer: "verified", or "unverified: why"."""
+    check = finding.check
+    if check is None or check.status == "dropped":
+        return ""
+    if check.status == "unverified":
+        reason = " ".join(check.reason.split())
+        return f"unverified: {reason[:200]}{'…' if len(reason) > 200 else ''}"
+    return "verified" + (f" ({check.confidence:.2f})" if check.confidence is not None else "")
+
+
 def body_entry(finding: Finding, marker: str) -> str:
-    why = "; ".join(n for n in [finding.note, *finding.extra_notes] if n)
+    unverified = verification_note(finding) if finding.check is not None and finding.check.status == "unverified" \
+        else ""
+    why = "; ".join(n for n in [finding.note, *finding.extra_notes, unverified] if n)
     parts = [f"#### {finding_heading(finding)}", f"{location(finding)}" + (f" — _{sanitize(why)}_" if why else ""), ""]
     parts.append(sanitize(finding.body))
     if finding.suggestion is not None:

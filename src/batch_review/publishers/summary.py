@@ -53,10 +53,13 @@ def render_summary(report: RunReport) -> str:
             posted = PLACEMENT.get(f.placement, f.placement)
             if f.carried_from:
                 posted = f"carried from {code_span(f.carried_from[:12], table=True)} (file unchanged)"
+            if f.check is not None and f.check.status == "unverified":
+                posted += f" · unverified: {table_cell(f.check.reason)}"
             lines.append(
                 f"| {SEVERITY_LABEL[f.severity]} | {location(f, table=True)} | "
                 f"**{f.category}** — {table_cell(f.title)} | {posted} |"
             )
+    lines += _filtered(report)
     lines += _closed("Fixed", report.fixed) + _closed("Resolved by people (not counted)", report.acknowledged)
     lines += ["", "### Files", "",
               f"{report.count('reviewed')} reviewed · {report.count('unchanged')} unchanged since their last review · "
@@ -78,10 +81,32 @@ def render_summary(report: RunReport) -> str:
               "| Requests | Input | Cache write | Cache read | Output | Cost |", "|---:|---:|---:|---:|---:|---:|",
               f"| {u.requests} | {u.input_tokens:,} | {u.cache_write_tokens:,} | {u.cache_read_tokens:,} | "
               f"{u.output_tokens:,} | ${report.cost_usd:.4f}{estimate} |"]
+    check = report.verification
+    if check is not None and check.checked:
+        lines.append(f"\nVerification ({code_span(check.model)}): {check.checked} finding(s) checked in "
+                     f"{check.requests} request(s) — {check.kept} kept, {check.dropped} filtered, "
+                     f"{check.unverified} unverified · ${check.cost_usd:.4f} (included above)")
     if report.published:
         lines += ["", "### Published", ""]
         lines += [f"- **{sink}**: {inline_text(what)}" for sink, what in report.published.items()]
     return "\n".join(lines) + "\n"
+
+
+def _filtered(report: RunReport) -> list[str]:
+    """Findings the verification pass dropped: not posted, not counted, each with the verifier's reason."""
+    if not report.filtered:
+        return []
+    lines = ["", f"### Filtered by verification ({len(report.filtered)})", "",
+             "Not posted and not counted: the verifier found them not to be real problems.", "",
+             "| Severity | Location | Finding | Reason | Confidence |", "|---|---|---|---|---:|"]
+    for item in report.filtered[:500]:
+        f = item.finding
+        confidence = "—" if item.confidence is None else f"{item.confidence:.2f}"
+        lines.append(f"| {SEVERITY_LABEL[f.severity]} | {location(f, table=True)} | **{f.category}** — "
+                     f"{table_cell(f.title)} | {table_cell(item.reason)} | {confidence} |")
+    if len(report.filtered) > 500:
+        lines.append(f"\n…and {len(report.filtered) - 500} more in the JSON report.")
+    return lines
 
 
 def _closed(title: str, closed: list[Closed]) -> list[str]:

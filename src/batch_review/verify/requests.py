@@ -1,0 +1,171 @@
+"""Verification requests: each file's findings go together with the code around them, and neighbouring
+files share a request within a token budget; what a request says is rendered right before it is sent.
+
+A file's findings, in line order, make one part while the part's code stays within `REQUEST_CODE_TOKENS`
+and it holds at most `MAX_FINDINGS` findings (more make more parts). A small file goes whole (the review's
+rule: at most `SMALL_FILE_TOKENS`), and so does a file whose findings' definitions already make most of it
+(`NEARLY_WHOLE`). Parts are packed in path order into requests of at most `REQUEST_CODE_TOKENS` of code,
+`MAX_FINDINGS` findings and `MAX_FILES` files: the system prompt is read from the cache once a request,
+not once a file. Each part is a piece of its request, so an engine that splits a pack whose answer stays
+unusable asks about each file on its own, and `VerifyPlan.render` renders those parts too.
+
+A request's id is derived from its findings, its code and the verifier's model and prompt: the same in
+every run (a pending verification batch is matched by it) and unique in the run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from ..context.select import NEARLY_WHOLE, SMALL_FILE_TOKENS
+from ..findings import Finding
+from ..plan import CHARS_PER_TOKEN, CUSTOM_ID, PIECE_HEADER_TOKENS, Piece, Plan, PlannedRequest
+from .excerpt import FileCode, file_code
+from .prompt import PROMPT_VERSION, Part, finding_line, render
+
+REQUEST_CODE_TOKENS = 8000  # code shown in one request (a finding's own code always goes, whatever its size)
+MAX_FINDINGS = 10  # findings sharing one request
+MAX_FILES = 8  # files sharing one request
+FRAME_TOKENS = 60  # the fixed words and the fences
+FINDING_TOKENS = 30  # a finding's JSON keys and id
+OUTPUT_BASE_TOKENS = 30
+OUTPUT_PER_FINDING_TOKENS = 70
+_SLUG = re.compile(r"[^a-zA-Z0-9_-]+")
+
+
+@dataclass
+class VerifyRequest:
+    """One request: its files' parts (findings with their ids, and the rows of code shown)."""
+
+    request: PlannedRequest
+    parts: list[Part]
+
+    @property
+    def findings(self) -> list[tuple[str, Finding]]:
+        return [item for part in self.parts for item in part.findings]
+
+    def text(self) -> str:
+        return render(self.request.custom_id, self.parts)
+
+
+@dataclass
+class VerifyPlan:
+    plan: Plan  # the requests, as an engine takes them
+    requests: dict[str, VerifyRequest]  # custom_id -> what it holds
+    parts: dict[str, Part]  # piece digest -> the file part it is
+    no_code: list[Finding]  # findings on a file the run has no code of: nothing to check them against
+
+    def render(self, request: PlannedRequest) -> str:
+        known = self.requests.get(request.custom_id)
+        if known is not None:
+            return known.text()
+        # a pack the engine split (its answer stayed unusable): the parts it holds, under its own id
+        return render(request.custom_id, self.parts_of(request))
+
+    def parts_of(self, request: PlannedRequest) -> list[Part]:
+        return [self.parts[piece.digest] for piece in request.pieces]
+
+
+def plan_verification(plan: Plan, findings: Sequence[Finding], model: str,
+                      code_for: Callable[[Plan, str], FileCode | None] = file_code) -> VerifyPlan:
+    by_path: dict[str, list[Finding]] = {}
+    for finding in findings:
+        by_path.setdefault(finding.path, []).append(finding)
+    out = VerifyPlan(Plan(), {}, {}, [])
+    parts: list[tuple[Part, int]] = []  # (part, estimated tokens of its code and findings)
+    for path in sorted(by_path):
+        mine = sorted(by_path[path], key=lambda f: (f.line, f.last_line, f.fingerprint))
+        code = code_for(plan, path)
+        if code is None or not code.texts:
+            out.no_code += mine
+            continue
+        for group, shown, whole in _groups(code, mine):
+            parts.append(_part(code, group, shown, whole))
+    for pack in _pack(parts):
+        request = _request(pack, model)
+        out.plan.requests.append(request.request)
+        out.requests[request.request.custom_id] = request
+        out.parts.update({part.piece.digest: part for part in request.parts})
+    return out
+
+
+def _groups(code: FileCode, findings: list[Finding]) -> list[tuple[list[Finding], set[int], bool]]:
+    around = [code.around(f.line, f.end_line) for f in findings]
+    whole = code.whole_tokens
+    if code.complete and whole <= REQUEST_CODE_TOKENS and (
+        whole <= SMALL_FILE_TOKENS or code.tokens(set().union(*around)) >= NEARLY_WHOLE * whole
+    ):
+        everything = set(range(code.lines))
+        return [(findings[i : i + MAX_FINDINGS], everything, True) for i in range(0, len(findings), MAX_FINDINGS)]
+    groups: list[tuple[list[Finding], set[int], bool]] = []
+    current: list[Finding] = []
+    shown: set[int] = set()
+    for finding, mine in zip(findings, around, strict=True):
+        if current and (len(current) >= MAX_FINDINGS or code.tokens(shown | mine) > REQUEST_CODE_TOKENS):
+            groups.append((current, shown, False))
+            current, shown = [], set()
+        current.append(finding)
+        shown |= mine
+    if current:
+        groups.append((current, shown, False))
+    return groups
+
+
+def _part(code: FileCode, group: list[Finding], shown: set[int], whole: bool) -> tuple[Part, int]:
+    rows = code.rows(shown)
+    h = hashlib.sha256(code.path.encode("utf-8", "surrogatepass"))
+    for finding in group:
+        h.update(b"\0" + finding_line("", finding).encode())
+    for row in rows:
+        h.update(f"\0{row.kind}{row.new}\0{row.text}".encode("utf-8", "surrogatepass"))
+    numbers = [r.new for r in rows if r.new is not None] or [0]
+    tokens = int(code.tokens(shown)) + PIECE_HEADER_TOKENS
+    piece = Piece(code.path, whole, 0, len(rows), numbers[0], numbers[-1], code.lines, tokens, h.hexdigest()[:16],
+                  0, "verify")
+    listed = sum(len(finding_line("", f)) / CHARS_PER_TOKEN + FINDING_TOKENS for f in group)
+    return Part(code.path, [("", f) for f in group], rows, whole, piece), tokens + int(listed)
+
+
+def _pack(parts: list[tuple[Part, int]]) -> list[list[Part]]:
+    """Next-fit in path order: a request takes the next part while its budgets hold."""
+    packs: list[list[Part]] = []
+    current: list[Part] = []
+    tokens = findings = 0
+    for part, cost in parts:
+        if current and (tokens + cost > REQUEST_CODE_TOKENS or findings + len(part.findings) > MAX_FINDINGS
+                        or len({p.path for p in current} | {part.path}) > MAX_FILES):
+            packs.append(current)
+            current, tokens, findings = [], 0, 0
+        current.append(part)
+        tokens += cost
+        findings += len(part.findings)
+    if current:
+        packs.append(current)
+    return packs
+
+
+def _request(parts: list[Part], model: str) -> VerifyRequest:
+    number = 0
+    for part in parts:  # ids run through the request: F1, F2, … (a split part keeps its own)
+        ids = range(number + 1, number + len(part.findings) + 1)
+        part.findings = [(f"F{i}", finding) for i, (_, finding) in zip(ids, part.findings, strict=True)]
+        number += len(part.findings)
+    h = hashlib.sha256(f"{PROMPT_VERSION}\0{model}".encode())
+    for part in parts:
+        h.update(f"\0{part.piece.digest}".encode())
+    slug = _SLUG.sub("_", parts[0].path.rsplit("/", 1)[-1]).strip("_")[:40] or "file"
+    custom_id = f"v-{slug}-{h.hexdigest()[:20]}"
+    assert CUSTOM_ID.match(custom_id), custom_id
+    listed = sum(len(finding_line(fid, f)) for part in parts for fid, f in part.findings) / CHARS_PER_TOKEN
+    findings = sum(len(part.findings) for part in parts)
+    request = PlannedRequest(
+        custom_id=custom_id,
+        pieces=tuple(part.piece for part in parts),
+        input_tokens=FRAME_TOKENS + sum(part.piece.tokens for part in parts) + int(listed)
+        + FINDING_TOKENS * findings,
+        output_tokens=OUTPUT_BASE_TOKENS + OUTPUT_PER_FINDING_TOKENS * findings,
+    )
+    return VerifyRequest(request, parts)

@@ -1,0 +1,193 @@
+"""The verification stage: between aggregation and memory, each new finding of the run is checked by a
+second request that sees the finding and the code around it, and a finding the verifier drops is not
+posted — it is listed as filtered, with the verifier's reason.
+
+A verification that fails never drops a finding: an API error after the SDK's retries, an answer still
+unusable after its one repair, a refusal, a finding the answer gives no verdict for, the budget reached, a
+run stopped — each leaves the finding kept and marked unverified, with why. Verification goes through the
+run's engine (a task of its own: engines/task.py), so it is retried, repaired, counted in usage and cost,
+and held to `budget-usd` like the review.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from ..config import Config, Price
+from ..engines.answers import EngineResult, RequestResult
+from ..engines.task import Task
+from ..errors import RunError
+from ..findings import Check, Finding
+from ..log import log
+from ..plan import Plan, PlannedRequest
+from ..pricing import Usage, cost, estimate, price_for
+from ..report import Filtered, RunReport, Verification
+from ..words import plural
+from .prompt import system_tokens
+from .requests import VerifyPlan, plan_verification
+from .schema import VerifyAnswer
+from .task import MAX_TOKENS, VerifyTask
+
+
+class VerifyEngine(Protocol):
+    name: str
+    batch: bool
+
+    def review(self, plan: Plan, render: Callable[[PlannedRequest], str], task: Task) -> EngineResult: ...
+
+
+# the verification plan -> the engine to send it through, and whether an earlier run already paid for it
+EngineFor = Callable[[Plan], tuple[VerifyEngine, bool]]
+
+
+def verify_findings(report: RunReport, plan: Plan, config: Config, engine_for: EngineFor) -> None:
+    """Check the report's new findings; drop what the verifier drops (into `report.filtered`)."""
+    report.filtered = []
+    price, _ = price_for(config.verifier, config.prices)
+    stats = report.verification = Verification(model=config.verifier)
+    todo = [f for f in report.findings if f.placement != "carried" and f.check is None]
+    if not todo:
+        return
+    vplan = plan_verification(plan, todo, config.verifier)
+    for finding in vplan.no_code:
+        finding.check = Check("unverified", "its file is not part of this review: there is no code to check it "
+                                            "against")
+    if vplan.plan.requests:
+        engine, prepaid = engine_for(vplan.plan)
+        stats.engine = engine.name
+        task = VerifyTask(model=config.verifier, max_tokens=min(MAX_TOKENS, config.max_output_tokens), price=price)
+        failure = "" if prepaid or not engine.batch else _over_budget(vplan, config, report, price)
+        outcome: EngineResult | None = None
+        if not failure:
+            what = f"{plural(len(todo), 'finding')} in {plural(len(vplan.plan.requests), 'request')}"
+            with log.group(f"Verify ({what}, engine {engine.name}, model {config.verifier})"):
+                try:
+                    outcome = engine.review(vplan.plan, vplan.render, task)
+                except RunError as exc:
+                    failure = f"the verification failed: {log.redact(exc.message)}"
+        if outcome is not None and outcome.pending:
+            _pending(report, outcome)
+            return
+        if outcome is not None:
+            _account(report, stats, outcome, price)
+            if outcome.fatal is not None:
+                failure = f"the verification was stopped: {log.redact(outcome.fatal.message)}"
+                log.warning(failure)
+        results = {r.custom_id: r for r in outcome.results} if outcome is not None else {}
+        _apply(vplan, results, failure)
+    _settle(report, stats, todo)
+
+
+def _over_budget(vplan: VerifyPlan, config: Config, report: RunReport, price: Price) -> str:
+    """A batch goes out whole: it is sent only if its estimate fits in what `budget-usd` leaves."""
+    cap = config.budget_usd
+    if cap is None:
+        return ""
+    p = vplan.plan
+    guess = estimate(p.input_tokens, p.output_tokens, system_tokens(config.instructions), len(p.requests), price,
+                     batch=True)
+    if report.cost_usd + guess <= cap:
+        return ""
+    return (f"not sent: budget-usd reached (${report.cost_usd:.4f} spent, and the verification batch's estimated "
+            f"${guess:.4f} would pass ${cap:.2f})")
+
+
+def _account(report: RunReport, stats: Verification, outcome: EngineResult, price: Price) -> None:
+    usage = Usage()
+    for result in outcome.results:
+        usage.add(result.usage)
+    stats.usage, stats.requests = usage, usage.requests
+    stats.cost_usd = cost(usage, price, batch=outcome.batch_priced)
+    if outcome.batch_priced:  # second tries of a batch went through the Messages API at standard price
+        extra = outcome.full_price_usage
+        stats.cost_usd += cost(extra, price) - cost(extra, price, batch=True)
+    report.usage.add(usage)
+    report.cost_usd += stats.cost_usd
+    report.notes += outcome.notes
+    report.batch_ids += [i for i in outcome.batch_ids if i not in report.batch_ids]
+
+
+def _apply(vplan: VerifyPlan, results: dict[str, RequestResult], failure: str) -> None:
+    for custom_id, request in vplan.requests.items():
+        result = results.get(custom_id)
+        if result is None:
+            _judge([item for part in request.parts for item in part.findings], None,
+                   failure or "no answer came back")
+            continue
+        for asked, outcome in result.outcomes(request.request):  # a pack split by the engine: each file's own
+            findings = [item for part in vplan.parts_of(asked) for item in part.findings]
+            _judge(findings, outcome, failure)
+
+
+def _judge(findings: list[tuple[str, Finding]], result: RequestResult | None, failure: str) -> None:
+    """Each finding's check from its request's answer: its verdict, or why it has none."""
+    answer = result.answer if result is not None and isinstance(result.answer, VerifyAnswer) else None
+    why = failure or (result.error if result is not None and result.error else "no answer came back")
+    verdicts: dict[str, Any] = {}
+    for given in answer.verdicts if answer is not None else ():
+        verdicts.setdefault(given.id.strip(), given)  # an id answered twice: its first verdict
+    for fid, finding in findings:
+        verdict = verdicts.get(fid)
+        if answer is None:
+            finding.check = Check("unverified", why)
+        elif verdict is None:
+            finding.check = Check("unverified", "the verifier gave no verdict for it")
+        elif verdict.verdict == "drop":
+            finding.check = Check("dropped", log.redact(verdict.reason), verdict.confidence)
+        else:
+            finding.check = Check("kept", log.redact(verdict.reason), verdict.confidence)
+
+
+def _settle(report: RunReport, stats: Verification, checked: list[Finding]) -> None:
+    dropped = [f for f in checked if f.check is not None and f.check.status == "dropped"]
+    unverified = [f for f in checked if f.check is not None and f.check.status == "unverified"]
+    gone = {id(f) for f in dropped}
+    report.findings = [f for f in report.findings if id(f) not in gone]
+    report.filtered = [Filtered(f, f.check.reason if f.check else "", f.check.confidence if f.check else None)
+                       for f in dropped]
+    stats.checked, stats.dropped, stats.unverified = len(checked), len(dropped), len(unverified)
+    stats.kept = len(checked) - len(dropped) - len(unverified)
+    log.info(f"Verification ({stats.model}): {plural(len(checked), 'finding')} checked — {stats.kept} kept, "
+             f"{len(dropped)} filtered, {len(unverified)} unverified · ${stats.cost_usd:.4f}")
+    if dropped:
+        report.notes.append(f"verification filtered {plural(len(dropped), 'finding')} (not posted; listed with the "
+                            "verifier's reasons in the summary and the JSON report)")
+    if unverified:
+        reasons = sorted({f.check.reason for f in unverified if f.check is not None})
+        shown = "; ".join(reasons[:3]) + (f"; and {len(reasons) - 3} more" if len(reasons) > 3 else "")
+        note = (f"{plural(len(unverified), 'finding')} could not be verified ({shown}): kept, and marked "
+                "unverified")
+        log.warning(note)
+        report.notes.append(note)
+
+
+def _pending(report: RunReport, outcome: EngineResult) -> None:
+    """The verification batch has not ended: nothing is published yet. The next run collects the review's
+    batch again (free: its results are kept 29 days) and this one, and submits neither again."""
+    report.pending = True
+    report.notes += outcome.notes
+    report.batch_ids += [i for i in outcome.batch_ids if i not in report.batch_ids]
+    report.notes.append("the findings' verification batch had not ended: this run ends pending, and a later run "
+                        "collects it (and the review's batch again, at no cost) without submitting either again")
+    report.findings, report.below_threshold, report.filtered = [], 0, None
+    for outcome_of_file in report.files:
+        if outcome_of_file.status == "reviewed":
+            outcome_of_file.status = "pending"
+            outcome_of_file.reason = "reviewed; the verification of its findings has not ended yet"
+    report.usage, report.cost_usd = Usage(), 0.0  # the run that collects both batches reports what they cost
+
+
+def verification_engine(engine: Any, review: EngineResult, spent: float) -> Any:
+    """The engine for the verification of a run reviewed by `engine`: the same one — except after a review
+    batch whose second tries were paid at standard price in this run. A pending verification batch would make
+    the next run collect the review's batch again and pay for those second tries twice; verification then goes
+    through the Messages API at once, and the run never ends pending on it."""
+    from ..engines.batch import BatchEngine
+    from ..engines.factory import messages_engine
+
+    if isinstance(engine, BatchEngine) and review.full_price_usage.requests:
+        log.info("Verification goes through the Messages API: this run paid second tries of the review at standard "
+                 "price, which a pending verification batch would make the next run pay again")
+        return messages_engine(engine, spent)
+    return engine
