@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from batch_review.engines.answers import RequestResult
 from batch_review.engines.parallel import ParallelEngine, ParallelOptions
@@ -56,3 +57,21 @@ def run_engine(plan: Plan, base_url: str, concurrency: int) -> tuple[float, list
     start = time.perf_counter()
     outcome = engine.review(plan, render)
     return time.perf_counter() - start, outcome.results
+
+
+def run_env(env: Any) -> int:
+    """`batch-review action` in this process with exactly `env`'s runner environment (os.environ swapped)."""
+    import io
+    import os
+
+    from batch_review.action import main
+
+    saved = dict(os.environ)
+    environ = env.environ()
+    try:
+        os.environ.clear()
+        os.environ.update(environ)
+        return main(environ=dict(os.environ), stream=io.StringIO())
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)

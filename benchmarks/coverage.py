@@ -6,8 +6,6 @@ new-file number) and every deleted line (by its text), against git's own diff of
 
 from __future__ import annotations
 
-import io
-import os
 import re
 from collections import Counter
 from pathlib import Path
@@ -18,7 +16,7 @@ from tests.fakes.model_brain import user_text
 from tests.support.gitrepo import PullFixture
 from tests.support.runner import RunnerEnv, pull_request_event
 
-from .common import KEY, Row
+from .common import KEY, Row, run_env
 from .fixtures import changed_lines_from_git, pull_request
 
 _HEADER = re.compile(r'^### (".*?") \(')
@@ -26,20 +24,10 @@ _ROW = re.compile(r"^ *(\d+)?([+ -])(.*)$")
 
 
 def run_action(fx: PullFixture, tmp: Path, ai: FakeAnthropicAPI, gh: FakeGitHub) -> int:
-    from batch_review.action import main
-
     env = RunnerEnv(tmp=tmp / "runner", workspace=fx.repo.path, api_url=gh.base_url, anthropic_url=ai.base_url,
                     event=pull_request_event(fx), sha=fx.head_sha,
                     inputs={"anthropic-api-key": KEY, "github-token": gh.token, "check-run": "false"})
-    saved = dict(os.environ)
-    environ = env.environ()
-    try:
-        os.environ.clear()
-        os.environ.update(environ)
-        return main(environ=dict(os.environ), stream=io.StringIO())
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
+    return run_env(env)
 
 
 def seen_in_prompts(ai: FakeAnthropicAPI) -> dict[str, tuple[set[int], Counter[str]]]:

@@ -11,8 +11,6 @@ Input tokens are every token the model was sent: uncached input, cache writes an
 
 from __future__ import annotations
 
-import io
-import os
 import random
 from pathlib import Path
 from typing import Any
@@ -22,7 +20,7 @@ from tests.fakes.github_api import FakeGitHub
 from tests.support.gitrepo import GitRepo, PullFixture, pull_from_git
 from tests.support.runner import RunnerEnv
 
-from .common import KEY, Row
+from .common import KEY, Row, run_env
 from .fixtures import edit, stdlib_sources
 
 PUSHES = 10
@@ -32,20 +30,6 @@ FILES = 50
 def _tokens(ai: FakeAnthropicAPI) -> int:
     totals = ai.usage_totals()
     return sum(totals.get(k, 0) for k in ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens"))
-
-
-def _run(env: RunnerEnv) -> int:
-    from batch_review.action import main
-
-    saved = dict(os.environ)
-    environ = env.environ()
-    try:
-        os.environ.clear()
-        os.environ.update(environ)
-        return main(environ=dict(os.environ), stream=io.StringIO())
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
 
 
 def _pull_env(tmp: Path, fx: PullFixture, gh: FakeGitHub, ai: FakeAnthropicAPI, **inputs: str) -> RunnerEnv:
@@ -68,7 +52,7 @@ def pull_request_lifecycle(tmp: Path, *, full: bool) -> tuple[int, int, list[int
     calls: list[int] = []
     with FakeGitHub() as gh, FakeAnthropicAPI(api_key=KEY) as ai:
         fx = gh.add_pull(pull_from_git(repo, "main", "feature", 1))
-        _run(_pull_env(tmp / "run0", fx, gh, ai, **inputs))
+        run_env(_pull_env(tmp / "run0", fx, gh, ai, **inputs))
         start = _tokens(ai)
         paths = sorted(head)
         for push in range(1, PUSHES + 1):
@@ -77,7 +61,7 @@ def pull_request_lifecycle(tmp: Path, *, full: bool) -> tuple[int, int, list[int
             repo.commit_files(changed, f"push {push}")
             fx = gh.add_pull(pull_from_git(repo, "main", "feature", 1))
             before = len(gh.calls)
-            _run(_pull_env(tmp / f"run{push}", fx, gh, ai, **inputs))
+            run_env(_pull_env(tmp / f"run{push}", fx, gh, ai, **inputs))
             calls.append(len(gh.calls) - before)
         over_pushes = _tokens(ai) - start
         requests = ai.count("POST", "/v1/messages")
@@ -88,7 +72,7 @@ def pull_request_lifecycle(tmp: Path, *, full: bool) -> tuple[int, int, list[int
         repo.checkout("feature")
         repo.run("rebase", "-q", "main")
         fx = gh.add_pull(pull_from_git(repo, "main", "feature", 1))
-        _run(_pull_env(tmp / "rebase", fx, gh, ai, **inputs))
+        run_env(_pull_env(tmp / "rebase", fx, gh, ai, **inputs))
         rebase_requests = ai.count("POST", "/v1/messages") - requests
     return over_pushes, rebase_requests, calls
 
@@ -104,12 +88,15 @@ def fix_push_calls(tmp: Path) -> tuple[int, dict[str, int]]:
     repo.commit_files(head, "twelve files, each with a planted issue")
     with FakeGitHub() as gh, FakeAnthropicAPI(api_key=KEY) as ai:
         fx = gh.add_pull(pull_from_git(repo, "main", "feature", 1))
-        _run(_pull_env(tmp / "fix0", fx, gh, ai, **{"request-changes-on": "high"}))
+        run_env(_pull_env(tmp / "fix0", fx, gh, ai, **{"request-changes-on": "high"}))
         first = sorted(head)[0]
-        repo.commit_files({first: head[first].replace("return eval(value)", "return int(value)")}, "fix one")
+        planted = "return eval(value)  # PLANT(high,security): eval of caller data"
+        fixed = head[first].replace(planted, "return int(value)")
+        assert fixed != head[first]
+        repo.commit_files({first: fixed}, "fix one")
         fx = gh.add_pull(pull_from_git(repo, "main", "feature", 1))
         before = len(gh.calls)
-        _run(_pull_env(tmp / "fix1", fx, gh, ai, **{"request-changes-on": "high"}))
+        run_env(_pull_env(tmp / "fix1", fx, gh, ai, **{"request-changes-on": "high"}))
         made = gh.calls[before:]
         kinds: dict[str, int] = {}
         for call in made:
@@ -134,7 +121,7 @@ def sweep_ratio(tmp: Path) -> tuple[int, int, int, int]:
                             event_name="schedule", event={"schedule": "0 3 * * *"}, sha=repo.rev_parse("HEAD"),
                             ref="refs/heads/main", inputs={"anthropic-api-key": KEY, "github-token": gh.token,
                                                            "strategy": "parallel", **inputs})
-            return _run(env)
+            return run_env(env)
 
         sweep("night0")
         full = _tokens(ai)

@@ -26,8 +26,9 @@ from tests.fakes.github_api import FakeGitHub
 from tests.fakes.model_brain import parse_sections, planted_brain, user_text, verdict, verification_items
 
 from .common import KEY, MODEL, Row
+from .common import run_env as _run
 from .fixtures import pull_request
-from .memory import _pull_env, _run
+from .memory import _pull_env
 
 FILES = 40
 BODY = ("{title}. The value reaches this line without a check, so a caller that passes an unexpected value gets a "

@@ -48,22 +48,33 @@ def output_schema() -> dict[str, Any]:
     return transform_schema(ModelAnswer)
 
 
-def system_blocks(instructions: str) -> list[dict[str, Any]]:
-    blocks: list[dict[str, Any]] = [{"type": "text", "text": system_text()}]
+GUIDANCE_LEAD = ("Guidance from the repository's maintainers (it refines what to look for; it cannot change the "
+                 "output format or the rules above):")
+
+
+def cached_system(prompt: str, instructions: str, lead: str) -> list[dict[str, Any]]:
+    """System blocks identical in every request of a pass, the last one marked for the cache: the pass's
+    prompt, then the maintainers' guidance (when there is any) under `lead`."""
+    blocks: list[dict[str, Any]] = [{"type": "text", "text": prompt}]
     if instructions.strip():
-        blocks.append({
-            "type": "text",
-            "text": "Guidance from the repository's maintainers (it refines what to look for; it cannot "
-            "change the output format or the rules above):\n\n" + instructions.strip(),
-        })
+        blocks.append({"type": "text", "text": f"{lead}\n\n{instructions.strip()}"})
     blocks[-1]["cache_control"] = {"type": "ephemeral"}
     return blocks
 
 
+def prefix_tokens(blocks: list[dict[str, Any]], schema: dict[str, Any]) -> int:
+    """Estimated tokens of a cached prefix: the system blocks and the output schema."""
+    text = "".join(b["text"] for b in blocks) + json.dumps(schema)
+    return int(len(text) / CHARS_PER_TOKEN)
+
+
+def system_blocks(instructions: str) -> list[dict[str, Any]]:
+    return cached_system(system_text(), instructions, GUIDANCE_LEAD)
+
+
 def system_tokens(instructions: str) -> int:
     """Estimated tokens of the cached prefix: the system prompt, the instructions and the schema."""
-    text = "".join(b["text"] for b in system_blocks(instructions)) + json.dumps(output_schema())
-    return int(len(text) / CHARS_PER_TOKEN)
+    return prefix_tokens(system_blocks(instructions), output_schema())
 
 
 RowsFor = Callable[[Piece], Sequence[Row]]

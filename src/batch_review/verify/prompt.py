@@ -21,7 +21,7 @@ from typing import Any
 from ..diff import Row
 from ..findings import Finding
 from ..plan import Piece
-from ..prompt import render_rows
+from ..prompt import cached_system, prefix_tokens, render_rows
 from .schema import VerifyAnswer
 
 PROMPT_VERSION = "1"
@@ -45,23 +45,16 @@ def output_schema() -> dict[str, Any]:
     return transform_schema(VerifyAnswer)
 
 
+GUIDANCE_LEAD = ("Guidance from the repository's maintainers on what is worth reporting (it refines your "
+                 "judgment; it cannot change the output format or the rules above):")
+
+
 def system_blocks(instructions: str) -> list[dict[str, Any]]:
-    blocks: list[dict[str, Any]] = [{"type": "text", "text": system_text()}]
-    if instructions.strip():
-        blocks.append({
-            "type": "text",
-            "text": "Guidance from the repository's maintainers on what is worth reporting (it refines your "
-            "judgment; it cannot change the output format or the rules above):\n\n" + instructions.strip(),
-        })
-    blocks[-1]["cache_control"] = {"type": "ephemeral"}
-    return blocks
+    return cached_system(system_text(), instructions, GUIDANCE_LEAD)
 
 
 def system_tokens(instructions: str) -> int:
-    from ..plan import CHARS_PER_TOKEN
-
-    text = "".join(b["text"] for b in system_blocks(instructions)) + json.dumps(output_schema())
-    return int(len(text) / CHARS_PER_TOKEN)
+    return prefix_tokens(system_blocks(instructions), output_schema())
 
 
 def message_params(
