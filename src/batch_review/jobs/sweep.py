@@ -78,14 +78,14 @@ def sweep_job(context: ActionsContext, config: Config, secrets: Secrets) -> Job:
 
 @dataclass
 class LocalSweep:
-    """A local sweep ready to run: `run(job)`, then `finish(report)` (clears a collected sweep's state)."""
+    """A local sweep ready to run: `run(job)`, `session.close()`, then `finish(report)` (clears a collected
+    sweep's state)."""
 
     job: Job
     session: SweepSession
     store: FileStateStore
 
     def finish(self, report: RunReport) -> None:
-        self.session.close()
         session = self.session
         if session.state_known and session.state_to_keep(report) is None and session.state is not None:
             self.store.clear()

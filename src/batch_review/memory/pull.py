@@ -132,7 +132,7 @@ class PullMemory:
             outcome = status.get(path)
             if path in self.unchanged:
                 if open_before is not None and open_before.get(fp) == self.current.get(path):
-                    finding = self._carried(earlier, self.unchanged[path], thread)
+                    finding = self._carried(earlier, self.unchanged[path])
                     if by_person:
                         self._acknowledge(report, finding, thread)
                     else:
@@ -141,7 +141,7 @@ class PullMemory:
                             self.actions.unresolve.append(thread)
             elif outcome is not None and outcome.status == "failed":
                 if was_open and not by_person:
-                    finding = self._carried(earlier, earlier.commit, thread)
+                    finding = self._carried(earlier, earlier.commit)
                     finding.extra_notes.append("its file changed, and its review failed this run: still counted")
                     report.findings.append(finding)
             elif outcome is not None and outcome.status == "reviewed":
@@ -161,7 +161,8 @@ class PullMemory:
 
         fetch_head_contents([self.sources[p] for p in sorted(paths) if p in self.sources])
 
-    def _carried(self, earlier: PostedFinding, commit: str, thread: Thread | None) -> Finding:
+    @staticmethod
+    def _carried(earlier: PostedFinding, commit: str) -> Finding:
         finding = earlier.as_finding()
         finding.placement = "carried"
         finding.carried_from = commit or earlier.commit
