@@ -226,6 +226,29 @@ class FakeAnthropicAPI:
             (self._conns.add if add else self._conns.discard)(conn)
 
     def handle(self, h: Handler) -> None:
+        rec = self.record(h)
+        request_id = new_request_id()
+        is_messages = h.command == "POST" and rec.path == "/v1/messages"
+        try:
+            reply = self._route(rec)
+        except Drop:
+            self.drop(h, rec)
+            return
+        except Exception as exc:
+            if not isinstance(exc, ApiError):
+                self._crashes.append(f"FAKE ANTHROPIC crashed on {h.command} {rec.path}: {exc!r}")
+                exc = ApiError(500, f"fake crashed: {exc!r}")
+            extra = dict(exc.headers)
+            if is_messages and self.rate_limiter is not None:
+                extra = {**self.rate_limiter.headers(), **extra}
+            reply = Reply(exc.status, error_body(exc.type, exc.message, request_id), extra)
+        if rec.response is None and reply.content_type == "application/json":
+            with contextlib.suppress(ValueError):
+                rec.response = json.loads(reply.body)
+        self.deliver(h, rec, reply, request_id)
+
+    def record(self, h: Handler) -> RecordedRequest:
+        """Read the request and record it (`rec.raw` keeps the body as the client sent it)."""
         url = urlsplit(h.path)
         headers = {k.lower(): v for k, v in h.headers.items()}
         raw = read_body(h, headers)
@@ -237,32 +260,22 @@ class FakeAnthropicAPI:
                 rec.json = None
         with self._lock:
             self._requests.append(rec)
-        request_id = new_request_id()
-        is_messages = h.command == "POST" and url.path == "/v1/messages"
-        try:
-            reply = self._route(rec)
-        except Drop:
-            h.close_connection = True
-            with contextlib.suppress(OSError):
-                h.connection.shutdown(socket.SHUT_RDWR)
-            rec.finished = time.time()
-            return
-        except Exception as exc:
-            if not isinstance(exc, ApiError):
-                self._crashes.append(f"FAKE ANTHROPIC crashed on {h.command} {url.path}: {exc!r}")
-                exc = ApiError(500, f"fake crashed: {exc!r}")
-            extra = dict(exc.headers)
-            if is_messages and self.rate_limiter is not None:
-                extra = {**self.rate_limiter.headers(), **extra}
-            reply = Reply(exc.status, error_body(exc.type, exc.message, request_id), extra)
+        return rec
+
+    def drop(self, h: Handler, rec: RecordedRequest) -> None:
+        """Close the connection without an answer (a dropped connection fault)."""
+        h.close_connection = True
+        with contextlib.suppress(OSError):
+            h.connection.shutdown(socket.SHUT_RDWR)
+        rec.finished = time.time()
+
+    def deliver(self, h: Handler, rec: RecordedRequest, reply: Reply, request_id: str,
+                id_header: str = "request-id") -> None:
         rec.status = reply.status
-        if rec.response is None and reply.content_type == "application/json":
-            with contextlib.suppress(ValueError):
-                rec.response = json.loads(reply.body)
         if reply.on_start is not None:
             reply.on_start()  # the response begins: as on the real API, its cache write is readable now
         try:
-            send(h, reply, request_id, self._stop.wait)
+            send(h, reply, request_id, self._stop.wait, id_header)
         finally:
             if reply.on_end is not None:
                 reply.on_end()

@@ -87,17 +87,20 @@ def read_body(h: Handler, headers: Mapping[str, str]) -> bytes:
     return h.rfile.read(length) if length > 0 else b""
 
 
-def send(h: Handler, reply: Reply, request_id: str, wait: Callable[[float], object]) -> None:
-    """Write the reply; `wait(seconds)` sleeps until a streamed chunk is due (and wakes on shutdown)."""
+def send(
+    h: Handler, reply: Reply, request_id: str, wait: Callable[[float], object], id_header: str = "request-id"
+) -> None:
+    """Write the reply (in one write, or the headers then each timed chunk, chunked); `wait(seconds)` sleeps
+    until a streamed chunk is due (and wakes on shutdown). `id_header`: the service's request-id header."""
     streamed = reply.chunks is not None
     lines = [
         f"HTTP/1.1 {reply.status} {REASONS.get(reply.status, 'Unknown')}",
         f"Date: {h.date_time_string()}",
         f"Content-Type: {reply.content_type}",
         "Transfer-Encoding: chunked" if streamed else f"Content-Length: {len(reply.body)}",
-        f"request-id: {request_id}",
+        f"{id_header}: {request_id}",
     ]
-    skip = ("content-length", "request-id", "transfer-encoding")
+    skip = ("content-length", "transfer-encoding", "content-type", id_header.lower())
     lines += [f"{k}: {v}" for k, v in reply.headers.items() if k.lower() not in skip]
     if h.close_connection:
         lines.append("Connection: close")

@@ -8,17 +8,12 @@ errors to the cloud's own shape. Replies carry the cloud's request-id header, no
 
 from __future__ import annotations
 
-import contextlib
 import json
-import socket
-import time
-from collections.abc import Callable
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
 
 from .anthropic_api import FakeAnthropicAPI, RecordedRequest
-from .anthropic_common import REASONS, ApiError
-from .anthropic_http import Drop, Handler, Reply, read_body
+from .anthropic_common import ApiError
+from .anthropic_http import Drop, Handler, Reply
 
 
 class CloudError(Exception):
@@ -55,25 +50,12 @@ class CloudFake(FakeAnthropicAPI):
         return self._messages(rec)
 
     def handle(self, h: Handler) -> None:
-        url = urlsplit(h.path)
-        headers = {k.lower(): v for k, v in h.headers.items()}
-        raw = read_body(h, headers)
-        rec = RecordedRequest(h.command, url.path, dict(parse_qsl(url.query)), headers, None, raw, time.time())
-        if raw:
-            try:
-                rec.json = json.loads(raw)
-            except ValueError:
-                rec.json = None
-        with self._lock:
-            self._requests.append(rec)  # `rec.raw` keeps the body as the client sent it
+        rec = self.record(h)
         request_id = self.new_request_id()
         try:
             reply = self.route(rec)
         except Drop:
-            h.close_connection = True
-            with contextlib.suppress(OSError):
-                h.connection.shutdown(socket.SHUT_RDWR)
-            rec.finished = time.time()
+            self.drop(h, rec)
             return
         except CloudError as exc:
             reply = self.error_reply(exc)
@@ -85,52 +67,9 @@ class CloudFake(FakeAnthropicAPI):
                 envelope = {"type": "error", "error": {"type": exc.type, "message": exc.message}}
                 reply = Reply(exc.status, json.dumps(envelope).encode(), dict(exc.headers))
         except Exception as exc:
-            self._crashes.append(f"FAKE {type(self).__name__} crashed on {h.command} {url.path}: {exc!r}")
+            self._crashes.append(f"FAKE {type(self).__name__} crashed on {h.command} {rec.path}: {exc!r}")
             reply = self.error_reply(CloudError(500, "InternalServerException", f"fake crashed: {exc!r}"))
-        rec.status = reply.status
-        if reply.on_start is not None:
-            reply.on_start()
-        try:
-            send(h, reply, self.request_id_header, request_id, self._stop.wait)
-        finally:
-            if reply.on_end is not None:
-                reply.on_end()
-            rec.finished = time.time()
-
-
-def send(h: Handler, reply: Reply, id_header: str, request_id: str, wait: Callable[[float], object]) -> None:
-    """Write the reply (in one write, or the headers then each timed chunk, chunked)."""
-    streamed = reply.chunks is not None
-    lines = [
-        f"HTTP/1.1 {reply.status} {REASONS.get(reply.status, 'Unknown')}",
-        f"Date: {h.date_time_string()}",
-        f"Content-Type: {reply.content_type}",
-        "Transfer-Encoding: chunked" if streamed else f"Content-Length: {len(reply.body)}",
-        f"{id_header}: {request_id}",
-    ]
-    skip = ("content-length", "transfer-encoding", "content-type", id_header.lower())
-    lines += [f"{k}: {v}" for k, v in reply.headers.items() if k.lower() not in skip]
-    head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
-    try:
-        if not streamed:
-            h.wfile.write(head + reply.body)
-            h.wfile.flush()
-            return
-        h.wfile.write(head + _chunk(reply.body))
-        h.wfile.flush()
-        for due, data in reply.chunks or []:
-            if due > time.time():
-                wait(due - time.time())
-            h.wfile.write(_chunk(data))
-            h.wfile.flush()
-        h.wfile.write(b"0\r\n\r\n")
-        h.wfile.flush()
-    except OSError:
-        h.close_connection = True
-
-
-def _chunk(data: bytes) -> bytes:
-    return f"{len(data):x}\r\n".encode() + data + b"\r\n" if data else b""
+        self.deliver(h, rec, reply, request_id, self.request_id_header)
 
 
 def sse_events(data: bytes) -> list[tuple[str, bytes]]:
