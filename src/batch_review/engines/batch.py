@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
-from ..errors import ApiError, RunError
+from ..errors import ApiError
 from ..log import log
 from ..plan import Plan, PlannedRequest
 from ..pricing import SpendGuard, Usage, cost
@@ -30,7 +30,8 @@ from ..words import duration
 from .answers import EngineResult, RequestResult
 from .client import describe_api_error, describe_batch, fatal, make_client
 from .orphans import adopt_orphan
-from .parallel import ParallelOptions, review_parallel
+from .parallel import ParallelOptions
+from .second_tries import send_second_tries
 from .task import REVIEW, Task
 
 if TYPE_CHECKING:
@@ -343,60 +344,31 @@ class _Sweep:
             return "the plan changed since the sweep was submitted (model, options or prompt version)"
         return ""
 
-    # -- second tries -----------------------------------------------------------------------------
+    # -- second tries and spend -------------------------------------------------------------------
     def _second_tries(self) -> Usage:
-        """Errored/expired requests once more, bad answers repaired: through the Messages API."""
+        """Errored/expired requests once more, bad answers repaired (engines/second_tries.py)."""
         ids = list(dict.fromkeys([*self.retry, *self.repair]))
         if not ids:
             return Usage()
-        log.info(f"Second tries through the Messages API (standard price): {len(self.retry)} errored or expired "
-                 f"request(s), {len(self.repair)} answer(s) to repair")
         price = self.task.price or self.engine.spend.price
         spend = SpendGuard(self.engine.spend.cap, price)
-        batch_usage = Usage()
-        for result in self.results.values():
-            batch_usage.add(result.usage)
-        spend.spent = self.engine.spend.spent + cost(batch_usage, price, batch=True)  # with the run's earlier passes
-        try:
-            again = review_parallel(
-                [self.by_id[i] for i in ids], self.render, self.options.parallel,
-                api_key=self.engine.api_key, spend=spend, repairs=self.repair, task=self.task,
-            )
-        except RunError as exc:
-            note = f"the second tries of {len(ids)} request(s) failed: {exc.message}"
-            log.warning(note)
-            self.notes.append(note)
-            for cid in ids:
-                self.results[cid].error = f"{self.results[cid].error}; second try failed: {exc.message}"
-            return Usage()
-        full = Usage()
-        fixed = 0
-        for second in again:
-            first = self.results[second.custom_id]
-            full.add(second.usage)
-            first.usage.add(second.usage)
-            first.attempts += second.attempts
-            first.parts = second.parts  # a pack whose answer stayed unusable, split: its files' own results
-            if second.answer is not None:
-                first.answer, first.error = second.answer, None
-                fixed += 1
-            elif second.parts:
-                first.error = second.error
-                fixed += all(part.answer is not None for _, part in second.parts)
-            else:
-                first.error = f"{second.error} (first: {first.error})"
-        self.notes.append(f"Second tries: {fixed} of {len(ids)} request(s) answered at standard price")
-        return full
+        spend.spent = self.engine.spend.spent + cost(self._batch_usage(), price, batch=True)  # earlier passes too
+        return send_second_tries(
+            [self.by_id[i] for i in ids], self.results, self.render, self.options.parallel, self.task,
+            api_key=self.engine.api_key, spend=spend, repairs=self.repair, retried=len(self.retry), notes=self.notes,
+        )
 
-
-    def _spent(self, full_price: Usage) -> None:
-        """What this call cost joins the engine's spend, which a later call of the run (the verification of the
-        findings) counts against `budget-usd`."""
-        price = self.task.price or self.engine.spend.price
+    def _batch_usage(self) -> Usage:
         usage = Usage()
         for result in self.results.values():
             usage.add(result.usage)
-        self.engine.spend.spent += cost(usage, price, batch=True) + cost(full_price, price) - cost(
+        return usage
+
+    def _spent(self, full_price: Usage) -> None:
+        """What this call cost joins the engine's spend, which a later call of the run (the verification of the
+        findings) counts against `budget-usd`. `full_price`: the part sent outside the batch."""
+        price = self.task.price or self.engine.spend.price
+        self.engine.spend.spent += cost(self._batch_usage(), price, batch=True) + cost(full_price, price) - cost(
             full_price, price, batch=True)
 
 
