@@ -14,14 +14,13 @@ import pytest
 from markdown_it import MarkdownIt
 
 from batch_review.findings import Finding, Severity
+from batch_review.memory.markers import posted_findings
 from batch_review.publishers.markdown import (
     GITHUB_BODY_LIMIT,
     ZWSP,
     cap,
     code_block,
     code_span,
-    fingerprint_marker,
-    fingerprints_in,
     inline_text,
     location,
     sanitize,
@@ -31,7 +30,14 @@ from batch_review.publishers.markdown import (
 )
 
 FP = "0123456789abcdef"
-MARKER = fingerprint_marker(FP)
+MARKER = f"<!-- batch-review:fp={FP} -->"  # the first marker form, still read as "posted"
+NEW_MARKER = ('<!-- batch-review:finding {"fp":"0123456789abcdef","sev":"high","cat":"bug","path":"a.py",'
+              '"line":1,"end":null,"title":"t","sha":"","file":""} -->')
+
+
+def fingerprints_in(text: str) -> set[str]:
+    """Fingerprints of every batch-review marker (either form) that would be read back from `text`."""
+    return {f.fingerprint for f in posted_findings(text)}
 
 
 # -- kept as written -------------------------------------------------------------------------------
@@ -119,13 +125,15 @@ def test_markers_cannot_be_forged_anywhere() -> None:
         f"<!--batch-review:fp={FP}-->",
         f"<!--   BATCH-REVIEW:fp={FP} -->",
         f"<!-- batch-review:review head={'a' * 40} part=0 run=x -->",
+        NEW_MARKER,
+        f"`{NEW_MARKER}`",
     ]
     for text in hostile:
         assert not fingerprints_in(sanitize(text)), text
         assert "<!-- batch-review" not in sanitize(text).lower(), text
         assert not fingerprints_in(code_block(text)) and not fingerprints_in(suggestion_block(text))
         assert not fingerprints_in(code_span(text))
-    assert fingerprints_in(MARKER) == {FP}  # our own marker, written by us, still reads back
+    assert fingerprints_in(MARKER) == fingerprints_in(NEW_MARKER) == {FP}  # ours, written by us, read back
 
 
 def test_control_and_bidi_characters_are_removed_and_line_ends_normalized() -> None:

@@ -145,9 +145,6 @@ class AuditIssue:
         mine = [s for s in self._states() if self._mine(s)]
         return mine[-1] if mine else None
 
-    def pending_elsewhere(self) -> list[SweepState]:
-        return self._others()
-
     def save(self, state: SweepState) -> None:
         results = self._previous_results()
         header = header_pending(state, self.links, [], results is not None)

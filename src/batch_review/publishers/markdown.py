@@ -22,7 +22,6 @@ from ..findings import Finding, Severity
 from ..log import log
 
 GITHUB_BODY_LIMIT = 65536
-MARKER = "batch-review"
 ZWSP = "\u200b"
 SEVERITY_LABEL = {
     Severity.critical: "🛑 Critical",
@@ -31,7 +30,6 @@ SEVERITY_LABEL = {
     Severity.low: "🟡 Low",
     Severity.info: "🔵 Info",
 }
-_FP_MARKER = re.compile(r"<!-- batch-review:fp=([0-9a-f]{16}) -->")
 _FORGED = re.compile(r"<!--(?=\s*batch-review)", re.IGNORECASE)
 _FENCE = re.compile(r"^( {0,3})(`{3,}|~{3,})(.*)$")
 _TABLE_RULE = re.compile(r"^ {0,3}\|?\s*:?-+:?\s*(?:\|\s*:?-+:?\s*)*\|?\s*$")
@@ -43,14 +41,6 @@ _IMAGE = re.compile(r"!\[")
 _LINK_DEF = re.compile(r"^( {0,3})\[(?=[^\]]*\]:)", re.MULTILINE)
 _RUN = re.compile(r"`+")
 _FENCE_RUN = re.compile(r"`{3,}|~{3,}")  # in prose, split so that it can open no fence
-
-
-def fingerprint_marker(fingerprint: str) -> str:
-    return f"<!-- {MARKER}:fp={fingerprint} -->"
-
-
-def fingerprints_in(text: str | None) -> set[str]:
-    return set(_FP_MARKER.findall(text or ""))
 
 
 # -- the sanitizer -------------------------------------------------------------------------------

@@ -30,7 +30,6 @@ from .markdown import (
     code_block,
     code_span,
     finding_heading,
-    fingerprint_marker,
     location,
     sanitize,
     suggestion_block,
@@ -52,14 +51,13 @@ class ReadOnlyToken(Exception):
 
 @dataclass
 class ReviewPlan:
+    mark: Callable[[Finding], str]  # the hidden finding marker every comment and body entry carries
     inline: list[tuple[Finding, dict[str, Any]]] = field(default_factory=list)
     body: list[Finding] = field(default_factory=list)
-    mark: Callable[[Finding], str] = lambda finding: fingerprint_marker(finding.fingerprint)
 
 
-def place(findings: Sequence[Finding], plan: Plan, max_inline: int,
-          mark: Callable[[Finding], str] | None = None) -> ReviewPlan:
-    out = ReviewPlan() if mark is None else ReviewPlan(mark=mark)
+def place(findings: Sequence[Finding], plan: Plan, max_inline: int, mark: Callable[[Finding], str]) -> ReviewPlan:
+    out = ReviewPlan(mark)
     for finding in findings:
         entry = plan.files.get(finding.path)
         why = None
