@@ -13,8 +13,10 @@ the finding is dismissed: the thread is resolved with the reason, the status com
 (memory/pull.py never posts or counts it again on this pull request) and a REQUEST_CHANGES review that
 nothing else blocks is dismissed.
 
-GitHub calls for an answer that keeps the finding: the memory's reads (one GraphQL query, one page of reviews,
-one of issue comments), the file list, the head content when the checkout's git objects lack it, the reply.
+GitHub calls for an answer that keeps the finding: batch-review's threads (one GraphQL query), the file list,
+the head content when the checkout's git objects lack it (one GraphQL query), the reply — and the settings at
+the base commit without a checkout (one GraphQL query). A dismissal also reads batch-review's reviews and its
+status comment (memory/pull_github.py), resolves the thread, edits the state and may dismiss a review.
 """
 
 from __future__ import annotations
@@ -219,9 +221,10 @@ class Conversation:
         return self.github().get_repo(self.context.repository)
 
     def _snapshot(self) -> PullSnapshot:
-        from ..memory.pull_github import read_snapshot
+        """batch-review's threads on the pull request (its reviews and status comment are read when needed)."""
+        from ..memory.pull_github import read_threads
 
-        return read_snapshot(self.github(), self.repo(), self.event.number)
+        return read_threads(self.github(), self.repo(), self.event.number)
 
     def _post_here(self, text: str) -> None:
         """A reply where the comment is: in its thread, or on the pull request's conversation."""

@@ -67,11 +67,13 @@ def dismiss(talk: Conversation, snapshot: PullSnapshot, thread: Thread, finding:
     dismiss a REQUEST_CHANGES review that nothing else blocks. Failures are noted (the reply already says it)."""
     from ..memory.markers import PullState, with_state
     from ..memory.pull import Actions, lifted_reviews
+    from ..memory.pull_github import read_rest
     from ..publishers.markdown import code_span, inline_text
     from ..publishers.threads import apply_actions, publish_status
     from ..report import Closed
 
     gh, repo, e = talk.github(), talk.repo(), talk.event
+    read_rest(snapshot, repo, e.number)  # batch-review's reviews and its status comment, read as a review reads them
     state = snapshot.state
     actions = Actions(resolve=[] if thread.resolved else [thread])
     if state is not None and snapshot.status_comment_id is not None:

@@ -96,6 +96,12 @@ class PullSnapshot:
 
 def read_snapshot(gh: Github, repo: Repository, number: int) -> PullSnapshot:
     """Raises GitHubError when GraphQL cannot be read (the caller falls back to a full review)."""
+    return read_rest(read_threads(gh, repo, number), repo, number)
+
+
+def read_threads(gh: Github, repo: Repository, number: int) -> PullSnapshot:
+    """Only batch-review's review threads and the token's identity (GraphQL; a conversation needs no more until
+    it dismisses a finding). Raises GitHubError when GraphQL cannot be read."""
     owner, _, name = repo.full_name.partition("/")
     raw_threads: list[dict[str, Any]] = []
     identity: Identity | None = None
@@ -114,6 +120,11 @@ def read_snapshot(gh: Github, repo: Repository, number: int) -> PullSnapshot:
     snapshot = PullSnapshot(identity or fallback(gh))
     for raw in raw_threads:
         _take_thread(snapshot, raw)
+    return snapshot
+
+
+def read_rest(snapshot: PullSnapshot, repo: Repository, number: int) -> PullSnapshot:
+    """The rest of the snapshot: batch-review's reviews and its status comment (REST)."""
     _take_reviews(snapshot, repo.get_pull(number).get_reviews())  # lazy objects: one GET a page each
     _take_status_comment(snapshot, repo.get_issue(number).get_comments())
     if snapshot.ignored:
