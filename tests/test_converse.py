@@ -276,3 +276,25 @@ def test_review_command_reviews_the_pull_request_from_its_head_through_the_api(w
     command = world.gh.add_issue_comment_as("alice", NUMBER, "/batch-review review full", association="COLLABORATOR")
     t = talk(world, "issue_comment", issue_comment_event(world, command))
     assert any("src/a.py" in user_text(r.json) for r in t.requests), t.log  # full: every file again
+
+
+def test_an_answer_counts_against_budget_usd(world: World) -> None:
+    reviewed(world)
+    asked = reply_in(world, "src/a.py", "Why?")
+    t = talk(world, "pull_request_review_comment", review_comment_event(world, asked), **{"budget-usd": "0.00001"})
+    assert t.requests == [] and t.code == 2 and "exceeds budget-usd" in t.log, t.log
+    assert t.env.outputs()["status"] == "failed" and ours_after_first(thread_on(world, "src/a.py")) == []
+    t = talk(world, "pull_request_review_comment", review_comment_event(world, asked), **{"budget-usd": "1"})
+    assert len(t.requests) == 1 and t.code == 0, t.log
+    assert 0 < float(t.env.outputs()["cost-usd"]) <= 1
+
+
+def test_thread_commands_on_the_pull_request_s_conversation_say_where_they_work(world: World) -> None:
+    reviewed(world)
+    command = world.gh.add_issue_comment_as("alice", NUMBER, "/batch-review ignore", association="MEMBER")
+    t = talk(world, "issue_comment", issue_comment_event(world, command))
+    assert t.code == 0 and t.requests == [], t.log
+    answer = world.gh.issue_comments[-1]
+    assert answer["user"]["login"] == BOT and "works as a reply in one of batch-review's own review threads" in \
+        answer["body"]
+    assert not any(t.is_resolved for t in world.gh.threads(NUMBER))
