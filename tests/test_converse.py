@@ -130,11 +130,13 @@ def test_a_finding_the_answer_finds_wrong_is_resolved_dismissed_and_never_posted
 
     # a later push changes a.py elsewhere: it is reviewed again, the model finds the finding again
     world.push({"src/a.py": module("a", {10: SQL}, tag="edited")}, "touch a.py")
-    posted_before = len(world.gh.review_comments)
+    posted_before, reviews_before = len(world.gh.review_comments), len(world.gh.reviews)
     env, result, sent = world.run()
     assert sent == ["src/a.py"] and result.code == 0, result.log  # not counted: fail-on high no longer fires
+    assert "SQL built by concatenation" in world.ai.requests[-1].response["content"][-1]["text"]  # found again
     new = [c for c in world.gh.review_comments[posted_before:] if c["user"]["login"] == BOT]
-    assert not any("SQL built" in c["body"] for c in new)  # never posted again
+    assert not any("SQL built" in c["body"] for c in new)  # never posted again: not inline,
+    assert not any("SQL built" in (r["body"] or "") for r in world.gh.reviews[reviews_before:])  # nor in a body
     assert env.outputs()["findings-count"] == "1"  # b.py's finding only
     assert [a["why"] for a in env.report()["acknowledged"]] == ["dismissed in its thread"]
     assert thread_on(world, "src/a.py").is_resolved  # still resolved: never re-opened

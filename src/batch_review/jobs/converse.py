@@ -217,6 +217,15 @@ class Conversation:
             raise GitHubError(f"the head commit of pull request #{self.event.number} is unknown")
         return sha
 
+    def from_fork(self) -> bool:
+        from ..errors import EventError
+        from ..sources.pull_request import pull_info
+
+        try:
+            return pull_info(self.context.event).from_fork
+        except EventError:
+            return False
+
     def repo(self) -> Repository:
         return self.github().get_repo(self.context.repository)
 

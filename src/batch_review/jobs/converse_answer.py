@@ -30,8 +30,7 @@ def answer(talk: Conversation, snapshot: PullSnapshot, thread: Thread, finding: 
     from .converse_github import dismiss, reply
 
     config, e, report = talk.config, talk.event, talk.report
-    fork = bool((talk.context.pull_request or {}).get("head", {}).get("repo", {}).get("full_name", "")
-                not in ("", talk.context.repository))
+    fork = talk.from_fork()
     no_key = ("no API key: a fork's pull request gets no secrets on this event, so nothing was answered" if fork
               else "no API key: nothing was answered")
     engine, why = make_engine(config, talk.secrets, default="parallel", no_key_reason=no_key)
