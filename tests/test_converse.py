@@ -300,3 +300,12 @@ def test_thread_commands_on_the_pull_request_s_conversation_say_where_they_work(
     assert answer["user"]["login"] == BOT and "works as a reply in one of batch-review's own review threads" in \
         answer["body"]
     assert not any(t.is_resolved for t in world.gh.threads(NUMBER))
+
+
+def test_a_comment_payload_without_its_comment_is_a_named_failure(world: World) -> None:
+    reviewed(world)
+    assert world.fx is not None
+    pr = pull_request_event(world.fx)["pull_request"]
+    t = talk(world, "pull_request_review_comment", {"action": "created", "pull_request": pr})
+    assert t.code == 2 and t.requests == [] and "has no comment object" in t.log, t.log
+    assert "Traceback" not in t.log and t.env.outputs()["status"] == "failed"

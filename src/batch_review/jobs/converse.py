@@ -58,9 +58,11 @@ def with_pull(context: ActionsContext, secrets: Secrets) -> ActionsContext:
     if context.event_name != "issue_comment" or context.pull_request is not None:
         return context
     event = read_event(context.event_name, context.event)
-    if not event.is_pull or event.command is None or event.user_type == "Bot" or not secrets.github_token:
+    if (event.action != "created" or not event.is_pull or event.command is None or event.user_type == "Bot"
+            or not secrets.github_token):
         return context
     from github.GithubException import GithubException
+    from requests import RequestException
 
     from ..github_client import describe, make_github
 
@@ -69,6 +71,8 @@ def with_pull(context: ActionsContext, secrets: Secrets) -> ActionsContext:
         raw = dict(pr.raw_data)
     except GithubException as exc:
         raise GitHubError(f"could not read pull request #{event.number}: {describe(exc)}") from None
+    except RequestException as exc:
+        raise GitHubError(f"could not reach GitHub to read pull request #{event.number}: {exc}") from None
     return replace(context, event={**context.event, "pull_request": raw})
 
 
