@@ -136,7 +136,7 @@ class Conversation:
         report = self.report
         try:
             if self.skip:
-                self._note(self.skip)
+                self.note(self.skip)
             elif not self.allowed:
                 self._outsider()
             else:
@@ -159,13 +159,13 @@ class Conversation:
         snapshot = self._snapshot()
         thread = _thread_of(snapshot, e)
         if thread is None:
-            self._note("a reply in a thread batch-review did not start: nothing to answer")
+            self.note("a reply in a thread batch-review did not start: nothing to answer")
             return
         if snapshot.identity.wrote(e.login):
-            self._note("batch-review's own comment: nothing to answer")
+            self.note("batch-review's own comment: nothing to answer")
             return
         if any(c.mine and answers(c.body, e.comment_id) for c in thread.comments):
-            self._note(f"comment {e.comment_id} was answered already (a re-run): nothing sent, nothing posted")
+            self.note(f"comment {e.comment_id} was answered already (a re-run): nothing sent, nothing posted")
             return
         finding = thread.findings[0]
         if command is not None and command.verb == "ignore":
@@ -173,7 +173,7 @@ class Conversation:
             return
         given = sum(1 for c in thread.comments[1:] if c.mine and is_answer(c.body))
         if given >= self.config.max_thread_answers:
-            self._note(CAP.format(n=given) + " Nothing was sent to the model.")
+            self.note(CAP.format(n=given) + " Nothing was sent to the model.")
             return
         from .converse_answer import answer
 
@@ -183,7 +183,7 @@ class Conversation:
         e = self.event
         why = (f"@{e.login} is {e.association}, not one of allowed-associations "
                f"({', '.join(self.config.allowed_associations) or 'none'}): nothing is sent to the model")
-        self._note(why)
+        self.note(why)
         if not self.config.outsider_reply:
             return
         if e.in_thread:  # only in batch-review's own threads
@@ -245,7 +245,7 @@ class Conversation:
 
         post_here(self, text)
 
-    def _note(self, note: str) -> None:
+    def note(self, note: str) -> None:
         log.notice(note)
         self.report.notes.append(note)
 

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from ..diff import Row
     from ..memory.markers import PostedFinding
     from ..memory.pull_github import PullSnapshot, Thread
-    from .converse import Conversation
+    from .converse_github import Conversation
 
 WINDOW = 20  # lines either side of the finding when its line is outside the change shown
 OUTPUT_TOKENS = 600  # the estimate of an answer's length
@@ -35,7 +35,7 @@ def answer(talk: Conversation, snapshot: PullSnapshot, thread: Thread, finding: 
               else "no API key: nothing was answered")
     engine, why = make_engine(config, talk.secrets, default="parallel", no_key_reason=no_key)
     if engine is None:
-        talk._note(why)
+        talk.note(why)
         return
     rows, note = _code(talk, finding)
     said = [Said("batch-review (you)" if c.mine else f"@{c.login}", strip_comments(c.body)) for c in thread.comments]
@@ -74,7 +74,7 @@ def answer(talk: Conversation, snapshot: PullSnapshot, thread: Thread, finding: 
 
     body = sanitize(got.reply) + (f"\n\n{withdrawn_line(got.reason)}" if wrong else "")
     reply(talk, thread, body)
-    talk._note(f"answered comment {e.comment_id}: the finding {'was wrong' if wrong else 'stands'}")
+    talk.note(f"answered comment {e.comment_id}: the finding {'was wrong' if wrong else 'stands'}")
     if wrong:
         dismiss(talk, snapshot, thread, finding, f"withdrawn in its thread: {' '.join(got.reason.split())[:300]}")
 

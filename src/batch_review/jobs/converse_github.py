@@ -4,7 +4,7 @@ else blocks)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from ..converse.replies import answer_marker
 from ..errors import GitHubError
@@ -12,9 +12,31 @@ from ..log import log
 from ..publishers.markdown import cap
 
 if TYPE_CHECKING:
+    from github import Github
+    from github.Repository import Repository
+
+    from ..actions_env import ActionsContext
+    from ..config import Config, Secrets
+    from ..converse.events import CommentEvent
     from ..memory.markers import PostedFinding
     from ..memory.pull_github import PullSnapshot, Thread
-    from .converse import Conversation
+    from ..report import RunReport
+
+
+class Conversation(Protocol):
+    """What these writes need of a conversation (jobs/converse.py's `Conversation`)."""
+
+    context: ActionsContext
+    config: Config
+    secrets: Secrets
+    event: CommentEvent
+    report: RunReport
+
+    def github(self) -> Github: ...
+    def repo(self) -> Repository: ...
+    def head_sha(self) -> str: ...
+    def from_fork(self) -> bool: ...
+    def note(self, note: str) -> None: ...
 
 
 def reply(talk: Conversation, thread: Thread, text: str) -> None:
@@ -83,7 +105,7 @@ def dismiss(talk: Conversation, snapshot: PullSnapshot, thread: Thread, finding:
         actions.dismiss = lifted_reviews(snapshot, talk.config.request_changes_on, set(after.open))
     else:
         after = None
-        talk._note("batch-review's status comment could not be read: the dismissal holds in this thread (resolved), "
+        talk.note("batch-review's status comment could not be read: the dismissal holds in this thread (resolved), "
                    "and a later review may raise the finding again")
     done = apply_actions(gh, repo.get_pull(e.number), actions, talk.head_sha())
     if after is not None:
