@@ -1,0 +1,96 @@
+"""Hunks of a fix between two releases of a file: listing them, undoing the chosen ones, and the comment
+lines a fix added (removed from a case's base so the diff does not explain the bug)."""
+
+from __future__ import annotations
+
+import subprocess
+import tempfile
+from pathlib import Path
+
+from eval.repos import git_env
+
+MERGE_GAP = 6  # reversed hunks this close together make one label
+Hunk = tuple[int, int, int, int, list[str]]  # old start, old count, new start, new count, the diff lines
+
+
+def zero_context_hunks(old: bytes, new: bytes) -> list[Hunk]:
+    """The hunks of `git diff -U0` from old to new, in order."""
+    with tempfile.TemporaryDirectory() as tmp:
+        Path(tmp, "a").write_bytes(old)
+        Path(tmp, "b").write_bytes(new)
+        proc = subprocess.run(["git", "diff", "--no-index", "-U0", "--no-color", "a", "b"], cwd=tmp,
+                              capture_output=True, env=git_env(), check=False)
+    hunks: list[Hunk] = []
+    for line in proc.stdout.decode("utf-8", "surrogateescape").split("\n"):
+        if line.startswith("@@ "):
+            old_part, new_part = line.split(" ")[1:3]
+            o_start, o_count = _range(old_part[1:])
+            n_start, n_count = _range(new_part[1:])
+            hunks.append((o_start, o_count, n_start, n_count, []))
+        elif hunks and line[:1] in ("+", "-") and not line.startswith(("+++", "---")):
+            hunks[-1][4].append(line)
+    return hunks
+
+
+def _range(text: str) -> tuple[int, int]:
+    start, _, count = text.partition(",")
+    return int(start), int(count) if count else 1
+
+
+def reverse_hunks(old: bytes, new: bytes, chosen: list[int], labelled: list[int]) -> tuple[bytes, list[list[int]]]:
+    """`new` with the chosen hunks of old → new undone, and the head line ranges of the `labelled` ones:
+    the lines a reversal wrote, or the two lines around the spot where it only removed lines."""
+    hunks = zero_context_hunks(old, new)
+    if any(i >= len(hunks) for i in chosen):
+        raise SystemExit(f"error: hunk index out of range: there are {len(hunks)} hunks")
+    old_lines, new_lines = old.split(b"\n"), new.split(b"\n")
+    ranges: list[list[int]] = []
+    shift = 0  # lines the reversals above this one added (or removed)
+    for index in sorted(chosen, key=lambda i: hunks[i][2]):
+        o_start, o_count, n_start, n_count, _ = hunks[index]
+        at = (n_start - 1 if n_count else n_start) + shift  # a pure insertion is "after line n_start"
+        new_lines[at : at + n_count] = old_lines[o_start - 1 : o_start - 1 + o_count]
+        shift += o_count - n_count
+        if index in labelled:
+            first, last = (at + 1, at + o_count) if o_count else (max(1, at), at + 1)
+            if ranges and first - ranges[-1][1] <= MERGE_GAP:
+                ranges[-1][1] = max(last, ranges[-1][1])
+            else:
+                ranges.append([first, last])
+    for label in ranges:  # a range must hold code, not only the blank lines around a gap
+        while label[0] > 1 and not new_lines[label[0] - 1].strip():
+            label[0] -= 1
+    return b"\n".join(new_lines), ranges
+
+
+def fix_comment_lines(hunks: list[Hunk], chosen: list[int], old: bytes) -> set[int]:
+    """New-file line numbers of the comment lines (`# …` alone on a line) that the chosen hunks add and
+    that the old release does not have."""
+    known = {line.strip() for line in old.split(b"\n")}
+    out: set[int] = set()
+    for index in chosen:
+        _, _, n_start, n_count, lines = hunks[index]
+        added = [line[1:] for line in lines if line.startswith("+")]
+        for offset, text in enumerate(added[:n_count]):
+            stripped = text.strip()
+            if stripped.startswith("#") and stripped.encode() not in known:
+                out.add(n_start + offset)
+    return out
+
+
+def strip_lines(text: bytes, numbers: set[int]) -> bytes:
+    """`text` without the given (1-based) lines."""
+    return b"\n".join(line for number, line in enumerate(text.split(b"\n"), start=1) if number not in numbers)
+
+
+def unified(base: bytes, head: bytes, path: str) -> bytes:
+    """`git diff` of one file from base to head (a/ and b/ prefixes, three lines of context)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        a, b = Path(tmp, "a", path), Path(tmp, "b", path)
+        a.parent.mkdir(parents=True)
+        b.parent.mkdir(parents=True)
+        a.write_bytes(base)
+        b.write_bytes(head)
+        command = ["git", "diff", "--no-index", "--no-color", "--no-prefix", f"a/{path}", f"b/{path}"]
+        proc = subprocess.run(command, cwd=tmp, capture_output=True, env=git_env(), check=False)
+    return proc.stdout
