@@ -25,8 +25,8 @@ import sys
 import tarfile
 import tempfile
 import urllib.error
+import urllib.parse
 import urllib.request
-import zipfile
 from pathlib import Path
 
 DEFAULT_INDEX = "https://pypi.org/simple"
@@ -99,15 +99,10 @@ def source(name: str, version: str, sha256: str) -> Path:
 
 
 def _extract(packed: Path, into: Path) -> Path:
-    if packed.name.endswith(".zip"):
-        with zipfile.ZipFile(packed) as zipped:
-            for member in zipped.namelist():
-                if member.startswith("/") or ".." in Path(member).parts:
-                    raise FetchError(f"{packed.name}: unsafe path {member!r} in the archive")
-            zipped.extractall(into)
-    else:
-        with tarfile.open(packed) as tar:
-            tar.extractall(into, filter="data")
+    if not packed.name.endswith(".tar.gz"):
+        raise FetchError(f"{packed.name}: only .tar.gz sdists are supported")
+    with tarfile.open(packed) as tar:
+        tar.extractall(into, filter="data")  # the "data" filter refuses absolute paths, links out and devices
     tops = [p for p in into.iterdir() if p.is_dir()]
     if len(tops) != 1:
         raise FetchError(f"{packed.name}: expected one top folder in the sdist, found {len(tops)}")
@@ -116,10 +111,12 @@ def _extract(packed: Path, into: Path) -> Path:
 
 def _from_index(name: str, version: str, sha256: str, into: Path) -> Path | None:
     """Through the index's JSON API: the file whose hash is the pin (None: that index gives no JSON)."""
-    index = (os.environ.get("PIP_INDEX_URL") or DEFAULT_INDEX).rstrip("/")
-    request = urllib.request.Request(f"{index}/{normalise(name)}/", headers={"Accept": JSON_TYPE})
+    index = _index()
+    if not index.startswith("https://"):
+        return None  # a local or plain-http index: pip reads it
+    request = urllib.request.Request(f"{index}/{normalise(name)}/", headers={"Accept": JSON_TYPE})  # noqa: S310
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT) as answer:
+        with urllib.request.urlopen(request, timeout=TIMEOUT) as answer:  # noqa: S310 (https only)
             if not answer.headers.get("Content-Type", "").startswith(JSON_TYPE):
                 return None
             files = json.load(answer).get("files", [])
@@ -132,8 +129,11 @@ def _from_index(name: str, version: str, sha256: str, into: Path) -> Path | None
         if not _is_sdist_of(filename, name, version):
             raise FetchError(f"{name}=={version}: the pinned sha256 belongs to {filename}, not this release's sdist")
         target = into / Path(filename).name
+        url = urllib.parse.urljoin(f"{index}/{normalise(name)}/", str(item["url"]))
+        if not url.startswith("https://"):
+            raise FetchError(f"{name}=={version}: the index gives a non-https address for {filename}")
         try:
-            with urllib.request.urlopen(str(item["url"]), timeout=TIMEOUT) as body, target.open("wb") as out:
+            with urllib.request.urlopen(url, timeout=TIMEOUT) as body, target.open("wb") as out:  # noqa: S310
                 shutil.copyfileobj(body, out)
         except (urllib.error.URLError, OSError) as exc:
             raise FetchError(f"{name}=={version}: downloading {filename} failed ({exc})") from None
@@ -141,11 +141,15 @@ def _from_index(name: str, version: str, sha256: str, into: Path) -> Path | None
     raise FetchError(f"{name}=={version}: the index lists no file with the pinned sha256 {sha256}")
 
 
+def _index() -> str:
+    return (os.environ.get("PIP_INDEX_URL") or DEFAULT_INDEX).rstrip("/")
+
+
 def _with_pip(name: str, version: str, into: Path) -> Path:
     command = [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--no-binary", ":all:",
                f"{name}=={version}", "-d", str(into)]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
-    found = [p for p in into.iterdir() if p.name.endswith((".tar.gz", ".zip"))]
+    found = [p for p in into.iterdir() if p.name.endswith(".tar.gz")]
     if done.returncode != 0 or len(found) != 1:
         raise FetchError(f"{name}=={version}: pip download failed: {done.stderr.strip()[-500:]}")
     return found[0]
@@ -153,9 +157,8 @@ def _with_pip(name: str, version: str, into: Path) -> Path:
 
 def pin(name: str, version: str) -> str:
     """The sha256 of name==version's sdist as the index lists it (for writing a new recipe, not for building)."""
-    index = (os.environ.get("PIP_INDEX_URL") or DEFAULT_INDEX).rstrip("/")
-    request = urllib.request.Request(f"{index}/{normalise(name)}/", headers={"Accept": JSON_TYPE})
-    with urllib.request.urlopen(request, timeout=TIMEOUT) as answer:
+    request = urllib.request.Request(f"{_index()}/{normalise(name)}/", headers={"Accept": JSON_TYPE})  # noqa: S310
+    with urllib.request.urlopen(request, timeout=TIMEOUT) as answer:  # noqa: S310 (the index's https address)
         files = json.load(answer).get("files", [])
     for item in files:
         filename = str(item.get("filename", ""))
@@ -165,8 +168,7 @@ def pin(name: str, version: str) -> str:
 
 
 def _is_sdist_of(filename: str, name: str, version: str) -> bool:
-    for suffix in (".tar.gz", ".zip"):
-        if filename.endswith(suffix):
-            stem = filename[: -len(suffix)]
-            return stem.endswith(f"-{version}") and normalise(stem[: -len(version) - 1]) == normalise(name)
-    return False
+    if not filename.endswith(".tar.gz"):
+        return False
+    stem = filename[: -len(".tar.gz")]
+    return stem.endswith(f"-{version}") and normalise(stem[: -len(version) - 1]) == normalise(name)
