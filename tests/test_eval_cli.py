@@ -10,6 +10,7 @@ are known in advance, and the brain keeps its own record of what it answered.
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import shutil
@@ -132,6 +133,42 @@ def cli(
                           timeout=240)
 
 
+def check_context_recall(report: dict[str, Any], received: list[dict[str, Any]], dataset: Path) -> None:
+    """The report's context recall against what the fake API itself received, read by the fake's own parser
+    of request text (not recall.py's), with each enclosing definition found by `ast` on the head file."""
+    texts = [user_text(body) + json.dumps(body.get("system")) for body in received]
+    rows: dict[str, dict[int, str]] = {}
+    for text in texts:
+        for section in parse_sections(text):
+            rows.setdefault(section.path, {}).update({n: code for n, _, code in section.lines})
+    cases = {json.loads(line)["id"]: json.loads(line) for line in dataset.read_text().splitlines()}
+    lines = definitions = items = reached = 0
+    for entry in report["cases"]:
+        case = cases[entry["id"]]
+        repo = dataset.parent / case["repo"]
+        for label in case["expected"]:
+            head = subprocess.run(["git", "-C", str(repo), "show", f"{case['head']}:{label['path']}"],
+                                  capture_output=True, text=True, check=True).stdout.split("\n")
+            shown = rows.get(label["path"], {})
+            lines += all(shown.get(n) == head[n - 1] for n in range(label["line"], label["end_line"] + 1))
+            spans = [(min([d.lineno for d in node.decorator_list] + [node.lineno]), node.end_lineno or 0)
+                     for node in ast.walk(ast.parse("\n".join(head)))
+                     if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+                     and node.lineno <= label["line"] and label["end_line"] <= (node.end_lineno or 0)]
+            if spans:
+                first, last = min(spans, key=lambda span: span[1] - span[0])
+                definitions += all(shown.get(n) == head[n - 1] for n in range(first, last + 1))
+        for item in case.get("context", []):
+            items += 1
+            reached += any(item["path"] in text and item["contains"] in text for text in texts)
+        assert entry["context_recall"]["requests"] == 1, entry["id"]
+    recall = report["context_recall"]
+    assert (recall["labels"], recall["lines_shown"], recall["definitions_shown"]) == (LABELS, lines, definitions)
+    assert lines == LABELS  # every labelled line reaches the model
+    assert (recall["context_items"], recall["context_reached"]) == (items, reached) and items == 3
+    assert recall["cases_with_context"] == 3
+
+
 def expected_figures(brain: LabelBrain) -> dict[str, int]:
     tp = sum(brain.reported.values())
     return {"true_positives": tp, "false_negatives": LABELS - tp, "false_positives": sum(brain.decoys.values())}
@@ -144,6 +181,8 @@ def test_eval_on_the_shipped_dataset(tmp_path: Path, dataset: Path, brain: Label
         done = cli(tmp_path, str(dataset), "--json", str(out), *(["--batch"] if batch else []), base_url=fake.base_url)
         usage = fake.usage_totals()
         batches = list(fake.batches.values())
+        received = [r.json for r in fake.requests if r.path == "/v1/messages"] + \
+            [r["params"] for b in batches for r in b.requests]
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Traceback" not in done.stdout + done.stderr
 
@@ -199,6 +238,8 @@ def test_eval_on_the_shipped_dataset(tmp_path: Path, dataset: Path, brain: Label
     assert rows["low"]["findings_matched"] == found["low"]
     assert report["severity_agreement"] == {"compared": hits, "agreed": hits}
 
+    check_context_recall(report, received, dataset)
+
     shown = done.stdout
     assert f"precision {100 * hits / (hits + DECOYS):.1f} % · recall {100 * hits / LABELS:.1f} %" in shown
     assert "By severity" in shown and "jinja2-urlize-at-sign" in shown
@@ -216,6 +257,9 @@ def test_without_a_key_eval_prints_the_plan(tmp_path: Path, dataset: Path) -> No
     plan = json.loads((tmp_path / "plan.json").read_text())
     assert plan["status"] == "pending" and plan["plan_only"] == "no API key"
     assert plan["precision"] is None and plan["recall"] is None and plan["estimated_cost_usd"] > 0
+    recall = plan["context_recall"]  # what each request would carry, rendered as the engine renders it
+    assert recall["labels"] == recall["lines_shown"] == LABELS and recall["context_items"] == 3
+    assert all(case["context_recall"]["requests"] == 1 for case in plan["cases"])
 
 
 def test_a_budget_too_small_for_the_whole_eval_sends_nothing(tmp_path: Path, dataset: Path) -> None:
