@@ -26,6 +26,7 @@ commit per released version (tag `release/<version>`), per case a base (tag `bas
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import sys
 from pathlib import Path
@@ -34,7 +35,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from eval.hunks import fix_comment_lines, reverse_hunks, strip_lines, unified, zero_context_hunks  # noqa: E402
+from eval.hunks import fix_comment_lines, rebuild, unified, zero_context_hunks  # noqa: E402
 from eval.repos import commit_tree, git, new_repository  # noqa: E402
 from eval.sdists import FetchError, pin, source  # noqa: E402
 
@@ -73,20 +74,51 @@ def tree_files(root: Path) -> dict[str, bytes]:
 
 
 def make_case(recipe: dict[str, Any], old_root: Path, new_root: Path) -> dict[str, Any]:
-    """The base and head text of the case's file, its labels, and the leak check."""
+    """The base and head text of the case's file, its labels, and the leak check. `undone_in_both`
+    (optional) are hunks undone in base and head alike: the fix's own documentation (a docstring's
+    `versionchanged`) or other edits inside the definitions the case changes, so that neither the diff nor the
+    code shown around it explains the bug and the head's definitions are the buggy release's."""
     path = recipe["path"]
     old, new = (old_root / path).read_bytes(), (new_root / path).read_bytes()
-    chosen = recipe["hunks"]
-    head, labels = reverse_hunks(old, new, chosen, recipe.get("label_hunks", chosen))
     hunks = zero_context_hunks(old, new)
-    comments = fix_comment_lines(hunks, chosen, old)
-    base = strip_lines(new, comments)
+    chosen, docs = set(recipe["hunks"]), set(recipe.get("undone_in_both", []))
+    if any(i >= len(hunks) for i in chosen | docs) or chosen & docs:
+        raise SystemExit(f"error: {recipe['id']}: hunks {sorted(chosen)} / undone_in_both {sorted(docs)} do not fit "
+                         f"the {len(hunks)} hunks of {path}")
+    head, labels = rebuild(old, new, hunks, chosen | docs, labelled=set(recipe.get("label_hunks", chosen)))
+    base, _ = rebuild(old, new, hunks, docs, drop=fix_comment_lines(hunks, sorted(chosen), old))
     if head == base:
         raise SystemExit(f"error: {recipe['id']}: the chosen hunks change nothing")
     leaks = leaked_comments(unified(base, head, path), old)
     if leaks:
         raise SystemExit(f"error: {recipe['id']}: the diff still carries comment lines only the fix has: {leaks}")
+    changed = not_shipped(base, head, old) if path.endswith(".py") else []
+    if changed:
+        raise SystemExit(f"error: {recipe['id']}: the head's {', '.join(changed)} never shipped in {recipe['buggy']} "
+                         "(undo the other hunks inside it too: `undone_in_both`)")
     return {"base": base, "head": head, "labels": labels}
+
+
+def not_shipped(base: bytes, head: bytes, buggy: bytes) -> list[str]:
+    """Functions the case changes whose head text is not the buggy release's (a hybrid that never shipped)."""
+    before, after, shipped = _functions(base), _functions(head), _functions(buggy)
+    return [name for name, text in after.items() if text != before.get(name) and text != shipped.get(name)]
+
+
+def _functions(source: bytes) -> dict[str, str]:
+    text = source.decode("utf-8", "replace")
+    found: dict[str, str] = {}
+
+    def walk(node: ast.AST, prefix: str) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                name = prefix + child.name
+                if not isinstance(child, ast.ClassDef):
+                    found[name] = ast.get_source_segment(text, child) or ""
+                walk(child, name + ".")
+
+    walk(ast.parse(text), "")
+    return found
 
 
 def leaked_comments(diff: bytes, buggy: bytes) -> list[str]:

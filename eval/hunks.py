@@ -37,30 +37,48 @@ def _range(text: str) -> tuple[int, int]:
     return int(start), int(count) if count else 1
 
 
-def reverse_hunks(old: bytes, new: bytes, chosen: list[int], labelled: list[int]) -> tuple[bytes, list[list[int]]]:
-    """`new` with the chosen hunks of old → new undone, and the head line ranges of the `labelled` ones:
-    the lines a reversal wrote, or the two lines around the spot where it only removed lines."""
-    hunks = zero_context_hunks(old, new)
-    if any(i >= len(hunks) for i in chosen):
-        raise SystemExit(f"error: hunk index out of range: there are {len(hunks)} hunks")
+def rebuild(old: bytes, new: bytes, hunks: list[Hunk], reverse: set[int], drop: set[int] = frozenset(),
+            labelled: set[int] = frozenset()) -> tuple[bytes, list[list[int]]]:
+    """`new` with the `reverse` hunks of old → new undone and the new-file lines `drop` left out; and the line
+    ranges (in the result) of the `labelled` hunks: the lines a reversal wrote, or the two lines around the
+    spot where it only removed lines."""
     old_lines, new_lines = old.split(b"\n"), new.split(b"\n")
+    replaced = {hunks[i][2]: i for i in reverse if hunks[i][3]}  # first new line -> hunk
+    inserted = {hunks[i][2]: i for i in reverse if not hunks[i][3]}  # "after new line n" -> hunk
+    out: list[bytes] = []
     ranges: list[list[int]] = []
-    shift = 0  # lines the reversals above this one added (or removed)
-    for index in sorted(chosen, key=lambda i: hunks[i][2]):
-        o_start, o_count, n_start, n_count, _ = hunks[index]
-        at = (n_start - 1 if n_count else n_start) + shift  # a pure insertion is "after line n_start"
-        new_lines[at : at + n_count] = old_lines[o_start - 1 : o_start - 1 + o_count]
-        shift += o_count - n_count
+
+    def put(index: int) -> None:
+        o_start, o_count = hunks[index][0], hunks[index][1]
+        at = len(out) + 1
+        out.extend(old_lines[o_start - 1 : o_start - 1 + o_count])
         if index in labelled:
-            first, last = (at + 1, at + o_count) if o_count else (max(1, at), at + 1)
+            first, last = (at, at + o_count - 1) if o_count else (max(1, at - 1), at)
             if ranges and first - ranges[-1][1] <= MERGE_GAP:
                 ranges[-1][1] = max(last, ranges[-1][1])
             else:
                 ranges.append([first, last])
+
+    if 0 in inserted:
+        put(inserted[0])
+    number = 1
+    while number <= len(new_lines):
+        if number in replaced:
+            index = replaced[number]
+            put(index)
+            number += hunks[index][3]
+            last_covered = number - 1
+        else:
+            if number not in drop:
+                out.append(new_lines[number - 1])
+            last_covered = number
+            number += 1
+        if last_covered in inserted:
+            put(inserted.pop(last_covered))
     for label in ranges:  # a range must hold code, not only the blank lines around a gap
-        while label[0] > 1 and not new_lines[label[0] - 1].strip():
+        while label[0] > 1 and not out[label[0] - 1].strip():
             label[0] -= 1
-    return b"\n".join(new_lines), ranges
+    return b"\n".join(out), ranges
 
 
 def fix_comment_lines(hunks: list[Hunk], chosen: list[int], old: bytes) -> set[int]:
@@ -76,11 +94,6 @@ def fix_comment_lines(hunks: list[Hunk], chosen: list[int], old: bytes) -> set[i
             if stripped.startswith("#") and stripped.encode() not in known:
                 out.add(n_start + offset)
     return out
-
-
-def strip_lines(text: bytes, numbers: set[int]) -> bytes:
-    """`text` without the given (1-based) lines."""
-    return b"\n".join(line for number, line in enumerate(text.split(b"\n"), start=1) if number not in numbers)
 
 
 def unified(base: bytes, head: bytes, path: str) -> bytes:

@@ -12,7 +12,7 @@ import pytest
 
 from batch_review.evaluation.dataset import ContextItem
 from batch_review.evaluation.recall import context_reached, definition_span, shown_rows
-from eval.build import leaked_comments, load_recipes, make_case, release
+from eval.build import leaked_comments, load_recipes, make_case, not_shipped, release
 from eval.hunks import unified
 from eval.sdists import FetchError, archive
 from tests.support.eval_data import build_dataset
@@ -34,6 +34,22 @@ def test_the_comment_a_fix_added_is_removed_from_the_base(tmp_path: Path) -> Non
     assert made["labels"] == [[2, 2]]
     # without the stripping, the diff would delete the fix's explanation: the leak check names it
     assert leaked_comments(unified(NEW, OLD, "m.py"), OLD) == ["# a negative x would wrap around: clamp it first"]
+
+
+def test_a_head_mixing_two_releases_is_refused(tmp_path: Path) -> None:
+    """A fix that changes a signature and a body: undoing only the body would make code that never shipped
+    (how click-add-completion-class-return was built before); undoing both gives the old release's function."""
+    old = b"def add(cls) -> None:\n    register(cls)\n"
+    new = b"def add(cls: T) -> T:\n    register(cls)\n    return cls\n"
+    for side, text in (("old", old), ("new", new)):
+        (tmp_path / side).mkdir()
+        (tmp_path / side / "m.py").write_bytes(text)
+    with pytest.raises(SystemExit, match="never shipped"):
+        make_case({"id": "t", "path": "m.py", "hunks": [1], "buggy": "1.0"}, tmp_path / "old", tmp_path / "new")
+    assert not_shipped(new, b"def add(cls: T) -> T:\n    register(cls)\n", old) == ["add"]
+    made = make_case({"id": "t", "path": "m.py", "hunks": [0, 1], "label_hunks": [1], "buggy": "1.0"},
+                     tmp_path / "old", tmp_path / "new")
+    assert made["head"] == old and made["labels"] == [[2, 3]]  # around the spot where `return cls` was
 
 
 def test_no_case_diff_adds_or_deletes_a_comment_only_the_fix_has(tmp_path: Path) -> None:
