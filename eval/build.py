@@ -107,6 +107,7 @@ def not_shipped(base: bytes, head: bytes, buggy: bytes) -> list[str]:
 
 def _functions(source: bytes) -> dict[str, str]:
     text = source.decode("utf-8", "replace")
+    lines = text.split("\n")
     found: dict[str, str] = {}
 
     def walk(node: ast.AST, prefix: str) -> None:
@@ -114,7 +115,7 @@ def _functions(source: bytes) -> dict[str, str]:
             if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
                 name = prefix + child.name
                 if not isinstance(child, ast.ClassDef):
-                    found[name] = ast.get_source_segment(text, child) or ""
+                    found[name] = "\n".join(lines[child.lineno - 1 : child.end_lineno])
                 walk(child, name + ".")
 
     walk(ast.parse(text), "")
