@@ -243,6 +243,7 @@ def test_eval_on_the_shipped_dataset(tmp_path: Path, dataset: Path, brain: Label
     shown = done.stdout
     assert f"precision {100 * hits / (hits + DECOYS):.1f} % · recall {100 * hits / LABELS:.1f} %" in shown
     assert "By severity" in shown and "jinja2-urlize-at-sign" in shown
+    assert f"Context that reached the model: labelled lines {LABELS} of {LABELS}" in " ".join(shown.split())
     assert KEY not in shown + done.stderr + out.read_text()
 
 
@@ -260,6 +261,9 @@ def test_without_a_key_eval_prints_the_plan(tmp_path: Path, dataset: Path) -> No
     recall = plan["context_recall"]  # what each request would carry, rendered as the engine renders it
     assert recall["labels"] == recall["lines_shown"] == LABELS and recall["context_items"] == 3
     assert all(case["context_recall"]["requests"] == 1 for case in plan["cases"])
+    assert (f"Context that would reach the model: labelled lines {LABELS} of {LABELS}, their whole enclosing "
+            f"definitions {recall['definitions_shown']} of {LABELS}, context items 0 of 3.") in " ".join(
+        shown.stdout.split())
 
 
 def test_a_budget_too_small_for_the_whole_eval_sends_nothing(tmp_path: Path, dataset: Path) -> None:
