@@ -10,7 +10,6 @@ are known in advance, and the brain keeps its own record of what it answered.
 
 from __future__ import annotations
 
-import ast
 import json
 import os
 import shutil
@@ -25,7 +24,7 @@ import pytest
 
 from tests.fakes.anthropic_api import FakeAnthropicAPI
 from tests.fakes.model_brain import parse_sections, user_text
-from tests.support.eval_data import TEST_CASES, build_dataset
+from tests.support.eval_data import TEST_CASES, build_dataset, independent_recall
 
 KEY = "sk-ant-api03-eval-cli-key-5c1e"
 ROOT = Path(__file__).resolve().parent.parent
@@ -134,39 +133,13 @@ def cli(
 
 
 def check_context_recall(report: dict[str, Any], received: list[dict[str, Any]], dataset: Path) -> None:
-    """The report's context recall against what the fake API itself received, read by the fake's own parser
-    of request text (not recall.py's), with each enclosing definition found by `ast` on the head file."""
-    texts = [user_text(body) + json.dumps(body.get("system")) for body in received]
-    rows: dict[str, dict[int, str]] = {}
-    for text in texts:
-        for section in parse_sections(text):
-            rows.setdefault(section.path, {}).update({n: code for n, _, code in section.lines})
-    cases = {json.loads(line)["id"]: json.loads(line) for line in dataset.read_text().splitlines()}
-    lines = definitions = items = reached = 0
-    for entry in report["cases"]:
-        case = cases[entry["id"]]
-        repo = dataset.parent / case["repo"]
-        for label in case["expected"]:
-            head = subprocess.run(["git", "-C", str(repo), "show", f"{case['head']}:{label['path']}"],
-                                  capture_output=True, text=True, check=True).stdout.split("\n")
-            shown = rows.get(label["path"], {})
-            lines += all(shown.get(n) == head[n - 1] for n in range(label["line"], label["end_line"] + 1))
-            spans = [(min([d.lineno for d in node.decorator_list] + [node.lineno]), node.end_lineno or 0)
-                     for node in ast.walk(ast.parse("\n".join(head)))
-                     if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
-                     and node.lineno <= label["line"] and label["end_line"] <= (node.end_lineno or 0)]
-            if spans:
-                first, last = min(spans, key=lambda span: span[1] - span[0])
-                definitions += all(shown.get(n) == head[n - 1] for n in range(first, last + 1))
-        for item in case.get("context", []):
-            items += 1
-            reached += any(item["path"] in text and item["contains"] in text for text in texts)
-        assert entry["context_recall"]["requests"] == 1, entry["id"]
+    """The report's context recall against what the fake API itself received (tests/support/eval_data.py)."""
+    seen = independent_recall(received, dataset)
     recall = report["context_recall"]
-    assert (recall["labels"], recall["lines_shown"], recall["definitions_shown"]) == (LABELS, lines, definitions)
-    assert lines == LABELS  # every labelled line reaches the model
-    assert (recall["context_items"], recall["context_reached"]) == (items, reached) and items == 3
-    assert recall["cases_with_context"] == 3
+    assert {key: recall[key] for key in seen} == seen
+    assert seen["lines_shown"] == LABELS  # every labelled line reaches the model
+    assert seen["context_items"] == recall["cases_with_context"] == 3 and seen["context_reached"] == 0
+    assert all(entry["context_recall"]["requests"] == 1 for entry in report["cases"])
 
 
 def expected_figures(brain: LabelBrain) -> dict[str, int]:
