@@ -195,6 +195,7 @@ def test_eval_on_the_shipped_dataset(tmp_path: Path, dataset: Path, brain: Label
         assert len(case["false_alarms"]) == case["false_positives"]
         assert case["unreviewed_labels"] == [] and case["files"]["reviewed"] == 1
         assert case["usage"]["requests"] == 1
+        assert case["intent"]["title"] and case["intent"]["description"]  # as the dataset row gives them
 
     severities = {"high": 0, "medium": 0, "low": 0}
     found = dict(severities)
