@@ -37,8 +37,8 @@ def _range(text: str) -> tuple[int, int]:
     return int(start), int(count) if count else 1
 
 
-def rebuild(old: bytes, new: bytes, hunks: list[Hunk], reverse: set[int], drop: set[int] = frozenset(),
-            labelled: set[int] = frozenset()) -> tuple[bytes, list[list[int]]]:
+def rebuild(old: bytes, new: bytes, hunks: list[Hunk], reverse: set[int], drop: frozenset[int] | set[int] = frozenset(),
+            labelled: frozenset[int] | set[int] = frozenset()) -> tuple[bytes, list[list[int]]]:
     """`new` with the `reverse` hunks of old → new undone and the new-file lines `drop` left out; and the line
     ranges (in the result) of the `labelled` hunks: the lines a reversal wrote, or the two lines around the
     spot where it only removed lines."""
