@@ -41,8 +41,8 @@ class Price(BaseModel):
 class Config(BaseModel):
     """Every option of a run. Field names are the input names with `_` for `-`."""
 
-    model_config = ConfigDict(
-        extra="forbid", alias_generator=_hyphenate, populate_by_name=True, frozen=True
+    model_config = ConfigDict(  # no option takes inf or nan (`budget-usd: inf` is not a cap)
+        extra="forbid", alias_generator=_hyphenate, populate_by_name=True, frozen=True, allow_inf_nan=False
     )
 
     mode: Literal["auto", "review", "sweep"] = "auto"
@@ -61,7 +61,7 @@ class Config(BaseModel):
     instructions: str = ""  # once loaded: the text of every instruction for all files (see guidance.py)
     repository_guidance: bool = True
     path_instructions: tuple[PathInstruction, ...] = ()  # once loaded: text, not file names
-    budget_usd: float | None = Field(default=None, gt=0)
+    budget_usd: float | None = Field(default=None, gt=0, allow_inf_nan=False)  # a cap: a number of dollars
     batch_wait_minutes: float = Field(default=30, ge=0, le=350)
     dry_run: bool = False
     strategy: Literal["auto", "parallel", "batch"] = "auto"

@@ -17,7 +17,7 @@ import asyncio
 import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ApiError
@@ -32,6 +32,7 @@ from .limiter import AdaptiveLimiter, LimiterClosed
 from .packs import CUT_OFF, by_file, is_pack, should_split
 from .providers import Provider
 from .repair import long_call_timeout, repair_params, retries_note
+from .spending import BudgetGate, Reservation, usage_since
 from .task import REVIEW, Task
 
 if TYPE_CHECKING:
@@ -117,7 +118,7 @@ class _Run:
 
     async def run(self) -> list[RequestResult]:
         self.limiter = AdaptiveLimiter(self.options.max_concurrency, max_wait=self.options.max_retry_wait)
-        self.settled = asyncio.Condition()
+        self.budget = BudgetGate(self.spend)
         self.warmed = asyncio.Event()  # the warm-up request's answer has begun: its cache entry is readable
         self.warm_id: str | None = None
         self.warm_begun: Any = None  # usage (message_start) of the warm-up stream while it has not finished
@@ -169,18 +170,10 @@ class _Run:
             self.progress(request, result)
 
     async def _attempt(self, request: PlannedRequest, problem: str = "") -> RequestResult:
-        estimate = self.spend.estimate(request.input_tokens, request.output_tokens, self.task.price)
         if self.abort is not None:
             return RequestResult(request.custom_id, error="not sent: the run was stopped", not_sent=True)
-        if not await self._reserve(estimate):
-            return RequestResult(request.custom_id, error=BUDGET_REACHED, not_sent=True)
         result = RequestResult(request.custom_id)
-        try:
-            await self._review(request, result, problem)
-        finally:
-            async with self.settled:
-                self.spend.settle(estimate, result.usage, self.task.price)
-                self.settled.notify_all()
+        await self._review(request, result, problem)
         return result
 
     async def _split(self, request: PlannedRequest, result: RequestResult) -> None:
@@ -196,13 +189,6 @@ class _Run:
             result.attempts += answer.attempts
         result.parts = list(zip(parts, answers, strict=True))
 
-    async def _reserve(self, estimate: float) -> bool:
-        """Room in the budget; while requests are in flight, wait for their real cost before refusing."""
-        async with self.settled:
-            while not self.spend.fits(estimate) and self.spend.reserved > 0 and not self.spend.exhausted:
-                await self.settled.wait()
-            return self.spend.reserve(estimate)
-
     async def _review(self, request: PlannedRequest, result: RequestResult, problem: str) -> None:
         task, model = self.task, self.task.model or self.options.model
         params = task.params(
@@ -214,9 +200,16 @@ class _Run:
         if problem:  # an earlier answer (from a batch) could not be used: this is its one repair
             params = repair_params(params, problem, model=model, instructions=self.options.instructions, task=task)
         for attempt in (2,) if problem else (1, 2):
+            reservation = await self.budget.reserve(params, task.price)
+            if reservation is None:
+                if result.attempts == 0:
+                    result.error, result.not_sent = BUDGET_REACHED, True
+                else:
+                    result.error = f"{result.error}; its repair was not sent: budget-usd reached"
+                return
             result.attempts = attempt
             try:
-                message = await self._send(request, params)
+                message = await self._paid(request, params, result, reservation)
             except _Stopped as stopped:
                 result.not_sent = not stopped.sent and attempt == 1
                 result.error = "not sent: the run was stopped" if not stopped.sent else "stopped before it was answered"
@@ -234,9 +227,6 @@ class _Run:
                 note = f"; {refused}" if refused else retries_note(exc, self.options.max_retries)
                 result.error = describe_api_error(exc) + note
                 return
-            finally:
-                self._count_cut_stream(request, result)
-            result.usage.add(Usage.from_api(message.usage))
             reading = task.read(message)
             if reading.answer is not None:
                 result.answer, result.error = reading.answer, None
@@ -247,6 +237,18 @@ class _Run:
                 return  # a refusal is final; a pack cut off is split rather than asked again with more room
             params = repair_params(params, reading.problem or "", model=model,
                                    instructions=self.options.instructions, task=task)
+
+    async def _paid(self, request: PlannedRequest, params: dict[str, Any], result: RequestResult,
+                    reservation: Reservation) -> Any:
+        """One call inside its reservation: what it cost (a cut stream's input included) replaces it."""
+        before = replace(result.usage)
+        try:
+            message = await self._send(request, params)
+            result.usage.add(Usage.from_api(message.usage))
+            return message
+        finally:
+            self._count_cut_stream(request, result)
+            await self.budget.settle(reservation, usage_since(result.usage, before))
 
     async def _send(self, request: PlannedRequest, params: dict[str, Any]) -> Any:
         try:
