@@ -66,7 +66,7 @@ def test_the_input_token_bucket_holds_back_a_large_request() -> None:
 
 def test_a_burst_of_429s_halves_concurrency_once_and_pauses_for_retry_after() -> None:
     clock = Clock()
-    lim = AdaptiveLimiter(8, clock=clock)
+    lim = AdaptiveLimiter(8, clock=clock, start=8)
     for _ in range(3):  # three requests that were in flight together all come back 429
         lim.observe(429, {"retry-after": "0.3"})
     assert lim.limit == 4  # not 1: one halving per burst
@@ -85,12 +85,12 @@ def test_a_retry_after_over_max_retry_wait_does_not_pause_the_others() -> None:
 
 
 def test_the_limit_caps_requests_in_flight() -> None:
-    lim = AdaptiveLimiter(2, clock=Clock())
+    lim = AdaptiveLimiter(2, clock=Clock(), start=2)
     assert isinstance(lim.try_acquire(1, 1), Ticket) and isinstance(lim.try_acquire(1, 1), Ticket)
     assert lim.try_acquire(1, 1) == 0  # full: wait for a release, not for time
 
     async def scenario() -> int:
-        limited = AdaptiveLimiter(2)
+        limited = AdaptiveLimiter(2, start=2)
         peak = 0
 
         async def one() -> None:
@@ -142,7 +142,7 @@ class Fanout:
 
     def run(self) -> Fanout:
         clock = Clock()
-        lim = AdaptiveLimiter(16, clock=clock)
+        lim = AdaptiveLimiter(16, clock=clock, start=4 if self.adaptive else 16)  # naive: 16 at once, no headers
         server = Bucket(self.rpm)
         server.level, server.updated = self.level, 0.0
         queue = list(range(1, self.n))

@@ -51,7 +51,7 @@ class Config(BaseModel):
     vertex_project: str = ""
     vertex_region: str = ""
     model: str = DEFAULT_MODEL
-    max_concurrency: int = Field(default=8, ge=1, le=64)
+    max_concurrency: int | None = Field(default=None, ge=1, le=64)  # None: "auto" (engines/limiter.py)
     min_severity: Severity = Severity.low
     fail_on: Severity | Literal["none"] = "none"
     request_changes_on: Severity | Literal["none"] = "none"
@@ -105,6 +105,11 @@ class Config(BaseModel):
     def verifier(self) -> str:
         """The model that verifies findings: `verify-model`, else the review model."""
         return self.verify_model or self.model
+
+    @field_validator("max_concurrency", mode="before")
+    @classmethod
+    def _auto(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and value.strip().lower() == "auto" else value
 
     @field_validator("provider", mode="before")
     @classmethod

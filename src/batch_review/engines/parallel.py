@@ -28,10 +28,11 @@ from ..waits import DEFAULT_MAX_WAIT
 from ..words import eta, plural
 from .answers import EngineResult, RequestResult
 from .client import describe_api_error, fatal, make_async_client, wait_refused
-from .limiter import AdaptiveLimiter, LimiterClosed
+from .limiter import AUTO_CEILING, START, AdaptiveLimiter, LimiterClosed
 from .packs import CUT_OFF, by_file, is_pack, should_split
 from .providers import Provider
 from .repair import long_call_timeout, repair_params, retries_note
+from .retries import retry_wait, retryable
 from .spending import BudgetGate, Reservation, usage_since
 from .task import REVIEW, Task
 
@@ -46,7 +47,7 @@ class ParallelOptions:
     model: str
     max_tokens: int
     instructions: str
-    max_concurrency: int
+    max_concurrency: int  # the ceiling of requests in flight (limiter.py says how it is reached)
     request_timeout: float = 600.0
     max_retries: int = 4
     warm_cache: bool = True
@@ -56,7 +57,7 @@ class ParallelOptions:
     @classmethod
     def for_config(cls, config: Config) -> ParallelOptions:
         return cls(model=config.model, max_tokens=config.max_output_tokens, instructions=config.instructions,
-                   max_concurrency=config.max_concurrency, request_timeout=config.request_timeout,
+                   max_concurrency=config.max_concurrency or AUTO_CEILING, request_timeout=config.request_timeout,
                    max_retry_wait=config.max_retry_wait)
 
 
@@ -103,8 +104,10 @@ class _Run:
         progress: Progress | None,
         repairs: Mapping[str, str] | None = None,
         task: Task = REVIEW,
+        limiter: AdaptiveLimiter | None = None,
     ) -> None:
         self.task = task
+        self.limiter = limiter or AdaptiveLimiter(options.max_concurrency, max_wait=options.max_retry_wait)
         self.requests = list(requests)
         self.repairs = dict(repairs or {})
         self.render = render
@@ -117,7 +120,6 @@ class _Run:
         self.calls: set[asyncio.Task[Any]] = set()
 
     async def run(self) -> list[RequestResult]:
-        self.limiter = AdaptiveLimiter(self.options.max_concurrency, max_wait=self.options.max_retry_wait)
         self.budget = BudgetGate(self.spend)
         self.warmed = asyncio.Event()  # the warm-up request's answer has begun: its cache entry is readable
         self.warm_id: str | None = None
@@ -130,7 +132,7 @@ class _Run:
         self.client = make_async_client(
             self.api_key,
             timeout=self.options.request_timeout,
-            max_retries=self.options.max_retries,
+            max_retries=0,  # retried by _send, through the limiter (retries.py)
             on_response=on_response,
             max_retry_wait=self.options.max_retry_wait,
             provider=self.options.provider,
@@ -138,7 +140,7 @@ class _Run:
         queue = deque(sorted(self.requests, key=lambda r: -r.input_tokens))
         try:
             tasks = []
-            if self.options.warm_cache and len(queue) > self.options.max_concurrency:
+            if self.options.warm_cache and len(queue) > min(START, self.options.max_concurrency):
                 first = min(queue, key=lambda r: r.input_tokens)
                 queue.remove(first)
                 self.warm_id = first.custom_id
@@ -251,14 +253,37 @@ class _Run:
             await self.budget.settle(reservation, usage_since(result.usage, before))
 
     async def _send(self, request: PlannedRequest, params: dict[str, Any]) -> Any:
+        """One call, retried here (not by the SDK) so every try asks the limiter for room (retries.py)."""
+        for retry in range(self.options.max_retries + 1):
+            try:
+                return await self._try(request, params, sent=retry > 0)
+            except _Stopped:
+                raise
+            except Exception as exc:
+                if retry == self.options.max_retries or not retryable(exc):
+                    raise
+                wait = retry_wait(exc, retry, self.options.max_retry_wait)
+            pause = asyncio.ensure_future(asyncio.sleep(wait))
+            self.calls.add(pause)  # a fatal error elsewhere cancels the wait too
+            try:
+                await pause
+            except asyncio.CancelledError:
+                if pause.cancelled() and self.abort is not None:
+                    raise _Stopped(sent=True) from None
+                raise
+            finally:
+                self.calls.discard(pause)
+        raise AssertionError("unreachable")
+
+    async def _try(self, request: PlannedRequest, params: dict[str, Any], *, sent: bool) -> Any:
         try:
             ticket = await self.limiter.acquire(request.input_tokens, request.output_tokens)
         except LimiterClosed:
-            raise _Stopped(sent=False) from None
+            raise _Stopped(sent=sent) from None
         call: asyncio.Task[Any] | None = None
         try:
             if self.abort is not None:
-                raise _Stopped(sent=False)
+                raise _Stopped(sent=sent)
             warm_up = request.custom_id == self.warm_id and not self.warmed.is_set()
             call = asyncio.ensure_future(self._stream(params) if warm_up else self._call(params))
             self.calls.add(call)
@@ -337,6 +362,8 @@ class ParallelEngine:
         self.options = options
         self.api_key = api_key
         self.spend = spend
+        # one limiter for every pass of the run: the verification starts with what the review's headers taught
+        self.limiter = AdaptiveLimiter(options.max_concurrency, max_wait=options.max_retry_wait)
 
     def review(self, plan: Plan, render: Callable[[PlannedRequest], str], task: Task = REVIEW) -> EngineResult:
         total = len(plan.requests)
@@ -362,7 +389,8 @@ class ParallelEngine:
             else:
                 log.info(f"{at} ✗ {files} — {result.error}")
 
-        run = _Run(plan.requests, render, self.options, self.api_key, self.spend, progress, task=task)
+        run = _Run(plan.requests, render, self.options, self.api_key, self.spend, progress, task=task,
+                   limiter=self.limiter)
         results = asyncio.run(run.run())
         notes = []
         refused = self.spend.refused - refused_before
