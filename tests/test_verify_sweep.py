@@ -166,3 +166,42 @@ def test_second_tries_paid_at_standard_price_make_verification_go_through_the_me
     report = env.report()
     assert report["verification"]["engine"] == "parallel" and report["filtered"]
     assert state_of(world) is None
+
+
+def test_a_local_sweep_collect_delivers_verified_findings(tmp_path: Path) -> None:
+    """#17.1, locally: `sweep --submit`, then `sweep --collect` verifies and reports in that same run."""
+    import os
+    import subprocess
+
+    from tests.test_sweep_cli import SCRIPT
+
+    files, planted = planted_files(count=12, lines=20)
+    repo = GitRepo.init(tmp_path / "repo")
+    repo.commit_files(files, "twelve files")
+    home = tmp_path / "home"
+    home.mkdir()
+    with FakeAnthropicAPI(api_key=KEY, verifier=Verifier()) as ai:
+        env = {"PATH": os.environ["PATH"], "HOME": str(home), "COLUMNS": "200", "NO_COLOR": "1",
+               "ANTHROPIC_API_KEY": KEY, "ANTHROPIC_BASE_URL": ai.base_url}
+
+        def sweep(*args: str) -> subprocess.CompletedProcess[str]:
+            return subprocess.run([SCRIPT, "sweep", *args, str(repo.path)], env=env, capture_output=True, text=True,
+                                  timeout=120)
+
+        submitted = sweep("--submit")
+        assert submitted.returncode == 0 and ai.batches_created == 1, submitted.stdout + submitted.stderr
+        (batch_id,) = ai.batches
+        ai.end_batch(batch_id)
+        report_path = tmp_path / "report.json"
+        collected = sweep("--collect", "--json", str(report_path))
+        out = collected.stdout + collected.stderr
+        assert collected.returncode == 0, out
+        assert ai.batches_created == 1, out  # no verification batch: verified through the Messages API
+        report = json.loads(report_path.read_text(encoding="utf-8"))
+        assert report["status"] == "findings"
+        shown = [p for p in planted if p.severity != "info"]  # min-severity low
+        assert report["verification"]["engine"] == "parallel" and report["verification"]["checked"] == len(shown)
+        kept = {f["title"] for f in report["findings"]}
+        assert kept == {p.title for p in shown if not dropped(p.title)}
+        assert {f["verification"]["status"] for f in report["findings"]} == {"kept"}
+        assert not (repo.path / ".batch-review" / "sweep-state.json").exists()
