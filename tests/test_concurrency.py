@@ -23,7 +23,7 @@ from tests.support.fault_world import message_requests, world
 def test_the_first_requests_wait_for_headers_and_the_rest_go_at_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with world(tmp_path, monkeypatch, 30, latency=0.5, ttft=0.1,
+    with world(tmp_path, monkeypatch, 30, latency=2.0, ttft=0.1,
                rate_limits=RateLimits(rpm=4000, input_tpm=2_000_000, output_tpm=400_000)) as w:
         result = w.run()  # max-concurrency: auto
         assert result.code == 0, result.log
@@ -47,7 +47,7 @@ def test_max_concurrency_stays_a_ceiling(tmp_path: Path, monkeypatch: pytest.Mon
 
 def test_without_headers_concurrency_still_grows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A provider that sends no rate-limit headers: slow start, doubling on every success."""
-    with world(tmp_path, monkeypatch, 30, latency=0.3) as w:
+    with world(tmp_path, monkeypatch, 30, latency=1.0) as w:
         result = w.run()
         assert result.code == 0, result.log
         assert w.ai.rate_limiter is None  # the fake sends no rate-limit headers

@@ -1,14 +1,15 @@
-"""Fan-out through the Messages API: at most `max-concurrency` requests in flight, fewer when the
-rate-limit headers say so; longest requests first so no slow file holds up the tail. When there is more
-than one wave, the smallest request goes first, streamed, and the rest go out as soon as its answer
-begins (`message_start`): the API makes a cache entry readable from then on, so every later request
-reads the system prompt from the cache without waiting for a whole answer.
+"""Fan-out through the Messages API: as many requests in flight as the rate-limit headers show room for, up
+to `max-concurrency` (limiter.py; one limiter for all of the engine's passes); longest requests first so no
+slow file holds up the tail. When there are more requests than go out before any header is seen, the
+smallest goes first, streamed, and the rest go out as soon as its answer begins (`message_start`): the API
+makes a cache entry readable from then on, and its headers say how much room there is.
 
-Faults: 429, 5xx, timeouts and lost connections are retried by the SDK (`max_retries`); when they run
-out, the request's files fail with the error named. An unusable answer (not JSON, off the schema, cut
-off) gets exactly one repair attempt; a refusal none. A fatal error (401, 402, 403, 404) stops the run
-at once: nothing more is sent, requests in flight or in the SDK's retry sleep are cancelled, and the
-error is handed back with the results gathered so far. `budget-usd` is held by a `SpendGuard`.
+Faults: 429, 5xx, timeouts and lost connections are retried here, each try asking the limiter for room
+(retries.py; the SDK's own retries are off); when they run out, the request's files fail with the error
+named. An unusable answer (not JSON, off the schema, cut off) gets exactly one repair attempt; a refusal
+none. A fatal error (401, 402, 403, 404) stops the run at once: nothing more is sent, requests in flight or
+in a retry's wait are cancelled, and the error is handed back with the results gathered so far.
+`budget-usd`: every call reserves its worst case before it is sent (spending.py).
 """
 
 from __future__ import annotations
