@@ -210,3 +210,43 @@ def test_concurrency_adapts_to_the_rate_limit_headers(tmp_path: Path, monkeypatc
         assert w.env.outputs()["status"] == "findings"  # every file reviewed, none failed
         # a slow machine only spreads the requests out further: never more 429s than this
         assert sum(1 for r in message_requests(w.ai) if r.status == 429) <= 3
+
+
+# ---- #18.1: growth from the headers ---------------------------------------------------------------------
+
+
+def test_before_any_header_only_a_few_go_then_the_headers_room_is_used_at_once() -> None:
+    clock = Clock()
+    lim = AdaptiveLimiter(64, clock=clock)  # max-concurrency auto
+    assert lim.limit == 4
+    lim.observe(200, _headers("requests", 4000, 3999) | _headers("input-tokens", 2_000_000, 1_990_000))
+    assert lim.limit == 64  # room for thousands: the ceiling, in one step
+    tight = AdaptiveLimiter(64, clock=clock)
+    assert isinstance(tight.try_acquire(10_000, 100), Ticket)  # a request's size is learned from what it asks
+    tight.observe(200, _headers("requests", 4000, 3999) | _headers("input-tokens", 100_000, 50_000))
+    assert tight.limit == 1 + 5  # in flight, plus 50,000 input tokens / 10,000 a request
+
+
+def test_a_529_burst_halves_concurrency_once_without_pausing_and_growth_is_calm_after_it() -> None:
+    clock = Clock()
+    lim = AdaptiveLimiter(64, clock=clock)
+    lim.observe(200, _headers("requests", 4000, 3999))
+    assert lim.limit == 64
+    for _ in range(5):
+        lim.observe(529, {})
+    assert lim.limit == 32 and lim.overloaded == 5
+    assert _admitted_at(lim, clock, 1) == [0.0]  # overloaded is not a rate limit: nothing waits
+    lim.observe(200, _headers("requests", 4000, 3999))
+    assert lim.limit == 32  # within the calm period after a 529: no jump back
+    clock.now += 11
+    lim.observe(200, _headers("requests", 4000, 3999))
+    assert lim.limit == 64
+
+
+def test_without_headers_each_success_doubles_up_to_the_ceiling() -> None:
+    lim = AdaptiveLimiter(12, clock=Clock())
+    assert lim.limit == 4
+    lim.observe(200, {})
+    assert lim.limit == 8
+    lim.observe(200, {})
+    assert lim.limit == 12
