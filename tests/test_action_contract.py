@@ -42,6 +42,7 @@ def test_every_input_describes_its_default_and_matches_the_model() -> None:
         if field is None or field.default in (None, (), "") or isinstance(field.default, dict):
             continue
         shown = str(field.default).lower() if isinstance(field.default, bool) else str(field.default)
+        shown = ", ".join(field.default) if isinstance(field.default, tuple) else shown
         shown = shown.removesuffix(".0")
         assert f"Default {shown}" in spec["description"], (name, shown)
 
@@ -53,7 +54,8 @@ def test_outputs_match_what_the_code_writes() -> None:
 
 
 def test_readme_documents_every_input_and_output() -> None:
-    documented = set(re.findall(r"^\| `([a-z-]+)` \|", README, re.M))
+    docs = "\n".join(p.read_text() for p in sorted((ROOT / "docs").glob("*.md")))  # the README and docs/*.md
+    documented = set(re.findall(r"^\| `([a-z-]+)` \|", README + "\n" + docs, re.M))
     missing = (set(ACTION["inputs"]) | set(ACTION["outputs"])) - documented
     assert not missing, f"README tables lack {sorted(missing)}"
 

@@ -13,7 +13,7 @@ from tests.test_bad_input_world import failed_early, make_pr, numbered, pr_world
 
 
 @pytest.mark.parametrize(("inputs", "needle"), [
-    ({"mode": "revue"}, "input mode: Input should be 'auto', 'review' or 'sweep' (got 'revue')"),
+    ({"mode": "revue"}, "input mode: Input should be 'auto', 'review', 'sweep' or 'converse' (got 'revue')"),
     ({"fail-on": "hgh"}, "input fail-on: must be one of critical, high, medium, low, info, none (got 'hgh')"),
     ({"min-severity": "urgent"}, "input min-severity: Input should be"),
     ({"max-concurrency": "eight"}, "input max-concurrency: Input should be a valid integer"),

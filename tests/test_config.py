@@ -19,7 +19,7 @@ def _error(inputs: dict[str, str], root: Path | None = None) -> str:
 
 
 @pytest.mark.parametrize(("name", "value", "says"), [
-    ("mode", "revue", "input mode: Input should be 'auto', 'review' or 'sweep' (got 'revue')"),
+    ("mode", "revue", "input mode: Input should be 'auto', 'review', 'sweep' or 'converse' (got 'revue')"),
     ("fail-on", "hgh", "input fail-on: must be one of critical, high, medium, low, info, none (got 'hgh')"),
     ("request-changes-on", "always", "input request-changes-on: must be one of"),
     ("min-severity", "urgent", "input min-severity: Input should be 'critical'"),

@@ -25,6 +25,8 @@ from .repo_files import RepoFiles, RepoText, WorkingTree, clean_path
 
 DEFAULT_MODEL = "claude-sonnet-5-5"
 DEFAULT_CONFIG_FILE = ".github/batch-review.yml"
+AUTHOR_ASSOCIATIONS = ("OWNER", "MEMBER", "COLLABORATOR", "CONTRIBUTOR", "FIRST_TIMER", "FIRST_TIME_CONTRIBUTOR",
+                       "MANNEQUIN", "NONE")  # GitHub's `author_association` values
 
 
 def _hyphenate(name: str) -> str:
@@ -45,7 +47,7 @@ class Config(BaseModel):
         extra="forbid", alias_generator=_hyphenate, populate_by_name=True, frozen=True, allow_inf_nan=False
     )
 
-    mode: Literal["auto", "review", "sweep"] = "auto"
+    mode: Literal["auto", "review", "sweep", "converse"] = "auto"
     provider: Literal["anthropic", "bedrock", "vertex"] = "anthropic"
     aws_region: str = ""
     vertex_project: str = ""
@@ -84,6 +86,21 @@ class Config(BaseModel):
     issue_label: str = "batch-review"
     issue_title: str = "batch-review: repository audit"
     prices: dict[str, Price] = Field(default_factory=dict)
+    allowed_associations: tuple[str, ...] = ("OWNER", "MEMBER", "COLLABORATOR")  # who may make a conversation cost
+    max_thread_answers: int = Field(default=3, ge=0, le=50)
+    outsider_reply: bool = False  # one polite line to a person not allowed to ask
+
+    @field_validator("allowed_associations", mode="before")
+    @classmethod
+    def _associations(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [part for part in value.replace(",", " ").split() if part]
+        if isinstance(value, list | tuple):
+            value = tuple(str(v).strip().upper() for v in value)
+            unknown = [v for v in value if v not in AUTHOR_ASSOCIATIONS]
+            if unknown:
+                raise ValueError(f"unknown author association {unknown[0]!r} (known: {', '.join(AUTHOR_ASSOCIATIONS)})")
+        return value
 
     @field_validator("model")
     @classmethod
