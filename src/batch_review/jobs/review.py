@@ -84,12 +84,21 @@ def local_review_job(root: Path, base: str | None, config: Config, secrets: Secr
     return Job(
         mode="local",
         config=config,
-        collect=lambda: collect_local(root, base, filt, context_lines=config.context_lines),
+        collect=lambda: _with_intent(root, collect_local(root, base, filt, context_lines=config.context_lines)),
         engine=engine,
         plan_only_reason=reason,
         sinks=json_sink(json_path),
         on_plan=note_nothing_to_review,
     )
+
+
+def _with_intent(root: Path, collected: Any) -> Any:
+    """A local review's intent: the commit messages of its range (merge base..HEAD)."""
+    from ..sources.intent import local_intent
+
+    if collected.files and collected.base_sha:
+        collected.intent = local_intent(root, collected.base_sha)
+    return collected
 
 
 def _collect(repo: Repository, info: PullInfo, filt: FileFilter, workspace: Path) -> Any:

@@ -21,6 +21,7 @@ from ..gitcmd import DIFF_FLAGS, diff_blobs, git, rev_parse
 from ..log import log
 from .base import Collected, Skip, SourceFile
 from .head_content import HeadContents
+from .intent import pull_intent
 from .local_git import display_path
 
 if TYPE_CHECKING:
@@ -42,6 +43,7 @@ class PullInfo:
     head_sha: str
     base_sha: str
     title: str = ""
+    body: str = ""
     draft: bool = False
     state: str = "open"
     changed_files: int | None = None
@@ -74,6 +76,7 @@ def pull_info(event: dict[str, Any]) -> PullInfo:
         head_sha=head_sha,
         base_sha=base_sha,
         title=str(pr.get("title") or ""),
+        body=str(pr.get("body") or ""),
         draft=bool(pr.get("draft")),
         state=str(pr.get("state") or "open"),
         changed_files=pr.get("changed_files") if isinstance(pr.get("changed_files"), int) else None,
@@ -120,7 +123,7 @@ def collect_pull_request(
         files.append(source)
     collected = Collected(
         files=files, skipped=skipped, head_sha=info.head_sha, base_sha=info.base_sha,
-        label=f"#{info.number}",
+        label=f"#{info.number}", intent=pull_intent(repo, info.number, info.title, info.body) if files else None,
     )
     if info.changed_files is not None and info.changed_files > len(listed):
         missing = info.changed_files - len(listed)

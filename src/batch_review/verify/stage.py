@@ -21,7 +21,7 @@ from ..errors import RunError
 from ..findings import Check, Finding
 from ..log import log
 from ..plan import Plan, PlannedRequest
-from ..pricing import Usage, cost, estimate, price_for
+from ..pricing import Usage, cache_floor, cost, estimate, price_for
 from ..report import Filtered, RunReport, Verification
 from ..words import plural
 from .prompt import system_tokens
@@ -50,13 +50,15 @@ def verify_findings(report: RunReport, plan: Plan, config: Config, engine_for: E
     if not todo:
         return
     vplan = plan_verification(plan, todo, config.verifier)
+    vplan.plan.shared = plan.shared  # the verifier sees the review's intent and change map too
     for finding in vplan.no_code:
         finding.check = Check("unverified", "its file is not part of this review: there is no code to check it "
                                             "against")
     if vplan.plan.requests:
         engine, prepaid = engine_for(vplan.plan)
         stats.engine = engine.name
-        task = VerifyTask(model=config.verifier, max_tokens=min(MAX_TOKENS, config.max_output_tokens), price=price)
+        task = VerifyTask(model=config.verifier, max_tokens=min(MAX_TOKENS, config.max_output_tokens), price=price,
+                          shared=plan.shared)
         failure = "" if prepaid or not engine.batch else _over_budget(vplan, config, report, price)
         outcome: EngineResult | None = None
         if not failure:
@@ -85,8 +87,8 @@ def _over_budget(vplan: VerifyPlan, config: Config, report: RunReport, price: Pr
     if cap is None:
         return ""
     p = vplan.plan
-    guess = estimate(p.input_tokens, p.output_tokens, system_tokens(config.instructions), len(p.requests), price,
-                     batch=True)
+    guess = estimate(p.input_tokens, p.output_tokens, system_tokens(config.instructions, vplan.plan.shared),
+                     len(p.requests), price, batch=True, floor=cache_floor(config.verifier, config.cache_floors))
     if report.cost_usd + guess <= cap:
         return ""
     return (f"not sent: budget-usd reached (${report.cost_usd:.4f} spent, and the verification batch's estimated "
@@ -175,7 +177,7 @@ def _pending(report: RunReport, outcome: EngineResult) -> None:
         if outcome_of_file.status == "reviewed":
             outcome_of_file.status = "pending"
             outcome_of_file.reason = "reviewed; the verification of its findings has not ended yet"
-    report.usage, report.cost_usd = Usage(), 0.0  # the run that collects both batches reports what they cost
+    report.usage, report.review_usage, report.cost_usd = Usage(), Usage(), 0.0  # the run collecting both reports them
 
 
 def verification_engine(engine: Any, review: EngineResult, spent: float) -> Any:
