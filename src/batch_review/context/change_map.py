@@ -37,7 +37,8 @@ class FileChange:
 
     def header(self) -> str:
         moved = f" from {json.dumps(self.old_path, ensure_ascii=False)}" if self.old_path else ""
-        return f"{json.dumps(self.path, ensure_ascii=False)} ({self.status}{moved}, +{self.added} -{self.deleted})"
+        counts = "" if self.status == "removed" else f", +{self.added} -{self.deleted}"
+        return f"{json.dumps(self.path, ensure_ascii=False)} ({self.status}{moved}{counts})"
 
 
 def base_from_head(head: bytes, diff: FileDiff) -> bytes | None:
@@ -81,13 +82,18 @@ def compare(before: Sequence[Definition], after: Sequence[Definition]) -> list[s
     for name, now in new.items():
         was = old.get(name)
         if was is None:
-            out.append(f"added {now.kind} {now.signature}")
+            out.append(f"added {_named(now)}{now.signature}")
         elif was.signature != now.signature:
-            out.append(f"changed {now.kind} {was.signature} → {now.signature}")
+            out.append(f"changed {_named(now)}{was.signature} → {now.signature}")
         elif was.digest != now.digest and now.kind != "class":
             out.append(f"changed {now.kind} {name} (body; signature unchanged)")
-    out += [f"removed {was.kind} {was.signature}" for name, was in old.items() if name not in new]
+    out += [f"removed {_named(was)}{was.signature}" for name, was in old.items() if name not in new]
     return out
+
+
+def _named(definition: Definition) -> str:
+    """The kind, and the qualified name of a member (`method Reader.read: `): its signature names it alone."""
+    return f"{definition.kind} {definition.name}: " if "." in definition.name else f"{definition.kind} "
 
 
 def file_change(path: str, status: str, diff: FileDiff | None, head: bytes | None, *,
