@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from batch_review.shared import INTENT_LEAD
 from tests.fakes.anthropic_api import FakeAnthropicAPI
 from tests.fakes.model_brain import planted_brain
 from tests.support.gitrepo import GitRepo
@@ -66,7 +67,7 @@ def test_a_pull_requests_intent_is_shared_fenced_and_cached(tmp_path: Path, monk
     assert len(systems) == 2 and len({json.dumps(s, sort_keys=True) for s in systems}) == 1  # byte-identical
     system = systems[0]
     assert [("cache_control" in b) for b in system] == [False] * (len(system) - 1) + [True]  # cached as one prefix
-    (intent,) = [b["text"] for b in system if "<intent nonce=" in b["text"]]
+    (intent,) = [b["text"] for b in system if b["text"].startswith(INTENT_LEAD)]
     assert system.index(next(b for b in system if b["text"] == intent)) == 1  # right after the system prompt
     nonce, lines = _fenced(intent, "intent")
     assert lines[0] == "Title: Strict parsing"
@@ -90,7 +91,7 @@ def test_a_refused_commit_query_leaves_the_messages_out_with_a_note(
         out = run_action(world, monkeypatch)
         systems = _system_blocks(world.ai)
     assert out.status in ("clean", "findings"), out.log
-    (intent,) = [b["text"] for b in systems[0] if "<intent nonce=" in b["text"]]
+    (intent,) = [b["text"] for b in systems[0] if b["text"].startswith(INTENT_LEAD)]
     _, lines = _fenced(intent, "intent")
     assert lines == ["Title: Tidy", "Description:", "Only a tidy-up."]
     assert any("commit messages could not be read" in note for note in out.report["notes"])
@@ -112,7 +113,7 @@ def test_a_local_review_sends_the_ranges_commit_messages(tmp_path: Path) -> None
         proc = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120, check=False)
         assert proc.returncode == 0, proc.stdout + proc.stderr
         systems = _system_blocks(ai)
-    (intent,) = [b["text"] for b in systems[0] if "<intent nonce=" in b["text"]]
+    (intent,) = [b["text"] for b in systems[0] if b["text"].startswith(INTENT_LEAD)]
     _, lines = _fenced(intent, "intent")
     assert lines[0] == "Commits (1, oldest first):"
     assert lines[1].endswith(": Compute x instead of hard-coding it")

@@ -21,7 +21,6 @@ from ..gitcmd import DIFF_FLAGS, diff_blobs, git, rev_parse
 from ..log import log
 from .base import Collected, Skip, SourceFile
 from .head_content import HeadContents
-from .intent import pull_intent
 from .local_git import display_path
 
 if TYPE_CHECKING:
@@ -123,7 +122,7 @@ def collect_pull_request(
         files.append(source)
     collected = Collected(
         files=files, skipped=skipped, head_sha=info.head_sha, base_sha=info.base_sha,
-        label=f"#{info.number}", intent=pull_intent(repo, info.number, info.title, info.body) if files else None,
+        label=f"#{info.number}",
     )
     if info.changed_files is not None and info.changed_files > len(listed):
         missing = info.changed_files - len(listed)
