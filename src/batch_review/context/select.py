@@ -29,11 +29,13 @@ class ContextStats:
     changed_tokens: float = 0.0
     changed_lines: int = 0
     whole_lines: int = 0
+    unplaced_lines: int = 0  # changed lines nothing encloses (blank lines, comments between definitions): not whole
 
     def __add__(self, other: ContextStats) -> ContextStats:
         return ContextStats(
             self.shown_tokens + other.shown_tokens, self.changed_tokens + other.changed_tokens,
             self.changed_lines + other.changed_lines, self.whole_lines + other.whole_lines,
+            self.unplaced_lines + other.unplaced_lines,
         )
 
     @property
@@ -171,6 +173,9 @@ class Selector:
     def _mark(self, rows: list[int]) -> None:
         for n in rows:
             self.shown[n] = True
+
+    def unplaced_lines(self) -> int:
+        return sum(1 for _, _, ladder in self.anchors if not ladder)
 
     def whole_lines(self) -> int:
         """Changed lines whose enclosing definition is shown whole. A line nothing encloses (no definition,
