@@ -69,10 +69,12 @@ class Verification:
     usage: Usage = field(default_factory=Usage)
     cost_usd: float = 0.0
     engine: str = ""
+    corrected: int = 0  # kept findings whose line or severity the verifier corrected
 
     def to_json(self) -> dict[str, object]:
         return {"model": self.model, "engine": self.engine, "checked": self.checked, "kept": self.kept,
-                "dropped": self.dropped, "unverified": self.unverified, "requests": self.requests,
+                "dropped": self.dropped, "unverified": self.unverified, "corrected": self.corrected,
+                "requests": self.requests,
                 "usage": self.usage.to_json(), "cost_usd": round(self.cost_usd, 6)}
 
 

@@ -86,7 +86,9 @@ def render_summary(report: RunReport) -> str:
     if check is not None and check.checked:
         lines.append(f"\nVerification ({code_span(check.model)}): {check.checked} finding(s) checked in "
                      f"{check.requests} request(s) — {check.kept} kept, {check.dropped} filtered, "
-                     f"{check.unverified} unverified · ${check.cost_usd:.4f} (included above)")
+                     f"{check.unverified} unverified"
+                     + (f", corrected {check.corrected} (line or severity)" if check.corrected else "")
+                     + f" · ${check.cost_usd:.4f} (included above)")
     if report.published:
         lines += ["", "### Published", ""]
         lines += [f"- **{sink}**: {inline_text(what)}" for sink, what in report.published.items()]

@@ -93,9 +93,10 @@ class Part:
     piece: Piece  # the part as a piece of its request (an engine splits a pack by its pieces)
 
 
-def render(custom_id: str, parts: Sequence[Part]) -> str:
+def render(custom_id: str, parts: Sequence[Part], section: str = "") -> str:
+    """The request's text; `section`: the path instructions of its files (as the review's requests carry them)."""
     nonce = hashlib.sha256(f"verify\0{custom_id}".encode()).hexdigest()[:12]
-    lines = [INTRO, f'<findings nonce="{nonce}">']
+    lines = [INTRO, *([section] if section else []), f'<findings nonce="{nonce}">']
     lines += [finding_line(fid, finding) for part in parts for fid, finding in part.findings]
     lines += [f'</findings nonce="{nonce}">', f'<code nonce="{nonce}">']
     for part in parts:
