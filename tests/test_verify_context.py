@@ -28,7 +28,8 @@ PAD = "".join(f"def pad{i}(x):\n    return x + {i}\n\n\n" for i in range(10))
 
 
 def module(marks: dict[int, str]) -> str:
-    body = [f"    step_{i:03} = transform(items[{i}], scale=1.0, offset={i}, mode='strict')  # work" for i in range(200)]
+    body = [f"    step_{i:03} = transform(items[{i}], scale=1.0, offset={i}, mode='strict')  # work"
+            for i in range(200)]
     for index, text in marks.items():
         body[index] = text
     return PAD + "def process(items):\n" + "\n".join(body) + "\n    return items\n\n\n" + PAD
