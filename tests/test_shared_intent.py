@@ -118,3 +118,24 @@ def test_a_local_review_sends_the_ranges_commit_messages(tmp_path: Path) -> None
     assert lines[0] == "Commits (1, oldest first):"
     assert lines[1].endswith(": Compute x instead of hard-coding it")
     assert lines[3] == "  The old constant was wrong for leap years."
+
+
+def test_each_part_of_the_intent_is_capped(tmp_path: Path) -> None:
+    from batch_review.shared import intent_lines
+    from batch_review.sources.intent import MAX_BODY, MAX_COMMITS, MAX_MESSAGE, Intent, cap, local_intent
+
+    repo = GitRepo.init(tmp_path / "repo")
+    repo.write("a.txt", "0\n")
+    repo.commit("base")
+    repo.checkout_new_branch("feature")
+    for n in range(1, 26):
+        repo.write("a.txt", f"{n}\n")
+        repo.commit(f"step {n}" + ("\n\n" + "x" * 3000 if n == 25 else ""))
+    intent = local_intent(repo.path, repo.rev_parse("main"))
+    assert intent.total == 25 and len(intent.commits) == MAX_COMMITS == 20
+    assert [message.split("\n")[0] for _, message in intent.commits] == [f"step {n}" for n in range(6, 26)]
+    assert intent.commits[-1][1].endswith(f"[…cut at {MAX_MESSAGE:,} characters]")
+    assert "Commits (20 of 25, oldest first):" in intent_lines(intent)
+    body = cap("y" * 50_000, MAX_BODY)
+    lines = intent_lines(Intent("pull request #1", "t" * 1000, body))
+    assert len(lines[2]) < MAX_BODY + 40 and lines[2].endswith("[…cut at 4,000 characters]")
