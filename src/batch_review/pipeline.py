@@ -20,7 +20,7 @@ from .guidance import PathGuidance
 from .log import log
 from .plan import Budget, Plan, PlannedRequest, make_plan
 from .pricing import budget_warning, cache_floor, cost, estimate, floor_note, price_for
-from .prompt import render_request, system_tokens
+from .prompt import cacheable_tokens, render_request, system_blocks, system_tokens
 from .report import CachePrefix, FileOutcome, RunReport
 from .shared import build_shared
 from .sources.base import Collected
@@ -123,20 +123,21 @@ def _estimate(job: Job, plan: Plan, report: RunReport) -> None:
     price, known = price_for(cfg.model, cfg.prices)
     system = system_tokens(cfg.instructions, plan.shared)
     floor = cache_floor(cfg.model, cfg.cache_floors)
+    counted = cacheable_tokens(system_blocks(cfg.instructions, plan.shared))
     batch = bool(job.engine and job.engine.batch)
     args = (plan.input_tokens, plan.output_tokens, system, len(plan.requests), price)
-    report.estimated_cost_usd = estimate(*args, batch=batch, floor=floor)
+    report.estimated_cost_usd = estimate(*args, batch=batch, floor=floor, cacheable=counted)
     report.requests = len(plan.requests)
-    report.cache = CachePrefix(system, floor, len(plan.shared))
-    below = floor_note(system, cfg.model, cfg.cache_floors) if plan.requests else ""
+    report.cache = CachePrefix(counted, floor, len(plan.shared))
+    below = floor_note(counted, cfg.model, cfg.cache_floors) if plan.requests else ""
     if below:
         report.notes.append(below)
         log.info(below)
     log.info(
         f"{plural(len(plan.files), 'file')} in {plural(len(plan.requests), 'request')}, {len(plan.skipped)} skipped; "
         f"~{plan.input_tokens + system:,} input and ~{plan.output_tokens:,} output tokens; "
-        f"estimated ${estimate(*args, batch=False, floor=floor):.4f} in parallel, "
-        f"${estimate(*args, batch=True, floor=floor):.4f} as a batch"
+        f"estimated ${estimate(*args, batch=False, floor=floor, cacheable=counted):.4f} in parallel, "
+        f"${estimate(*args, batch=True, floor=floor, cacheable=counted):.4f} as a batch"
         + ("" if known else f" (no price known for {cfg.model}: the dearest known price was used)")
     )
     if job.engine is None and log.actions:  # a plan only, on a runner (a terminal prints it beside the plan)

@@ -137,12 +137,12 @@ def cost(usage: Usage, price: Price, *, batch: bool = False) -> float:
 
 def estimate(
     input_tokens: int, output_tokens: int, system_tokens: int, requests: int, price: Price, *, batch: bool,
-    floor: int = 0,
+    floor: int = 0, cacheable: int | None = None,
 ) -> float:
     """A plan's cost: the cached prefix (system prompt, guidance, shared blocks) written to the cache once and
-    read by every later request — unless it is shorter than the model's `floor`: then nothing is cached and
-    every request pays for it in full."""
-    if system_tokens < floor:
+    read by every later request — unless it is shorter than the model's `floor` (by `cacheable`, a conservative
+    count of it; else `system_tokens`): then nothing is cached and every request pays for it in full."""
+    if (system_tokens if cacheable is None else cacheable) < floor:
         usage = Usage(input_tokens=input_tokens + system_tokens * requests, output_tokens=output_tokens)
         return cost(usage, price, batch=batch)
     usage = Usage(

@@ -70,6 +70,15 @@ def prefix_tokens(blocks: list[dict[str, Any]], schema: dict[str, Any]) -> int:
     return int(len(text) / CHARS_PER_TOKEN)
 
 
+PROSE_CHARS_PER_TOKEN = 4.5  # a low count for the prefix's prose: near a model's floor it errs toward "not cached"
+
+
+def cacheable_tokens(blocks: list[dict[str, Any]]) -> int:
+    """A conservative count of the system blocks' tokens, compared with the model's minimum cacheable prefix (the
+    output schema is left out: whether the API counts it in the prefix is not documented)."""
+    return int(sum(len(b["text"]) for b in blocks) / PROSE_CHARS_PER_TOKEN)
+
+
 def system_blocks(instructions: str, shared: Sequence[str] = ()) -> list[dict[str, Any]]:
     return cached_system(system_text(), instructions, GUIDANCE_LEAD, shared)
 

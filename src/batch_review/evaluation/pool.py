@@ -28,7 +28,7 @@ from ..log import log
 from ..pipeline import Engine, Job, run
 from ..plan import Plan, PlannedRequest
 from ..pricing import Usage, cache_floor, cost, estimate, price_for
-from ..prompt import system_tokens
+from ..prompt import cacheable_tokens, system_blocks, system_tokens
 from ..report import RunReport
 
 
@@ -222,7 +222,8 @@ class EnginePool:
         price, _ = price_for(self.config.model, self.config.prices)
         estimated = estimate(merged.input_tokens, merged.output_tokens, system_tokens(self.config.instructions),
                              len(merged.requests), price, batch=self.engine.batch,
-                             floor=cache_floor(self.config.model, self.config.cache_floors))
+                             floor=cache_floor(self.config.model, self.config.cache_floors),
+                             cacheable=cacheable_tokens(system_blocks(self.config.instructions)))
         if estimated > cap:
             raise BudgetError(f"the eval's estimated cost ${estimated:.4f} exceeds budget-usd ${cap:.2f}; "
                               "nothing was sent (use fewer cases, or raise the budget)")

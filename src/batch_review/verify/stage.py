@@ -23,10 +23,11 @@ from ..guidance import PathGuidance
 from ..log import log
 from ..plan import Plan, PlannedRequest
 from ..pricing import Usage, cache_floor, cost, estimate, price_for
+from ..prompt import cacheable_tokens
 from ..report import Filtered, RunReport, Verification
 from ..words import plural
 from .corrections import below, correct
-from .prompt import system_tokens
+from .prompt import system_blocks, system_tokens
 from .requests import VerifyPlan, plan_verification
 from .schema import VerifyAnswer
 from .task import MAX_TOKENS, VerifyTask
@@ -96,8 +97,10 @@ def _over_budget(vplan: VerifyPlan, config: Config, report: RunReport, price: Pr
     if cap is None:
         return ""
     p = vplan.plan
-    guess = estimate(p.input_tokens, p.output_tokens, system_tokens(config.instructions, vplan.plan.shared),
-                     len(p.requests), price, batch=True, floor=cache_floor(config.verifier, config.cache_floors))
+    shared = vplan.plan.shared
+    guess = estimate(p.input_tokens, p.output_tokens, system_tokens(config.instructions, shared),
+                     len(p.requests), price, batch=True, floor=cache_floor(config.verifier, config.cache_floors),
+                     cacheable=cacheable_tokens(system_blocks(config.instructions, shared)))
     if report.cost_usd + guess <= cap:
         return ""
     return (f"not sent: budget-usd reached (${report.cost_usd:.4f} spent, and the verification batch's estimated "
