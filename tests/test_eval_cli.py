@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from tests.fakes.anthropic_api import FakeAnthropicAPI
-from tests.fakes.model_brain import parse_sections, user_text
+from tests.fakes.model_brain import is_verification, parse_sections, user_text
 
 KEY = "sk-ant-api03-eval-cli-key-5c1e"
 ROOT = Path(__file__).resolve().parent.parent
@@ -144,8 +144,13 @@ def test_eval_on_the_shipped_dataset(tmp_path: Path, dataset: Path, brain: Label
         done = cli(tmp_path, str(dataset), "--json", str(out), *(["--batch"] if batch else []), base_url=fake.base_url)
         usage = fake.usage_totals()
         batches = list(fake.batches.values())
+        sent = [r.json for r in fake.requests if r.path == "/v1/messages"]
+        sent += [item["params"] for b in batches for item in b.requests]
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Traceback" not in done.stdout + done.stderr
+    # the cases share each round's system prompt: no case's change map reaches another case's requests
+    reviews = {json.dumps(body["system"]) for body in sent if not is_verification(body)}
+    assert len(reviews) == 1 and "A map of the whole change" not in reviews.pop()
 
     # the brain saw every case once, each under its real path: nothing was missed or sent twice
     assert len(brain.sections) == CASES and set(brain.sections) == {label.path for label in brain.labels}

@@ -97,6 +97,10 @@ class _Member:
     def review(self, plan: Plan, render: Callable[[PlannedRequest], str], task: Task = REVIEW) -> EngineResult:
         if not plan.requests:
             return EngineResult(results=[], batch_priced=self.batch)
+        if getattr(task, "shared", ()):
+            # a round sends every case's requests with one task, so one system prompt: a case's own shared blocks
+            # (its intent and change map, shared.py) would reach the other cases' requests. They are left out.
+            task = replace(task, shared=())  # type: ignore[type-var]
         return self._worker.park(_Call(self._worker.key, plan, render, task))
 
 
