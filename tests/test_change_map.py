@@ -164,3 +164,21 @@ def test_the_local_cli_sends_the_map(tmp_path: Path) -> None:
         assert proc.returncode == 0, proc.stdout + proc.stderr
         systems = [json.dumps(r.json["system"], ensure_ascii=False) for r in ai.requests if r.path == "/v1/messages"]
     assert systems and all("def parse(text) → def parse(text, strict=False)" in s for s in systems)
+
+
+def test_a_language_without_a_grammar_gets_its_definitions_from_the_heuristic(tmp_path: Path) -> None:
+    base = "class Store(val x: Int) {\n    fun save(y: Int): Int {\n        return y\n    }\n}\n"
+    head = "class Store(val x: Int) {\n    fun save(y: Int, force: Boolean): Int {\n        return y\n    }\n}\n"
+    repo = GitRepo.init(tmp_path / "repo")
+    repo.write("app/Store.kt", base)
+    repo.commit("base")
+    repo.checkout_new_branch("feature")
+    repo.write("app/Store.kt", head)
+    repo.commit("force")
+    collected = collect_local(repo.path, "main", FileFilter((), ()), context_lines=3, head="HEAD")
+    plan = make_plan(collected.files, collected.skipped, Budget())
+    (block,) = build_shared(plan, None).blocks
+    assert _map_lines(block) == [
+        '"app/Store.kt" (modified, +1 -1)',
+        "  changed method Store.save: fun save(y: Int): Int → fun save(y: Int, force: Boolean): Int",
+    ]
