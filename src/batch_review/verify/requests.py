@@ -102,12 +102,22 @@ def plan_verification(plan: Plan, findings: Sequence[Finding], model: str,
 
 
 def reviewed_rows(plan: Plan, finding: Finding, by_id: dict[str, PlannedRequest]) -> set[int]:
-    """The 0-based lines of the finding's file that the review request which found it showed the model."""
+    """The 0-based lines around the finding that the review request which found it showed the model: each
+    contiguous block of its view of the file that holds one of the finding's lines (a whole function the review
+    showed is shown whole; other parts of the file are not repeated)."""
     request = by_id.get(finding.request_id) if finding.request_id else None
+    wanted = set(range(finding.line, finding.last_line + 1))
     shown: set[int] = set()
     for piece in request.pieces if request is not None else ():
-        if piece.path == finding.path:
-            shown.update(row.new - 1 for row in plan.rows(piece) if row.new is not None)
+        if piece.path != finding.path:
+            continue
+        blocks: dict[int, set[int]] = {}
+        for row in plan.rows(piece):
+            if row.new is not None:
+                blocks.setdefault(row.hunk, set()).add(row.new)
+        for lines in blocks.values():
+            if lines & wanted:
+                shown.update(n - 1 for n in lines)
     return shown
 
 
