@@ -50,3 +50,6 @@ class Collected:
     notes: list[str] = field(default_factory=list)
     incomplete: bool = False  # the host did not list every changed file (GitHub's 3,000-file cap)
     intent: Intent | None = None  # what the change is for (a pull request's or a local range's words; sweeps: none)
+    # an eval case's title and description, as a pull request states them (the intent when `intent` is None)
+    title: str = ""
+    description: str = ""
