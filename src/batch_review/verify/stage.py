@@ -22,12 +22,11 @@ from ..findings import Check, Finding, sort_key
 from ..guidance import PathGuidance
 from ..log import log
 from ..plan import Plan, PlannedRequest
-from ..pricing import Usage, cache_floor, cost, estimate, price_for
-from ..prompt import cacheable_tokens
+from ..pricing import Usage, cost, price_for
 from ..report import Filtered, RunReport, Verification
 from ..words import plural
 from .corrections import below, correct
-from .prompt import system_blocks, system_tokens
+from .prompt import system_tokens
 from .requests import VerifyPlan, plan_verification
 from .schema import VerifyAnswer
 from .task import MAX_TOKENS, VerifyTask
@@ -92,19 +91,20 @@ def verify_findings(report: RunReport, plan: Plan, config: Config, engine_for: E
 
 
 def _over_budget(vplan: VerifyPlan, config: Config, report: RunReport, price: Price) -> str:
-    """A batch goes out whole: it is sent only if its estimate fits in what `budget-usd` leaves."""
+    """A batch goes out whole and cannot be stopped: it is sent only if its worst case (every answer using all
+    of its `max_tokens`) fits in what `budget-usd` leaves."""
     cap = config.budget_usd
     if cap is None:
         return ""
     p = vplan.plan
-    shared = vplan.plan.shared
-    guess = estimate(p.input_tokens, p.output_tokens, system_tokens(config.instructions, shared),
-                     len(p.requests), price, batch=True, floor=cache_floor(config.verifier, config.cache_floors),
-                     cacheable=cacheable_tokens(system_blocks(config.instructions, shared)))
-    if report.cost_usd + guess <= cap:
+    n = len(p.requests)
+    system = system_tokens(config.instructions, vplan.plan.shared)  # the review's shared blocks included
+    worst = cost(Usage(cache_write_tokens=p.input_tokens + system * n,
+                       output_tokens=min(MAX_TOKENS, config.max_output_tokens) * n), price, batch=True)
+    if report.cost_usd + worst <= cap:
         return ""
-    return (f"not sent: budget-usd reached (${report.cost_usd:.4f} spent, and the verification batch's estimated "
-            f"${guess:.4f} would pass ${cap:.2f})")
+    return (f"not sent: budget-usd reached (${report.cost_usd:.4f} spent, and the verification batch's worst case "
+            f"${worst:.4f} would pass ${cap:.2f})")
 
 
 def _account(report: RunReport, stats: Verification, outcome: EngineResult, price: Price) -> None:
