@@ -19,7 +19,19 @@ HERE = Path(__file__).parent
 
 
 def collect(tmp: Path, only: set[str]) -> list[Row]:
-    from . import context, conversation, coverage, eval_context, fanout, memory, sweeps, throughput, verify, wave
+    from . import (
+        context,
+        conversation,
+        coverage,
+        eval_context,
+        fanout,
+        memory,
+        sweeps,
+        throughput,
+        verify,
+        wave,
+        whole_change,
+    )
 
     sections = {
         "fanout": lambda: fanout.figures(tmp),
@@ -33,6 +45,7 @@ def collect(tmp: Path, only: set[str]) -> list[Row]:
         "eval-context": lambda: eval_context.figures(tmp),
         "wave": lambda: wave.figures(tmp),
         "conversation": lambda: conversation.figures(tmp),
+        "whole-change": lambda: whole_change.figures(tmp),
     }
     rows: list[Row] = []
     for name, make in sections.items():
@@ -57,7 +70,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("sections", nargs="*",
                         help="fanout, throughput, coverage, sweep, startup, memory, context, verify, eval-context, "
-                        "wave, conversation (default: all)")
+                        "wave, conversation, whole-change (default: all)")
     parser.add_argument("--no-write", action="store_true", help="print only; do not rewrite RESULTS.md")
     args = parser.parse_args()
     started = time.perf_counter()

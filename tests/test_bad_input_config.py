@@ -76,4 +76,4 @@ def test_instructions_file_inside_the_repository_reaches_the_system_prompt(
         out = run_action(world, monkeypatch)
         systems = [r.json["system"] for r in world.ai.requests if r.path == "/v1/messages"]
     assert out.status == "clean"
-    assert systems and "Watch for N+1 queries." in systems[0][-1]["text"]
+    assert systems and "Watch for N+1 queries." in systems[0][1]["text"]  # right after the rules, before intent/map

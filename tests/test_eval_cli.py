@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 from tests.fakes.anthropic_api import FakeAnthropicAPI
-from tests.fakes.model_brain import parse_sections, user_text
+from tests.fakes.model_brain import is_verification, parse_sections, user_text
 from tests.support.eval_data import TEST_CASES, build_dataset, independent_recall
 
 KEY = "sk-ant-api03-eval-cli-key-5c1e"
@@ -158,6 +158,9 @@ def test_eval_on_the_shipped_dataset(tmp_path: Path, dataset: Path, brain: Label
             [r["params"] for b in batches for r in b.requests]
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Traceback" not in done.stdout + done.stderr
+    # the cases share each round's system prompt: no case's change map reaches another case's requests
+    reviews = {json.dumps(body["system"]) for body in received if not is_verification(body)}
+    assert len(reviews) == 1 and "A map of the whole change" not in reviews.pop()
 
     # the brain saw every case once, each under its real path: nothing was missed or sent twice
     assert len(brain.sections) == CASES and set(brain.sections) == {label.path for label in brain.labels}

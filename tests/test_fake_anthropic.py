@@ -268,6 +268,31 @@ def test_prompt_caching_sequential_reads_concurrent_writes() -> None:
             assert msg.usage.cache_creation_input_tokens == msg.usage.cache_read_input_tokens == 0
 
 
+def test_each_models_minimum_cacheable_prefix_is_enforced_silently() -> None:
+    """1,500 tokens are cached by a 1,024-floor model, not by Haiku 4.5 (4,096) or Sonnet 4.6 (2,048): no error,
+    no cache write, no read, the whole prefix billed as input every time; 4,500 tokens are cached by all."""
+    def usage(fake: FakeAnthropicAPI, model: str, chars: int) -> list[tuple[int, int, int]]:
+        system = [{"type": "text", "text": "y" * chars + model, "cache_control": {"type": "ephemeral"}}]
+        c = client(fake)
+        out = []
+        for _ in range(2):
+            u = c.messages.create(model=model, max_tokens=100, system=system, messages=user("a")).usage
+            out.append((u.cache_creation_input_tokens, u.cache_read_input_tokens, u.input_tokens))
+        return out
+
+    with FakeAnthropicAPI(api_key=KEY) as fake:
+        [(w1, r1, _), (w2, r2, _)] = usage(fake, "claude-sonnet-5-5", 6000)
+        assert w1 > 1024 and r1 == 0 and w2 == 0 and r2 == w1
+        for model in ("claude-haiku-4-5", "claude-sonnet-4-6"):
+            [(w1, r1, i1), (w2, r2, i2)] = usage(fake, model, 6000)
+            assert w1 == r1 == w2 == r2 == 0 and i1 == i2 > 1500
+        [(w1, _, _), (_, r2, _)] = usage(fake, "claude-haiku-4-5", 18000)
+        assert w1 > 4096 and r2 == w1
+    with FakeAnthropicAPI(api_key=KEY, min_cache_tokens={"claude-sonnet-5-5": 2048}) as fake:
+        [(w1, r1, _), (w2, r2, _)] = usage(fake, "claude-sonnet-5-5", 6000)
+        assert w1 == r1 == w2 == r2 == 0
+
+
 def test_rate_limits_headers_and_429() -> None:
     with FakeAnthropicAPI(api_key=KEY, rate_limits=RateLimits(rpm=2, input_tpm=100_000, output_tpm=50_000)) as fake:
         c = client(fake, max_retries=0)

@@ -11,7 +11,7 @@ import pytest
 
 from tests.fakes.anthropic_api import FakeAnthropicAPI
 from tests.fakes.github_api import FakeGitHub
-from tests.fakes.model_brain import planted_brain
+from tests.fakes.model_brain import planted_brain, user_text
 from tests.support.gitrepo import GitRepo, PullFixture, pull_from_git
 from tests.support.runner import RunnerEnv, run_in_process
 
@@ -94,8 +94,7 @@ def planted_lines(fx: PullFixture) -> dict[str, list[int]]:
 def brain_with_strays(body: dict[str, Any]) -> str:
     """The planted brain, plus what a real model also does: name a line it was not shown, a ghost file."""
     answer = json.loads(planted_brain(body))
-    text = json.dumps(body)
-    if "src/db.py" in text:
+    if '### "src/db.py"' in user_text(body):  # the request that shows src/db.py (every request's map names it)
         for extra in ({"path": "src/db.py", "line": 1, "title": "module has no docstring"},
                       {"path": "src/ghost.py", "line": 3, "title": "file that is not in the PR"}):
             answer["findings"].append({**extra, "end_line": None, "severity": "low", "category": "documentation",

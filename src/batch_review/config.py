@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, ValidationError, field_validator
 
 from .errors import ConfigError
 from .findings import Severity
@@ -86,6 +86,7 @@ class Config(BaseModel):
     issue_label: str = "batch-review"
     issue_title: str = "batch-review: repository audit"
     prices: dict[str, Price] = Field(default_factory=dict)
+    cache_floors: dict[str, NonNegativeInt] = Field(default_factory=dict)  # model -> minimum cacheable prefix
     allowed_associations: tuple[str, ...] = ("OWNER", "MEMBER", "COLLABORATOR")  # who may make a conversation cost
     max_thread_answers: int = Field(default=3, ge=0, le=50)
     outsider_reply: bool = False  # one polite line to a person not allowed to ask
@@ -205,7 +206,7 @@ class Config(BaseModel):
 OPTION_NAMES: tuple[str, ...] = tuple(_hyphenate(name) for name in Config.model_fields)
 SECRET_INPUTS = ("anthropic-api-key", "github-token")
 # Options the action does not take as inputs, and inputs the config file may not set.
-FILE_ONLY = {"prices", "path-instructions"}
+FILE_ONLY = {"prices", "cache-floors", "path-instructions"}
 LOCAL_ONLY = {"context-lines"}
 INPUT_ONLY = {"config-file", *SECRET_INPUTS}
 

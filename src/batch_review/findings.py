@@ -119,9 +119,16 @@ class Check:
     status: Literal["kept", "dropped", "unverified"]
     reason: str
     confidence: float | None = None
+    corrections: dict[str, list[object]] = field(default_factory=dict)  # field -> [the finding's, the verifier's]
+    ignored: str = ""  # a correction that could not be applied, and why
 
     def to_json(self) -> dict[str, object]:
-        return {"status": self.status, "confidence": self.confidence, "reason": self.reason}
+        out: dict[str, object] = {"status": self.status, "confidence": self.confidence, "reason": self.reason}
+        if self.corrections:
+            out["corrections"] = self.corrections
+        if self.ignored:
+            out["ignored_correction"] = self.ignored
+        return out
 
 
 @dataclass
@@ -213,8 +220,13 @@ def distinct(fingerprint_: str, title: str, taken: Mapping[str, str]) -> str:
     return candidate
 
 
-def sort_key(finding: Finding) -> tuple[int, str, int, str]:
-    return (-finding.severity.rank, finding.path, finding.line, finding.title)
+def sort_key(finding: Finding) -> tuple[int, float, float, str, int, str]:
+    """Most severe first; within a severity, the most confident first (the verifier's confidence when it kept
+    the finding, then the reviewer's); then by place."""
+    check = finding.check
+    verified = check.confidence if check is not None and check.status == "kept" and check.confidence is not None \
+        else finding.confidence
+    return (-finding.severity.rank, -verified, -finding.confidence, finding.path, finding.line, finding.title)
 
 
 def highest(findings: list[Finding]) -> Severity | None:

@@ -14,14 +14,15 @@ from typing import Protocol
 from .aggregate import aggregate
 from .config import Config
 from .engines.answers import EngineResult
-from .engines.task import Task
+from .engines.task import ReviewTask, Task
 from .errors import BudgetError, RunError
 from .guidance import PathGuidance
 from .log import log
 from .plan import Budget, Plan, PlannedRequest, make_plan
-from .pricing import Usage, budget_warning, cost, estimate, price_for
-from .prompt import render_request, system_tokens
-from .report import FileOutcome, RunReport
+from .pricing import Usage, budget_warning, cache_floor, cost, estimate, floor_note, price_for
+from .prompt import cacheable_tokens, render_request, system_blocks, system_tokens
+from .report import CachePrefix, FileOutcome, RunReport
+from .shared import build_shared
 from .sources.base import Collected
 from .words import plural
 
@@ -82,6 +83,9 @@ def run(job: Job) -> tuple[RunReport, Plan]:
             budget = Budget(cfg.max_request_tokens, cfg.max_files_per_request, cfg.context, cfg.max_context_tokens)
             plan = make_plan(collected.files, collected.skipped, budget)
             report.notes += plan.notes
+            shared = build_shared(plan, collected.intent)  # intent and change map: in every request's cached prefix
+            plan.shared = shared.blocks
+            report.notes += shared.notes
             if guide is not None:
                 guide.account(plan)  # path instructions count in each request's estimate
             _estimate(job, plan, report)
@@ -95,7 +99,8 @@ def run(job: Job) -> tuple[RunReport, Plan]:
             if not job.prepaid:  # collecting what an earlier run paid for spends nothing new up front
                 _check_budget(cfg, report, plan, job.engine.batch)
             with log.group(f"Review ({len(plan.requests)} requests, engine {job.engine.name})"):
-                outcome = job.engine.review(plan, lambda request: render_request(request, plan.rows, guide))
+                outcome = job.engine.review(plan, lambda request: render_request(request, plan.rows, guide),
+                                            ReviewTask(shared=plan.shared))
             _aggregate(job, plan, outcome, report)
             report.files = sorted(report.files + unchanged, key=lambda f: f.path)
             if cfg.verify and outcome.fatal is None and not report.pending:
@@ -116,15 +121,23 @@ def run(job: Job) -> tuple[RunReport, Plan]:
 def _estimate(job: Job, plan: Plan, report: RunReport) -> None:
     cfg = job.config
     price, known = price_for(cfg.model, cfg.prices)
-    system = system_tokens(cfg.instructions)
+    system = system_tokens(cfg.instructions, plan.shared)
+    floor = cache_floor(cfg.model, cfg.cache_floors)
+    counted = cacheable_tokens(system_blocks(cfg.instructions, plan.shared))
     batch = bool(job.engine and job.engine.batch)
     args = (plan.input_tokens, plan.output_tokens, system, len(plan.requests), price)
-    report.estimated_cost_usd = estimate(*args, batch=batch)
+    report.estimated_cost_usd = estimate(*args, batch=batch, floor=floor, cacheable=counted)
     report.requests = len(plan.requests)
+    report.cache = CachePrefix(counted, floor, len(plan.shared))
+    below = floor_note(counted, cfg.model, cfg.cache_floors) if plan.requests else ""
+    if below:
+        report.notes.append(below)
+        log.info(below)
     log.info(
         f"{plural(len(plan.files), 'file')} in {plural(len(plan.requests), 'request')}, {len(plan.skipped)} skipped; "
         f"~{plan.input_tokens + system:,} input and ~{plan.output_tokens:,} output tokens; "
-        f"estimated ${estimate(*args, batch=False):.4f} in parallel, ${estimate(*args, batch=True):.4f} as a batch"
+        f"estimated ${estimate(*args, batch=False, floor=floor, cacheable=counted):.4f} in parallel, "
+        f"${estimate(*args, batch=True, floor=floor, cacheable=counted):.4f} as a batch"
         + ("" if known else f" (no price known for {cfg.model}: the dearest known price was used)")
     )
     if job.engine is None and log.actions:  # a plan only, on a runner (a terminal prints it beside the plan)
@@ -143,7 +156,7 @@ def _check_budget(cfg: Config, report: RunReport, plan: Plan, batch: bool) -> No
     if cfg.budget_usd is not None and batch:  # a batch cannot be stopped halfway: its worst case must fit
         price, _ = price_for(cfg.model, cfg.prices)
         n = len(plan.requests)
-        worst = cost(Usage(cache_write_tokens=plan.input_tokens + system_tokens(cfg.instructions) * n,
+        worst = cost(Usage(cache_write_tokens=plan.input_tokens + system_tokens(cfg.instructions, plan.shared) * n,
                            output_tokens=cfg.max_output_tokens * n), price, batch=True)
         if worst > cfg.budget_usd:
             raise BudgetError(
@@ -159,6 +172,7 @@ def _aggregate(job: Job, plan: Plan, outcome: EngineResult, report: RunReport) -
     report.notes += outcome.notes
     for result in outcome.results:
         report.usage.add(result.usage)
+        report.review_usage.add(result.usage)
     price, _ = price_for(cfg.model, cfg.prices)
     report.cost_usd = cost(report.usage, price, batch=outcome.batch_priced)
     if outcome.batch_priced:  # second tries of a batch went through the Messages API at standard price

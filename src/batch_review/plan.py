@@ -85,6 +85,7 @@ class Plan:
     _lines: dict[str, list[str]] = field(default_factory=dict, repr=False)
     context: ContextStats = field(default_factory=ContextStats)  # changes only: tokens shown, definitions whole
     notes: list[str] = field(default_factory=list)
+    shared: tuple[str, ...] = ()  # the run's shared blocks (shared.py), sent in every request's cached prefix
 
     @property
     def input_tokens(self) -> int:

@@ -24,6 +24,28 @@ PRICES: dict[str, Price] = {
 }
 
 
+# The shortest prefix each model caches (tokens, Anthropic's prompt-caching docs): a shorter one is not cached, with
+# no error, and every request pays for it in full. Configurable like prices (`cache-floors:` in the config file).
+# The 5-5 family's floor is not documented where this was written: the common 1,024 is assumed (set it if the
+# API's usage shows no cache writes above it).
+CACHE_FLOORS: dict[str, int] = {
+    "claude-opus-5-5": 1024,
+    "claude-sonnet-5-5": 1024,
+    "claude-haiku-5-5": 1024,
+    "claude-opus-4-6": 4096,
+    "claude-opus-4-5": 4096,
+    "claude-opus-4-1": 1024,
+    "claude-opus-4": 1024,
+    "claude-sonnet-4-6": 2048,
+    "claude-sonnet-4-5": 1024,
+    "claude-sonnet-4": 1024,
+    "claude-haiku-4-5": 4096,
+    "claude-3-5-haiku": 2048,
+    "claude-3-haiku": 2048,
+}
+UNKNOWN_CACHE_FLOOR = 4096  # a model not in the table: the highest documented floor
+
+
 _BEDROCK_PREFIX = re.compile(r"^(?:[a-z]{2,6}\.)?anthropic\.")  # `anthropic.`, `us.anthropic.`, `global.anthropic.`
 _BEDROCK_SUFFIX = re.compile(r"-v\d+(?::\d+)?$")  # `-v1:0`, `-v1`
 _VERTEX_VERSION = re.compile(r"@[\w.-]+$")  # `@20250929`, `@latest`
@@ -72,18 +94,33 @@ class Usage:
         }
 
 
+def _lookup(model: str, table: Mapping[str, object]) -> str | None:
+    """The table's key for `model`: its exact id, else its family (see `price_for`), else the longest prefix."""
+    for candidate in dict.fromkeys((model, family(model))):
+        if candidate in table:
+            return candidate
+        for name in sorted(table, key=len, reverse=True):
+            if candidate.startswith(name):
+                return name
+    return None
+
+
+def cache_floor(model: str, overrides: Mapping[str, int] | None = None) -> int:
+    """The shortest prefix `model` caches, in tokens."""
+    table = {**CACHE_FLOORS, **(overrides or {})}
+    key = _lookup(model, table)
+    return table[key] if key is not None else UNKNOWN_CACHE_FLOOR
+
+
 def price_for(model: str, overrides: Mapping[str, Price] | None = None) -> tuple[Price, bool]:
     """The price of `model` and whether it is known. The exact id is looked up first (so `prices:` can
     price a Bedrock or Vertex id on its own), then its family: a dated id, a Bedrock id or inference
     profile (`us.anthropic.claude-sonnet-4-5-20250929-v1:0`) or a Vertex id (`claude-sonnet-4-5@20250929`)
     all find `claude-sonnet-4-5`."""
     table = {**PRICES, **(overrides or {})}
-    for candidate in dict.fromkeys((model, family(model))):
-        if candidate in table:
-            return table[candidate], True
-        for name in sorted(table, key=len, reverse=True):
-            if candidate.startswith(name):
-                return table[name], True
+    key = _lookup(model, table)
+    if key is not None:
+        return table[key], True
     priciest = max(table.values(), key=lambda p: (p.output, p.input))
     return priciest, False
 
@@ -100,9 +137,15 @@ def cost(usage: Usage, price: Price, *, batch: bool = False) -> float:
 
 
 def estimate(
-    input_tokens: int, output_tokens: int, system_tokens: int, requests: int, price: Price, *, batch: bool
+    input_tokens: int, output_tokens: int, system_tokens: int, requests: int, price: Price, *, batch: bool,
+    floor: int = 0, cacheable: int | None = None,
 ) -> float:
-    """A plan's cost: the system prompt written to the cache once and read by every later request."""
+    """A plan's cost: the cached prefix (system prompt, guidance, shared blocks) written to the cache once and
+    read by every later request — unless it is shorter than the model's `floor` (by `cacheable`, a conservative
+    count of it; else `system_tokens`): then nothing is cached and every request pays for it in full."""
+    if (system_tokens if cacheable is None else cacheable) < floor:
+        usage = Usage(input_tokens=input_tokens + system_tokens * requests, output_tokens=output_tokens)
+        return cost(usage, price, batch=batch)
     usage = Usage(
         input_tokens=input_tokens,
         output_tokens=output_tokens,
@@ -183,6 +226,16 @@ class SpendGuard:
             self._estimated_input += input_estimate
             self._charged_input += charged
         return actual
+
+
+def floor_note(prefix_tokens: int, model: str, overrides: Mapping[str, int] | None = None) -> str:
+    """What a plan says when its cached prefix is below the model's floor (nothing will be cached)."""
+    floor = cache_floor(model, overrides)
+    if prefix_tokens >= floor:
+        return ""
+    return (f"the shared prefix (~{prefix_tokens:,} tokens: system prompt, guidance, intent, change map) is below "
+            f"{model}'s minimum cacheable prefix ({floor:,} tokens): nothing is cached, every request pays for it in "
+            "full, and the estimate assumes so")
 
 
 def budget_warning(estimate: float | None, budget: float | None) -> str:

@@ -69,11 +69,31 @@ class Verification:
     usage: Usage = field(default_factory=Usage)
     cost_usd: float = 0.0
     engine: str = ""
+    corrected: int = 0  # kept findings whose line or severity the verifier corrected
 
     def to_json(self) -> dict[str, object]:
         return {"model": self.model, "engine": self.engine, "checked": self.checked, "kept": self.kept,
-                "dropped": self.dropped, "unverified": self.unverified, "requests": self.requests,
+                "dropped": self.dropped, "unverified": self.unverified, "corrected": self.corrected,
+                "requests": self.requests,
                 "usage": self.usage.to_json(), "cost_usd": round(self.cost_usd, 6)}
+
+
+@dataclass(frozen=True)
+class CachePrefix:
+    """The prefix every request of the review shares (system prompt, guidance, intent, change map), estimated,
+    and the model's minimum cacheable prefix: below it nothing is cached."""
+
+    tokens: int
+    floor: int
+    shared_blocks: int = 0
+
+    @property
+    def cached(self) -> bool:
+        return self.tokens >= self.floor
+
+    def to_json(self) -> dict[str, object]:
+        return {"estimated_tokens": self.tokens, "model_minimum": self.floor, "cacheable": self.cached,
+                "shared_blocks": self.shared_blocks}
 
 
 @dataclass
@@ -89,8 +109,10 @@ class RunReport:
     files: list[FileOutcome] = field(default_factory=list)
     below_threshold: int = 0
     usage: Usage = field(default_factory=Usage)
+    review_usage: Usage = field(default_factory=Usage)  # the review pass alone (verification: `verification.usage`)
     cost_usd: float = 0.0
     estimated_cost_usd: float | None = None
+    cache: CachePrefix | None = None
     requests: int = 0
     notes: list[str] = field(default_factory=list)
     coverage_gap: bool = False  # files exist that were never listed (GitHub's 3,000-file cap)
@@ -176,6 +198,9 @@ class RunReport:
             "verification": None if self.verification is None else self.verification.to_json(),
             "requests": self.requests,
             "usage": self.usage.to_json(),
+            "usage_by_pass": {"review": self.review_usage.to_json(),
+                              "verification": None if self.verification is None else self.verification.usage.to_json()},
+            "cache_prefix": None if self.cache is None else self.cache.to_json(),
             "cost_usd": round(self.cost_usd, 6),
             "estimated_cost_usd": None if self.estimated_cost_usd is None else round(self.estimated_cost_usd, 6),
             "batch_ids": self.batch_ids,

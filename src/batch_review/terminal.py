@@ -143,14 +143,17 @@ def log_redact(text: str) -> str:
 def print_report(console: Console, report: RunReport, plan: Plan, config: Config) -> None:
     """What a local command prints: the plan (plan-only runs), the findings, the totals."""
     from .engines.providers import has_batches
-    from .pricing import estimate, price_for
-    from .prompt import system_tokens
+    from .pricing import cache_floor, estimate, price_for
+    from .prompt import cacheable_tokens, system_blocks, system_tokens
 
     if report.dry_run:
         price, _ = price_for(config.model, config.prices)
-        system = system_tokens(config.instructions)
+        system = system_tokens(config.instructions, plan.shared)
+        floor = cache_floor(config.model, config.cache_floors)
+        counted = cacheable_tokens(system_blocks(config.instructions, plan.shared))
         args = (plan.input_tokens, plan.output_tokens, system, len(plan.requests), price)
-        print_plan(console, report, plan, estimate(*args, batch=True), estimate(*args, batch=False),
+        print_plan(console, report, plan, estimate(*args, batch=True, floor=floor, cacheable=counted),
+                   estimate(*args, batch=False, floor=floor, cacheable=counted),
                    system_tokens=system, budget=config.budget_usd, batches=has_batches(config.provider))
     print_findings(console, report)
     print_totals(console, report)

@@ -59,8 +59,10 @@ class FakeAnthropicAPI:
     meaning "keep every finding"), ``talker`` (the same for answers in a thread, None: ``conversation_brain``),
     ``known_models``, ``rate_limits`` (RateLimits, a
     mapping or an object with rpm/input_tpm/output_tpm), ``count_tokens`` (callable(text) -> int),
-    ``min_cache_tokens``, ``thinking`` (answers start with a thinking block unless the request disables
-    thinking), ``auto_end_after_polls`` / ``auto_end_after_seconds`` (batches end by themselves),
+    ``min_cache_tokens`` (the shortest prefix cached: one for every model, or a table by model over the
+    documented floors; None: the documented floors, ``anthropic_messages.CACHE_FLOORS``), ``thinking``
+    (answers start with a thinking block unless the request disables thinking), ``auto_end_after_polls`` /
+    ``auto_end_after_seconds`` (batches end by themselves),
     ``timeout_seconds`` (the "timeout" fault's stall), ``fault_retry_after`` (retry-after of the
     "rate_limit" fault), ``max_request_bytes`` / ``max_batch_bytes`` (413 past them), ``strict`` (leaving
     the ``with`` block raises AssertionError if ``errors`` is not empty: brain output that breaks the
@@ -79,7 +81,7 @@ class FakeAnthropicAPI:
         known_models: set[str] | frozenset[str] | None = None,
         rate_limits: RateLimits | Mapping[str, int] | Any = None,
         count_tokens: TokenCounter | None = None,
-        min_cache_tokens: int = 1024,
+        min_cache_tokens: int | Mapping[str, int] | None = None,
         thinking: bool = True,
         auto_end_after_polls: int | None = None,
         auto_end_after_seconds: float | None = None,

@@ -9,7 +9,7 @@ import math
 import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
@@ -25,6 +25,10 @@ TokenCounter = Callable[[str], int]
 DEFAULT_MODELS = frozenset(
     {"claude-sonnet-5-5", "claude-opus-5-5", "claude-haiku-5-5", "claude-sonnet-4-6", "claude-haiku-4-5"}
 )
+# The shortest prefix each model caches (Anthropic's prompt-caching docs): a shorter prefix is simply not cached —
+# the request succeeds, no error, cache_creation_input_tokens and cache_read_input_tokens stay 0.
+CACHE_FLOORS = {"claude-sonnet-4-6": 2048, "claude-haiku-4-5": 4096, "claude-opus-4-5": 4096, "claude-opus-4-6": 4096}
+DEFAULT_CACHE_FLOOR = 1024  # the other models served here
 MAX_BREAKPOINTS = 4
 LOOKBACK_BLOCKS = 20
 TTL_SECONDS = {"5m": 300.0, "1h": 3600.0}
@@ -103,7 +107,7 @@ class MessageEngine:
         brain: Brain | None,
         known_models: frozenset[str] | set[str] | None,
         count_tokens: TokenCounter | None,
-        min_cache_tokens: int,
+        min_cache_tokens: int | Mapping[str, int] | None,
         thinking: bool,
         verifier: Brain | None = None,
         talker: Brain | None = None,
@@ -113,7 +117,7 @@ class MessageEngine:
         self.talker = talker or conversation_brain
         self.known_models = frozenset(known_models if known_models is not None else DEFAULT_MODELS)
         self.count_tokens = count_tokens or default_count_tokens
-        self.min_cache_tokens = min_cache_tokens
+        self.min_cache_tokens = min_cache_tokens  # one floor for every model, a table, or None: CACHE_FLOORS
         self.thinking = thinking
         self.errors: list[str] = []
         self._cache: dict[str, float] = {}  # prefix hash -> monotonic expiry
@@ -165,6 +169,13 @@ class MessageEngine:
             raise invalid("cache_control: a ttl='1h' cache_control block must not come after a ttl='5m' block")
         return points
 
+    def cache_floor(self, model: str) -> int:
+        floors = self.min_cache_tokens
+        if isinstance(floors, int):
+            return floors
+        table = {**CACHE_FLOORS, **(floors or {})}
+        return table.get(model, DEFAULT_CACHE_FLOOR)
+
     def input_tokens(self, body: JSON) -> int:
         return sum(b.tokens for b in self._blocks(body))
 
@@ -182,7 +193,8 @@ class MessageEngine:
             running += block.tokens
             hashes.append(h)
             prefix.append(running)
-        eligible = [(i, ttl) for i, ttl in points if prefix[i] >= self.min_cache_tokens]
+        floor = self.cache_floor(body["model"])
+        eligible = [(i, ttl) for i, ttl in points if prefix[i] >= floor]
         if not eligible:
             return plan
         read_at = -1
@@ -190,7 +202,7 @@ class MessageEngine:
             t = time.monotonic()
             for bp, _ in eligible:
                 for pos in range(bp, max(-1, bp - LOOKBACK_BLOCKS), -1):
-                    if pos > read_at and self._cache.get(hashes[pos], 0.0) > t and prefix[pos] >= self.min_cache_tokens:
+                    if pos > read_at and self._cache.get(hashes[pos], 0.0) > t and prefix[pos] >= floor:
                         read_at = pos
                         break
         if read_at >= 0:

@@ -328,8 +328,21 @@ def pull_node(ctx: Ctx, pr: PullFixture) -> Obj:
         ),
         "reviews": reviews,
         "comments": comments,
+        "body": pr.body or "",
+        "commits": lambda info, **a: connection(pr.commits[:250], a, lambda sha: pull_commit_node(ctx, pr, sha, node)),
     }
     return node
+
+
+def pull_commit_node(ctx: Ctx, pr: PullFixture, sha: str, pull: Obj) -> Obj:
+    """A commit of a pull request (GitHub lists at most 250 of them, oldest first, as REST does)."""
+    return {
+        "__typename": "PullRequestCommit",
+        "id": legacy_id("PullRequestCommit", f"{pr.number}:{sha}"),
+        "commit": commit_node(ctx, sha),
+        "pullRequest": pull,
+        "url": f"{ctx.fake.repo_web}/pull/{pr.number}/commits/{sha}",
+    }
 
 
 def review_node(ctx: Ctx, pr: PullFixture, review: dict[str, Any]) -> Obj:

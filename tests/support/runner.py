@@ -35,6 +35,8 @@ def pull_request_event(fx: PullFixture, *, action: str = "synchronize", fork: bo
             "state": "closed" if fx.state != "open" else "open",
             "draft": fx.draft,
             "title": fx.title,
+            "body": fx.body,
+            "commits": len(fx.commits),
             "changed_files": fx.changed_files,
             "html_url": f"https://github.com/{REPOSITORY}/pull/{fx.number}",
             "head": {"sha": fx.head_sha, "ref": fx.head_ref, "repo": {"full_name": head_repo}},

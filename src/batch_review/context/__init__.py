@@ -109,7 +109,7 @@ def _view(selector: Selector, kind: str, spent: float, language: str) -> View:
     changed = [r for r in selector.diff.rows if r.kind != " "]
     changed_tokens = sum(selector.cost[r.new - 1] if r.new is not None else 0 for r in changed if r.kind == "+")
     changed_tokens += selector.deleted_cost
-    stats = ContextStats(spent, changed_tokens, len(changed), selector.whole_lines())
+    stats = ContextStats(spent, changed_tokens, len(changed), selector.whole_lines(), selector.unplaced_lines())
     return View(rows, kind, stats, language, shown=shown)
 
 

@@ -29,11 +29,13 @@ class ContextStats:
     changed_tokens: float = 0.0
     changed_lines: int = 0
     whole_lines: int = 0
+    unplaced_lines: int = 0  # changed lines nothing encloses (blank lines, comments between definitions): not whole
 
     def __add__(self, other: ContextStats) -> ContextStats:
         return ContextStats(
             self.shown_tokens + other.shown_tokens, self.changed_tokens + other.changed_tokens,
             self.changed_lines + other.changed_lines, self.whole_lines + other.whole_lines,
+            self.unplaced_lines + other.unplaced_lines,
         )
 
     @property
@@ -89,7 +91,8 @@ class Selector:
 
     def _anchors(self) -> list[tuple[int, int, Ladder]]:
         """(hunk, row, ladder) of every changed line: an added line's own; a deleted line's is that of
-        the line above the gap it left, when the deleted code sat inside that line's unit."""
+        the code above the gap it left (blank lines skipped), when the deleted code sat inside that code's
+        unit."""
         out: list[tuple[int, int, Ladder]] = []
         added = deleted = 0
         for row in self.diff.rows:
@@ -99,18 +102,25 @@ class Selector:
             elif row.kind == "-" and row.old is not None:
                 gap = row.old - deleted + added  # the new line the deleted row sits before (1-based)
                 deleted += 1
-                out.append((row.hunk, gap - 2, self._gap_ladder(gap - 2, row.text)))
+                out.append((row.hunk, *self._gap_ladder(gap - 2, row.text)))
         return out
 
-    def _gap_ladder(self, above: int, text: str) -> Ladder:
-        ladder = self.ladder(above)
+    def _gap_ladder(self, above: int, text: str) -> tuple[int, Ladder]:
+        """The row and ladder a deleted line is attributed to: the unit holding the lines on both sides of
+        its gap, or the unit it was cut from the end of (the deleted line is indented deeper than that unit's
+        header, though blank lines stand between them)."""
+        code = above
+        while 0 <= code < len(self.texts) and not self.texts[code].strip():
+            code -= 1  # `def f(): …`, a blank line, then the deleted tail of f
+        ladder = self.ladder(code)
         if not ladder:
-            return ()
+            return above, ()
         unit = ladder[0]
         if unit.span[0] <= above + 1 <= unit.span[1]:
-            return ladder  # the lines on both sides of the gap are in one unit
+            return code, ladder  # the lines on both sides of the gap are in one unit
         first = unit.signature[0] if unit.signature else unit.span[0]
-        return ladder if _indent(text) > _indent(self.texts[first]) else ()  # cut from the end of the unit
+        inside = _indent(text) > _indent(self.texts[first])  # cut from the end of the unit
+        return (code, ladder) if inside else (above, ())
 
     def hunks(self) -> list[_Hunk]:
         last = len(self.texts) - 1
@@ -164,11 +174,16 @@ class Selector:
         for n in rows:
             self.shown[n] = True
 
+    def unplaced_lines(self) -> int:
+        return sum(1 for _, _, ladder in self.anchors if not ladder)
+
     def whole_lines(self) -> int:
+        """Changed lines whose enclosing definition is shown whole. A line nothing encloses (no definition,
+        no statement: a blank line, a comment between definitions, a deleted line the analyzer cannot place)
+        does not count: "whole" is claimed only for what was found and shown."""
         count = 0
         for _, _, ladder in self.anchors:
             if not ladder:
-                count += 1
                 continue
             start, end = clamp(ladder[-1].span, len(self.texts) - 1)
             count += all(self.shown[start : end + 1])

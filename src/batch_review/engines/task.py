@@ -69,11 +69,13 @@ class ReviewTask:
     max_tokens: int = 0
     price: Price | None = None
     unsent: str = "their files are marked failed"
+    shared: tuple[str, ...] = ()  # the run's shared blocks (shared.py: intent, change map), cached with the prompt
 
     def params(
         self, text: str, *, model: str, max_tokens: int, instructions: str, repair: str | None = None
     ) -> dict[str, Any]:
-        return message_params(text, model=model, max_tokens=max_tokens, instructions=instructions, repair=repair)
+        return message_params(text, model=model, max_tokens=max_tokens, instructions=instructions, repair=repair,
+                              shared=self.shared)
 
     def read(self, message: Any) -> Reading:
         return read_message(message)

@@ -27,8 +27,8 @@ from ..errors import BudgetError
 from ..log import log
 from ..pipeline import Engine, Job, run
 from ..plan import Plan, PlannedRequest
-from ..pricing import Usage, cost, estimate, price_for
-from ..prompt import system_tokens
+from ..pricing import Usage, cache_floor, cost, estimate, price_for
+from ..prompt import cacheable_tokens, system_blocks, system_tokens
 from ..report import RunReport
 from .recall import sent_text
 
@@ -100,6 +100,10 @@ class _Member:
     def review(self, plan: Plan, render: Callable[[PlannedRequest], str], task: Task = REVIEW) -> EngineResult:
         if not plan.requests:
             return EngineResult(results=[], batch_priced=self.batch)
+        if getattr(task, "shared", ()):
+            # a round sends every case's requests with one task, so one system prompt: a case's own shared blocks
+            # (its intent and change map, shared.py) would reach the other cases' requests. They are left out.
+            task = replace(task, shared=())  # type: ignore[type-var]
         if task.name == REVIEW.name:  # the words each review request carries, for the context recall
             self._sent.setdefault(self._worker.key, []).extend(
                 request_texts(plan, render, task, self._config))
@@ -228,7 +232,9 @@ class EnginePool:
             return
         price, _ = price_for(self.config.model, self.config.prices)
         estimated = estimate(merged.input_tokens, merged.output_tokens, system_tokens(self.config.instructions),
-                             len(merged.requests), price, batch=self.engine.batch)
+                             len(merged.requests), price, batch=self.engine.batch,
+                             floor=cache_floor(self.config.model, self.config.cache_floors),
+                             cacheable=cacheable_tokens(system_blocks(self.config.instructions)))
         if estimated > cap:
             raise BudgetError(f"the eval's estimated cost ${estimated:.4f} exceeds budget-usd ${cap:.2f}; "
                               "nothing was sent (use fewer cases, or raise the budget)")

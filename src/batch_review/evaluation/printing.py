@@ -10,8 +10,8 @@ from rich.text import Text
 
 from ..config import Config
 from ..findings import Severity
-from ..pricing import estimate, price_for
-from ..prompt import system_tokens
+from ..pricing import cache_floor, estimate, price_for
+from ..prompt import cacheable_tokens, system_blocks, system_tokens
 from ..publishers.markdown import visible
 from ..terminal import STYLE, plain
 from .recall import totals
@@ -133,10 +133,12 @@ def print_eval_plan(console: Console, result: EvalResult, config: Config) -> Non
     console.print(table)
     price, _ = price_for(config.model, config.prices)
     args = (inputs, outputs, system_tokens(config.instructions), requests, price)
+    floor = cache_floor(config.model, config.cache_floors)
+    counted = cacheable_tokens(system_blocks(config.instructions))
     console.print(
         f"Estimated tokens: ~{inputs:,} input (+ cached system prompt), ~{outputs:,} output in {requests} request(s). "
-        f"Estimated cost: [bold]${estimate(*args, batch=False):.4f}[/] in parallel, "
-        f"[bold]${estimate(*args, batch=True):.4f}[/] as one batch (--batch)."
+        f"Estimated cost: [bold]${estimate(*args, batch=False, floor=floor, cacheable=counted):.4f}[/] in parallel, "
+        f"[bold]${estimate(*args, batch=True, floor=floor, cacheable=counted):.4f}[/] as one batch (--batch)."
     )
     for case in result.cases:
         if case.report.error:

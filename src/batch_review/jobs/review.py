@@ -84,7 +84,7 @@ def local_review_job(root: Path, base: str | None, config: Config, secrets: Secr
     return Job(
         mode="local",
         config=config,
-        collect=lambda: collect_local(root, base, filt, context_lines=config.context_lines),
+        collect=lambda: _with_intent(root, collect_local(root, base, filt, context_lines=config.context_lines)),
         engine=engine,
         plan_only_reason=reason,
         sinks=json_sink(json_path),
@@ -92,20 +92,34 @@ def local_review_job(root: Path, base: str | None, config: Config, secrets: Secr
     )
 
 
+def _with_intent(root: Path, collected: Any) -> Any:
+    """A local review's intent: the commit messages of its range (merge base..HEAD)."""
+    from ..sources.intent import local_intent
+
+    if collected.files and collected.base_sha:
+        collected.intent = local_intent(root, collected.base_sha)
+    return collected
+
+
 def _collect(repo: Repository, info: PullInfo, filt: FileFilter, workspace: Path) -> Any:
-    """The pull request's files; a GitHub refusal (bad token, no such pull request) is a named failure."""
+    """The pull request's files and intent; a GitHub refusal (bad token, no such pull request) is a named
+    failure."""
     from github.GithubException import GithubException
     from requests import RequestException
 
     from ..github_client import describe
+    from ..sources.intent import pull_intent
     from ..sources.pull_request import collect_pull_request
 
     try:
-        return collect_pull_request(repo, info, filt, workspace)
+        collected = collect_pull_request(repo, info, filt, workspace)
     except GithubException as exc:
         raise GitHubError(f"could not read pull request #{info.number}: {describe(exc)}") from None
     except RequestException as exc:
         raise GitHubError(f"could not reach GitHub to read pull request #{info.number}: {exc}") from None
+    if collected.files:  # what the pull request is for: its title and description, its commits' messages
+        collected.intent = pull_intent(repo, info.number, info.title, info.body)
+    return collected
 
 
 def note_nothing_to_review(report: RunReport, plan: Plan) -> None:

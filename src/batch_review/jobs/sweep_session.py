@@ -30,8 +30,8 @@ from ..gitcmd import git, rev_parse
 from ..log import log
 from ..pipeline import Job
 from ..plan import Plan
-from ..pricing import estimate, price_for
-from ..prompt import PROMPT_VERSION, system_tokens
+from ..pricing import cache_floor, estimate, price_for
+from ..prompt import PROMPT_VERSION, cacheable_tokens, system_blocks, system_tokens
 from ..report import RunReport
 from ..sources.base import Collected
 from ..sweep_state import StateStore, SweepState, utc_now
@@ -54,7 +54,10 @@ def choose_strategy(config: Config, plan: Plan) -> tuple[str, str]:
                             "fewer is not worth a batch's wait")
     price, _ = price_for(config.model, config.prices)
     args = (plan.input_tokens, plan.output_tokens, system_tokens(config.instructions), count, price)
-    saving = estimate(*args, batch=False) - estimate(*args, batch=True)
+    floor = cache_floor(config.model, config.cache_floors)
+    counted = cacheable_tokens(system_blocks(config.instructions))
+    saving = (estimate(*args, batch=False, floor=floor, cacheable=counted)
+              - estimate(*args, batch=True, floor=floor, cacheable=counted))
     if saving < MIN_BATCH_SAVING_USD:
         return "parallel", (f"auto: a batch would save only ${saving:.4f} (less than ${MIN_BATCH_SAVING_USD:.2f}), "
                             "not worth its wait")
@@ -167,7 +170,9 @@ class SweepSession:
         job.engine, report.engine = engine, engine.name
         price, _ = price_for(self.config.model, self.config.prices)
         args = (plan.input_tokens, plan.output_tokens, system_tokens(self.config.instructions), len(plan.requests))
-        report.estimated_cost_usd = estimate(*args, price, batch=engine.batch)
+        report.estimated_cost_usd = estimate(*args, price, batch=engine.batch,
+                                             floor=cache_floor(self.config.model, self.config.cache_floors),
+                                             cacheable=cacheable_tokens(system_blocks(self.config.instructions)))
 
     def on_submit(self, batch_ids: list[str], complete: bool, creating: int = 0) -> None:
         """Saved before the first batch, before each `create` (the intent: when, and how many requests), and

@@ -81,15 +81,35 @@ def render_summary(report: RunReport) -> str:
               "| Requests | Input | Cache write | Cache read | Output | Cost |", "|---:|---:|---:|---:|---:|---:|",
               f"| {u.requests} | {u.input_tokens:,} | {u.cache_write_tokens:,} | {u.cache_read_tokens:,} | "
               f"{u.output_tokens:,} | ${report.cost_usd:.4f}{estimate} |"]
+    lines += cache_lines(report)
     check = report.verification
     if check is not None and check.checked:
         lines.append(f"\nVerification ({code_span(check.model)}): {check.checked} finding(s) checked in "
                      f"{check.requests} request(s) — {check.kept} kept, {check.dropped} filtered, "
-                     f"{check.unverified} unverified · ${check.cost_usd:.4f} (included above)")
+                     f"{check.unverified} unverified"
+                     + (f", corrected {check.corrected} (line or severity)" if check.corrected else "")
+                     + f" · ${check.cost_usd:.4f} (included above)")
     if report.published:
         lines += ["", "### Published", ""]
         lines += [f"- **{sink}**: {inline_text(what)}" for sink, what in report.published.items()]
     return "\n".join(lines) + "\n"
+
+
+def cache_lines(report: RunReport) -> list[str]:
+    """Cache reads and writes per pass, as the API's usage reported them, and the shared prefix against the
+    model's minimum cacheable prefix."""
+    if not report.usage.requests:
+        return []
+    passes = [("review", report.review_usage)]
+    if report.verification is not None and report.verification.usage.requests:
+        passes.append(("verification", report.verification.usage))
+    shown = "; ".join(f"{name}: {u.cache_read_tokens:,} read, {u.cache_write_tokens:,} written" for name, u in passes)
+    prefix = report.cache
+    floor = ""
+    if prefix is not None:
+        floor = (f" · shared prefix ~{prefix.tokens:,} tokens, model minimum {prefix.floor:,}"
+                 + ("" if prefix.cached else " (below it: not cached)"))
+    return ["", f"Cache tokens — {shown}{floor}"]
 
 
 def _filtered(report: RunReport) -> list[str]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from .intent import Intent
+
 
 @dataclass
 class SourceFile:
@@ -47,7 +49,7 @@ class Collected:
     label: str = ""
     notes: list[str] = field(default_factory=list)
     incomplete: bool = False  # the host did not list every changed file (GitHub's 3,000-file cap)
-    # what the change is for, in its author's words (an eval case's title and description, as a pull request
-    # states them); the shared intent block (issue #15.1) is built from these
+    intent: Intent | None = None  # what the change is for (a pull request's or a local range's words; sweeps: none)
+    # an eval case's title and description, as a pull request states them (the intent when `intent` is None)
     title: str = ""
     description: str = ""

@@ -42,6 +42,7 @@ class PullInfo:
     head_sha: str
     base_sha: str
     title: str = ""
+    body: str = ""
     draft: bool = False
     state: str = "open"
     changed_files: int | None = None
@@ -74,6 +75,7 @@ def pull_info(event: dict[str, Any]) -> PullInfo:
         head_sha=head_sha,
         base_sha=base_sha,
         title=str(pr.get("title") or ""),
+        body=str(pr.get("body") or ""),
         draft=bool(pr.get("draft")),
         state=str(pr.get("state") or "open"),
         changed_files=pr.get("changed_files") if isinstance(pr.get("changed_files"), int) else None,

@@ -19,11 +19,15 @@ import hashlib
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ..context.select import NEARLY_WHOLE, SMALL_FILE_TOKENS
 from ..findings import Finding
-from ..plan import CHARS_PER_TOKEN, CUSTOM_ID, PIECE_HEADER_TOKENS, Piece, Plan, PlannedRequest
+from ..plan import CHARS_PER_TOKEN, CUSTOM_ID, PIECE_HEADER_TOKENS, UNKNOWN, Piece, Plan, PlannedRequest
 from .excerpt import FileCode, file_code
+
+if TYPE_CHECKING:
+    from ..guidance import PathGuidance
 from .prompt import PROMPT_VERSION, Part, finding_line, render
 
 REQUEST_CODE_TOKENS = 8000  # code shown in one request (a finding's own code always goes, whatever its size)
@@ -47,8 +51,9 @@ class VerifyRequest:
     def findings(self) -> list[tuple[str, Finding]]:
         return [item for part in self.parts for item in part.findings]
 
-    def text(self) -> str:
-        return render(self.request.custom_id, self.parts)
+    def text(self, guidance: PathGuidance | None = None) -> str:
+        section = guidance.section([part.path for part in self.parts]) if guidance is not None else ""
+        return render(self.request.custom_id, self.parts, section)
 
 
 @dataclass
@@ -57,13 +62,16 @@ class VerifyPlan:
     requests: dict[str, VerifyRequest]  # custom_id -> what it holds
     parts: dict[str, Part]  # piece digest -> the file part it is
     no_code: list[Finding]  # findings on a file the run has no code of: nothing to check them against
+    guidance: PathGuidance | None = None  # the path instructions, sent with the files they match (as in review)
 
     def render(self, request: PlannedRequest) -> str:
         known = self.requests.get(request.custom_id)
         if known is not None:
-            return known.text()
+            return known.text(self.guidance)
         # a pack the engine split (its answer stayed unusable): the parts it holds, under its own id
-        return render(request.custom_id, self.parts_of(request))
+        parts = self.parts_of(request)
+        section = self.guidance.section([p.path for p in parts]) if self.guidance is not None else ""
+        return render(request.custom_id, parts, section)
 
     def parts_of(self, request: PlannedRequest) -> list[Part]:
         return [self.parts[piece.digest] for piece in request.pieces]
@@ -75,6 +83,7 @@ def plan_verification(plan: Plan, findings: Sequence[Finding], model: str,
     for finding in findings:
         by_path.setdefault(finding.path, []).append(finding)
     out = VerifyPlan(Plan(), {}, {}, [])
+    by_id = plan.by_id()
     parts: list[tuple[Part, int]] = []  # (part, estimated tokens of its code and findings)
     for path in sorted(by_path):
         mine = sorted(by_path[path], key=lambda f: (f.line, f.last_line, f.fingerprint))
@@ -82,7 +91,7 @@ def plan_verification(plan: Plan, findings: Sequence[Finding], model: str,
         if code is None or not code.texts:
             out.no_code += mine
             continue
-        for group, shown, whole in _groups(code, mine):
+        for group, shown, whole in _groups(code, mine, lambda f: reviewed_rows(plan, f, by_id)):
             parts.append(_part(code, group, shown, whole))
     for pack in _pack(parts):
         request = _request(pack, model)
@@ -92,8 +101,32 @@ def plan_verification(plan: Plan, findings: Sequence[Finding], model: str,
     return out
 
 
-def _groups(code: FileCode, findings: list[Finding]) -> list[tuple[list[Finding], set[int], bool]]:
-    around = [code.around(f.line, f.end_line) for f in findings]
+def reviewed_rows(plan: Plan, finding: Finding, by_id: dict[str, PlannedRequest]) -> set[int]:
+    """The 0-based lines around the finding that the review request which found it showed the model: each
+    contiguous block of its view of the file that holds one of the finding's lines (a whole function the review
+    showed is shown whole; other parts of the file are not repeated)."""
+    request = by_id.get(finding.request_id) if finding.request_id else None
+    wanted = set(range(finding.line, finding.last_line + 1))
+    shown: set[int] = set()
+    for piece in request.pieces if request is not None else ():
+        if piece.path != finding.path:
+            continue
+        blocks: dict[int, set[int]] = {}
+        for row in plan.rows(piece):
+            if row.new is not None:
+                blocks.setdefault(row.hunk, set()).add(row.new)
+        for lines in blocks.values():
+            if lines & wanted:
+                shown.update(n - 1 for n in lines)
+    return shown
+
+
+def _groups(code: FileCode, findings: list[Finding], reviewed: Callable[[Finding], set[int]] = lambda f: set()
+            ) -> list[tuple[list[Finding], set[int], bool]]:
+    """Each finding is shown with its enclosing definition and with everything its review request showed of the
+    file (the verifier sees at least what the reviewer saw)."""
+    around = [code.around(f.line, f.end_line) | {n for n in reviewed(f) if 0 <= n < code.lines
+                                                  and code.texts[n] is not UNKNOWN} for f in findings]
     whole = code.whole_tokens
     if code.complete and whole <= REQUEST_CODE_TOKENS and (
         whole <= SMALL_FILE_TOKENS or code.tokens(set().union(*around)) >= NEARLY_WHOLE * whole

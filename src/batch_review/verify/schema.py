@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from ..findings import Severity
+
 REASON_MAX = 300
 
 
@@ -18,6 +20,13 @@ class Verdict(BaseModel):
     )
     confidence: float = Field(description="0 to 1: how sure you are that the finding is a real problem.")
     reason: str = Field(description="One line, at most 200 characters: why, naming the code that decides it.")
+    line: int | None = Field(default=None, description=(
+        "keep only: the correct first line (a gutter number of a line you were shown) when the finding points at "
+        "the wrong line; else null."))
+    end_line: int | None = Field(default=None, description=(
+        "keep only: the correct last line of a range (with `line`), when the range is wrong; else null."))
+    severity: Severity | None = Field(default=None, description=(
+        "keep only: the correct severity when the finding's is clearly wrong; else null."))
 
     @field_validator("confidence")
     @classmethod

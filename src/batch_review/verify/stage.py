@@ -18,12 +18,14 @@ from ..config import Config, Price
 from ..engines.answers import EngineResult, RequestResult
 from ..engines.task import Task
 from ..errors import RunError
-from ..findings import Check, Finding
+from ..findings import Check, Finding, sort_key
+from ..guidance import PathGuidance
 from ..log import log
 from ..plan import Plan, PlannedRequest
 from ..pricing import Usage, cost, price_for
 from ..report import Filtered, RunReport, Verification
 from ..words import plural
+from .corrections import below, correct
 from .prompt import system_tokens
 from .requests import VerifyPlan, plan_verification
 from .schema import VerifyAnswer
@@ -50,13 +52,16 @@ def verify_findings(report: RunReport, plan: Plan, config: Config, engine_for: E
     if not todo:
         return
     vplan = plan_verification(plan, todo, config.verifier)
+    vplan.plan.shared = plan.shared  # the verifier sees the review's intent and change map too
+    vplan.guidance = PathGuidance.of(config)  # and the path instructions of the files it checks
     for finding in vplan.no_code:
         finding.check = Check("unverified", "its file is not part of this review: there is no code to check it "
                                             "against")
     if vplan.plan.requests:
         engine, prepaid = engine_for(vplan.plan)
         stats.engine = engine.name
-        task = VerifyTask(model=config.verifier, max_tokens=min(MAX_TOKENS, config.max_output_tokens), price=price)
+        task = VerifyTask(model=config.verifier, max_tokens=min(MAX_TOKENS, config.max_output_tokens), price=price,
+                          shared=plan.shared)
         failure = "" if prepaid or not engine.batch else _over_budget(vplan, config, report, price)
         outcome: EngineResult | None = None
         if not failure:
@@ -75,8 +80,14 @@ def verify_findings(report: RunReport, plan: Plan, config: Config, engine_for: E
                 failure = f"the verification was stopped: {log.redact(outcome.fatal.message)}"
                 log.warning(failure)
         results = {r.custom_id: r for r in outcome.results} if outcome is not None else {}
-        _apply(vplan, results, failure)
+
+        def fix(finding: Finding, verdict: Any, shown: set[int]) -> None:
+            taken = {f.fingerprint: " ".join(f.title.lower().split()) for f in report.findings if f is not finding}
+            correct(finding, verdict, shown, plan, taken)
+
+        _apply(vplan, results, failure, fix)
     _settle(report, stats, todo)
+    _corrected(report, stats, todo, config)
 
 
 def _over_budget(vplan: VerifyPlan, config: Config, report: RunReport, price: Price) -> str:
@@ -87,7 +98,8 @@ def _over_budget(vplan: VerifyPlan, config: Config, report: RunReport, price: Pr
         return ""
     p = vplan.plan
     n = len(p.requests)
-    worst = cost(Usage(cache_write_tokens=p.input_tokens + system_tokens(config.instructions) * n,
+    system = system_tokens(config.instructions, vplan.plan.shared)  # the review's shared blocks included
+    worst = cost(Usage(cache_write_tokens=p.input_tokens + system * n,
                        output_tokens=min(MAX_TOKENS, config.max_output_tokens) * n), price, batch=True)
     if report.cost_usd + worst <= cap:
         return ""
@@ -110,19 +122,25 @@ def _account(report: RunReport, stats: Verification, outcome: EngineResult, pric
     report.batch_ids += [i for i in outcome.batch_ids if i not in report.batch_ids]
 
 
-def _apply(vplan: VerifyPlan, results: dict[str, RequestResult], failure: str) -> None:
+def _apply(vplan: VerifyPlan, results: dict[str, RequestResult], failure: str, fix: Fix) -> None:
     for custom_id, request in vplan.requests.items():
         result = results.get(custom_id)
         if result is None:
             _judge([item for part in request.parts for item in part.findings], None,
-                   failure or "no answer came back")
+                   failure or "no answer came back", {}, fix)
             continue
         for asked, outcome in result.outcomes(request.request):  # a pack split by the engine: each file's own
-            findings = [item for part in vplan.parts_of(asked) for item in part.findings]
-            _judge(findings, outcome, failure)
+            parts = vplan.parts_of(asked)
+            findings = [item for part in parts for item in part.findings]
+            shown = {id(f): {r.new for r in part.rows if r.new is not None} for part in parts for _, f in part.findings}
+            _judge(findings, outcome, failure, shown, fix)
 
 
-def _judge(findings: list[tuple[str, Finding]], result: RequestResult | None, failure: str) -> None:
+Fix = Callable[[Finding, Any, set[int]], None]  # apply a kept verdict's corrections, given the lines shown
+
+
+def _judge(findings: list[tuple[str, Finding]], result: RequestResult | None, failure: str,
+           shown: dict[int, set[int]], fix: Fix) -> None:
     """Each finding's check from its request's answer: its verdict, or why it has none."""
     answer = result.answer if result is not None and isinstance(result.answer, VerifyAnswer) else None
     why = failure or (result.error if result is not None and result.error else "no answer came back")
@@ -139,6 +157,7 @@ def _judge(findings: list[tuple[str, Finding]], result: RequestResult | None, fa
             finding.check = Check("dropped", log.redact(verdict.reason), verdict.confidence)
         else:
             finding.check = Check("kept", log.redact(verdict.reason), verdict.confidence)
+            fix(finding, verdict, shown.get(id(finding), set()))
 
 
 def _settle(report: RunReport, stats: Verification, checked: list[Finding]) -> None:
@@ -164,6 +183,24 @@ def _settle(report: RunReport, stats: Verification, checked: list[Finding]) -> N
         report.notes.append(note)
 
 
+def _corrected(report: RunReport, stats: Verification, checked: list[Finding], config: Config) -> None:
+    """Report the verifier's corrections; a finding corrected below `min-severity` leaves the posted findings
+    (counted as below it, like the review's own); the findings are ranked again (confidence counts now)."""
+    corrected = [f for f in checked if f.check is not None and f.check.corrections]
+    stats.corrected = len(corrected)
+    if corrected:
+        note = f"verification corrected {plural(len(corrected), 'finding')} (line or severity; see the report)"
+        log.info(note)
+        report.notes.append(note)
+    lowered = {id(f) for f in below(corrected, config.min_severity)}
+    if lowered:
+        report.findings = [f for f in report.findings if id(f) not in lowered]
+        report.below_threshold += len(lowered)
+        report.notes.append(f"{plural(len(lowered), 'finding')} corrected below min-severity "
+                            f"{config.min_severity.value} by verification: not posted")
+    report.findings.sort(key=sort_key)
+
+
 def _pending(report: RunReport, outcome: EngineResult) -> None:
     """The verification batch has not ended: nothing is published yet. The next run collects the review's
     batch again (free: its results are kept 29 days) and this one, and submits neither again."""
@@ -177,7 +214,7 @@ def _pending(report: RunReport, outcome: EngineResult) -> None:
         if outcome_of_file.status == "reviewed":
             outcome_of_file.status = "pending"
             outcome_of_file.reason = "reviewed; the verification of its findings has not ended yet"
-    report.usage, report.cost_usd = Usage(), 0.0  # the run that collects both batches reports what they cost
+    report.usage, report.review_usage, report.cost_usd = Usage(), Usage(), 0.0  # the run collecting both reports them
 
 
 def verification_engine(engine: Any, review: EngineResult, spent: float) -> Any:

@@ -22,11 +22,13 @@ class VerifyTask:
     max_tokens: int = MAX_TOKENS
     price: Price | None = None
     unsent: str = "their findings are kept, marked unverified"
+    shared: tuple[str, ...] = ()  # the review's shared blocks (shared.py: intent, change map)
 
     def params(
         self, text: str, *, model: str, max_tokens: int, instructions: str, repair: str | None = None
     ) -> dict[str, Any]:
-        return message_params(text, model=model, max_tokens=max_tokens, instructions=instructions, repair=repair)
+        return message_params(text, model=model, max_tokens=max_tokens, instructions=instructions, repair=repair,
+                              shared=self.shared)
 
     def read(self, message: Any) -> Reading:
         return read_message(message, lambda text: parse_answer(text, VerifyAnswer))
