@@ -282,8 +282,10 @@ def test_a_case_the_model_could_not_review_makes_the_eval_partial(
     assert done.returncode == 0, done.stdout + done.stderr
     report = json.loads(out.read_text())
     assert report["status"] == "partial"
-    assert (report["true_positives"], report["false_negatives"], report["false_positives"]) == (17, 7, 8)
+    # the case reviewed none of its files: failed (#17.2), so not scored — its label is not counted as a miss
+    assert (report["true_positives"], report["false_negatives"], report["false_positives"]) == (17, 6, 8)
     case = next(c for c in report["cases"] if c["id"] == "werkzeug-safe-join-windows")
-    assert case["status"] == "partial" and case["files"]["failed"] == 1 and case["false_negatives"] == 1
+    assert case["status"] == "failed" and case["files"]["failed"] == 1
+    assert report["cases_not_scored"]["werkzeug-safe-join-windows"].startswith("nothing was reviewed")
     assert "refus" in case["files"]["failed_reasons"]["src/werkzeug/security.py"]
     assert "case werkzeug-safe-join-windows: not reviewed src/werkzeug/security.py" in " ".join(done.stdout.split())

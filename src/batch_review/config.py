@@ -54,6 +54,7 @@ class Config(BaseModel):
     max_concurrency: int = Field(default=8, ge=1, le=64)
     min_severity: Severity = Severity.low
     fail_on: Severity | Literal["none"] = "none"
+    fail_on_partial: bool = False  # a partial run fails the job (exit 3) and its check run (docs/outcomes.md)
     request_changes_on: Severity | Literal["none"] = "none"
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()

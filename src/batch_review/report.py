@@ -1,7 +1,8 @@
 """The run's result: status, findings, every file's outcome, usage and cost — and the JSON report.
 
 Status is honest by construction: `clean` only when every planned file was reviewed and nothing was
-found; a failed file makes the run `partial`; a run-level error makes it `failed`.
+found; a failed file makes the run `partial`; a run-level error makes it `failed`, and so does a run that
+reviewed none of the files it planned (an outage is never a partial review with nothing to say).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from .errors import EXIT_FAILED, EXIT_FINDINGS, EXIT_OK
+from .errors import EXIT_FAILED, EXIT_FINDINGS, EXIT_OK, EXIT_PARTIAL
 from .findings import Finding, Severity, at_or_above, counts_by_severity, highest
 from .pricing import Usage
 
@@ -131,11 +132,14 @@ class RunReport:
     def skip_reasons(self) -> list[tuple[str, int]]:
         return tally(f.reason for f in self.files if f.status == "skipped")
 
-    def exit_code(self, fail_on: Severity | str) -> int:
+    def exit_code(self, fail_on: Severity | str, fail_on_partial: bool = False) -> int:
+        """2 failed; 1 an open finding at or above `fail-on`; 3 partial with `fail-on-partial`; else 0."""
         if self.status == "failed":
             return EXIT_FAILED
         if isinstance(fail_on, Severity) and any(at_or_above(f.severity, fail_on) for f in self.findings):
             return EXIT_FINDINGS
+        if fail_on_partial and self.status == "partial":
+            return EXIT_PARTIAL
         return EXIT_OK
 
     def outputs(self) -> dict[str, str]:

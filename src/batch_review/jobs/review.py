@@ -79,6 +79,12 @@ def local_review_job(root: Path, base: str | None, config: Config, secrets: Secr
     """`batch-review review`: the working tree against its merge base with `base`; the plan without a key."""
     from ..sources.local_git import collect_local
 
+    if config.strategy == "batch":
+        raise ConfigError(
+            "strategy: batch (from the config file) is for sweeps: `batch-review review` goes parallel, because a "
+            "local review saves no batch state, so a batch would end pending and the next run would pay for it "
+            "again — run `batch-review sweep --submit` for a batch, or set strategy: auto or parallel"
+        )
     filt = FileFilter(config.include, config.exclude, defaults=config.default_excludes)
     engine, reason = make_engine(config, secrets, default="parallel", no_key_reason="no API key")
     return Job(
@@ -184,7 +190,8 @@ def pull_request_sinks(
     def check_run(report: RunReport, plan: Plan) -> str:
         if not config.check_run or report.dry_run:
             return ""
-        return checks.publish_check_run(repo, info.head_sha, report, log.redact(render_summary(report)), config.fail_on)
+        return checks.publish_check_run(repo, info.head_sha, report, log.redact(render_summary(report)), config.fail_on,
+                                        config.fail_on_partial)
 
     sarif = sarif_sink(context, config, gh=gh, upload=config.upload_sarif, category="review",
                        ref=f"refs/pull/{info.number}/head", covers=memory.covers, more=memory.reader)
