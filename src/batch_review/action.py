@@ -43,9 +43,13 @@ def main(environ: Mapping[str, str] | None = None, stream: TextIO | None = None)
     if report.status == "partial":  # exits 0 (3 with fail-on-partial) unless fail-on triggers: the warning says why
         failed = report.failed_files()
         named = ", ".join(f.path for f in failed[:5]) + (f" and {len(failed) - 5} more" if len(failed) > 5 else "")
-        log.warning(f"partial: {plural(len(failed), 'file')} could not be reviewed ({named})" if failed else
-                    "partial: GitHub did not list every changed file; the unlisted ones were not reviewed",
-                    title="batch-review: partial review")
+        if failed:
+            why = f"partial: {plural(len(failed), 'file')} could not be reviewed ({named})"
+        elif report.coverage_gap:
+            why = "partial: GitHub did not list every changed file; the unlisted ones were not reviewed"
+        else:
+            why = f"partial: {plural(report.withheld, 'finding')} not posted (the token's identity is unknown)"
+        log.warning(why, title="batch-review: partial review")
     log.info(f"status: {report.status} · {plural(len(report.findings), 'finding')} · ${report.cost_usd:.4f}")
     return report.exit_code(config.fail_on, config.fail_on_partial)
 

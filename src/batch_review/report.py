@@ -95,6 +95,7 @@ class RunReport:
     requests: int = 0
     notes: list[str] = field(default_factory=list)
     coverage_gap: bool = False  # files exist that were never listed (GitHub's 3,000-file cap)
+    withheld: int = 0  # findings not posted: whether batch-review posted them before could not be told
     error: str | None = None
     error_kind: str | None = None
     batch_ids: list[str] = field(default_factory=list)
@@ -112,7 +113,7 @@ class RunReport:
             return "failed"
         if self.pending or self.dry_run:
             return "pending"
-        if self.coverage_gap or any(f.status == "failed" for f in self.files):
+        if self.coverage_gap or self.withheld or any(f.status == "failed" for f in self.files):
             return "partial"
         return "findings" if self.findings else "clean"
 
@@ -174,6 +175,7 @@ class RunReport:
             "files_skipped": self.count("skipped"),
             "files_failed": self.count("failed"),
             "files_unchanged": self.count("unchanged"),
+            "withheld": self.withheld,
             "fixed": [c.to_json() for c in self.fixed],
             "acknowledged": [c.to_json() for c in self.acknowledged],
             "filtered": None if self.filtered is None else [f.to_json() for f in self.filtered],
