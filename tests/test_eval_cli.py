@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from tests.fakes.anthropic_api import FakeAnthropicAPI
-from tests.fakes.model_brain import parse_sections, user_text
+from tests.fakes.model_brain import parse_sections, review_answer, user_text
 
 KEY = "sk-ant-api03-eval-cli-key-5c1e"
 ROOT = Path(__file__).resolve().parent.parent
@@ -67,7 +67,7 @@ class LabelBrain:
                 ):
                     continue
                 findings += self._answer(label, shown)
-        return json.dumps({"findings": findings})
+        return review_answer(findings, user_text(body))
 
     def _answer(self, label: Label, shown: dict[int, str]) -> list[dict[str, Any]]:
         out = []

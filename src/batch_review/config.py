@@ -68,6 +68,7 @@ class Config(BaseModel):
     strategy: Literal["auto", "parallel", "batch"] = "auto"
     upload_sarif: bool = False
     check_run: bool = True
+    walkthrough: bool = True  # the status comment shows what the change does (the requests' summaries)
     review_drafts: bool = False
     full_review: bool = False
     request_timeout: float = Field(default=600, ge=1, le=3600)

@@ -159,6 +159,7 @@ def _aggregate(job: Job, plan: Plan, outcome: EngineResult, report: RunReport) -
         return
     agg = aggregate(plan, outcome.results, cfg.min_severity)
     report.findings, report.below_threshold = agg.findings, agg.below_threshold
+    report.summaries = {path: log.redact(text) for path, text in agg.summaries.items()}
     report.files = _outcomes(plan, agg.failed)
 
 

@@ -96,6 +96,7 @@ class RunReport:
     notes: list[str] = field(default_factory=list)
     coverage_gap: bool = False  # files exist that were never listed (GitHub's 3,000-file cap)
     withheld: int = 0  # findings not posted: whether batch-review posted them before could not be told
+    summaries: dict[str, str] = field(default_factory=dict)  # path -> what its change does (reviewed this run)
     error: str | None = None
     error_kind: str | None = None
     batch_ids: list[str] = field(default_factory=list)
@@ -176,6 +177,7 @@ class RunReport:
             "files_failed": self.count("failed"),
             "files_unchanged": self.count("unchanged"),
             "withheld": self.withheld,
+            "summaries": self.summaries,
             "fixed": [c.to_json() for c in self.fixed],
             "acknowledged": [c.to_json() for c in self.acknowledged],
             "filtered": None if self.filtered is None else [f.to_json() for f in self.filtered],

@@ -198,7 +198,7 @@ def pull_request_sinks(
         again (a run that posted no review leaves a short review note with its state instead)."""
         if not posted_ok:
             return ""  # the findings are not on the pull request: the next run must review them again
-        body = log.redact(threads.status_body(report, memory))
+        body = log.redact(threads.status_body(report, memory, config.walkthrough))
         snapshot = memory.snapshot
         try:
             if snapshot is None and rest_memory().foreign_status:

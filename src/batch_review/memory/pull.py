@@ -31,6 +31,7 @@ from ..words import plural
 from .markers import PostedFinding, PullState, file_key
 from .pull_github import PullSnapshot, Thread
 from .settings import settings_key
+from .walkthrough import Walkthrough, carried
 
 
 @dataclass
@@ -222,6 +223,10 @@ class PullMemory:
         """Whether the report holds every open finding: not when a file failed and the earlier findings
         could not be read (a SARIF upload would then close their alerts)."""
         return report.status != "partial" or self.snapshot is not None
+
+    def walkthrough(self, report: RunReport) -> Walkthrough:
+        """Each file's summary: this run's for the files it reviewed, the earlier one for the others."""
+        return carried(self.snapshot.walkthrough if self.snapshot else None, self.current, report.summaries)
 
     def run_state(self, report: RunReport) -> PullState:
         """What this run itself reviewed and found on those files (carried in its review: the part of

@@ -15,6 +15,7 @@ from ..log import log
 from ..words import plural
 from .identity import ACTIONS_BOT, Identity, fallback, from_viewer
 from .markers import PostedFinding, PullState, posted_findings
+from .walkthrough import Walkthrough
 
 if TYPE_CHECKING:
     from github import Github
@@ -76,6 +77,7 @@ class PullSnapshot:
     state_problem: str = ""  # why a state comment that exists could not be read
     status_comment_id: int | None = None
     ignored: int = 0  # comments carrying batch-review markers written by someone else
+    walkthrough: Walkthrough | None = None  # the files' summaries the status comment carries
 
     def posted(self) -> set[str]:
         """Fingerprints of every finding batch-review posted on this pull request (any commit)."""
@@ -163,6 +165,7 @@ def _take_status_comment(snapshot: PullSnapshot, comments: Any) -> None:
             snapshot.ignored += 1
             continue
         snapshot.status_comment_id = comment.id
+        snapshot.walkthrough = Walkthrough.from_text(body)
         try:
             snapshot.state = PullState.from_text(body)
         except ValueError as exc:
