@@ -57,7 +57,7 @@ def render(walk: Walkthrough, current: Mapping[str, str]) -> list[str]:
         shown = ", ".join(code_span(p, table=True) for p in paths[:FILES_PER_ROW])
         if len(paths) > FILES_PER_ROW:
             shown += f" and {len(paths) - FILES_PER_ROW} more"
-        note = " _(an earlier version: its review failed this run)_" if stale else ""
+        note = " _(of an earlier version: not reviewed this run)_" if stale else ""
         lines.append(f"| {shown} | {inline_text(text)}{note} |")
     if len(rows) > MAX_ROWS:
         left = sum(len(paths) for paths, _, _ in rows[MAX_ROWS:])
