@@ -137,3 +137,27 @@ def test_a_local_review_refuses_strategy_batch_before_anything_is_sent(tmp_path:
         assert "batch-review sweep --submit" in said and "Traceback" not in said
         assert not ai.requests  # no batch created, nothing paid
         assert not (repo.path / ".batch-review").exists()
+
+
+def test_a_local_partial_review_with_fail_on_partial_exits_3(tmp_path: Path) -> None:
+    from tests.fakes.anthropic_api import FakeAnthropicAPI
+
+    repo = GitRepo.init(tmp_path / "repo")
+    repo.write_many({".github/batch-review.yml": "max-files-per-request: 1\n", "a.py": "x = 1\n", "b.py": "y = 2\n"})
+    repo.commit("base")
+    repo.checkout_new_branch("feature")
+    repo.write_many({"a.py": "x = 10\n", "b.py": "y = 20\n"})
+    repo.commit("feature")
+    report_path = tmp_path / "report.json"
+    with FakeAnthropicAPI(api_key=KEY) as ai:
+        ai.inject("refusal", times=10, match=for_file("b.py"))
+        env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "COLUMNS": "200", "NO_COLOR": "1",
+               "ANTHROPIC_API_KEY": KEY, "ANTHROPIC_BASE_URL": ai.base_url}
+        args = [SCRIPT, "review", str(repo.path), "--base", "main", "--no-verify", "--json", str(report_path)]
+        plain = subprocess.run(args, env=env, capture_output=True, text=True, timeout=120)
+        strict = subprocess.run([*args, "--fail-on-partial"], env=env, capture_output=True, text=True, timeout=120)
+
+    assert plain.returncode == 0, plain.stdout + plain.stderr
+    assert strict.returncode == 3, strict.stdout + strict.stderr
+    report = json.loads(report_path.read_text())
+    assert report["status"] == "partial" and report["files_reviewed"] == 1 and report["files_failed"] == 1

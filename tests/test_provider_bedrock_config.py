@@ -62,3 +62,27 @@ def test_a_broken_credentials_file_with_a_region_set(tmp_path: Path, monkeypatch
     _fails_with(tmp_path, monkeypatch, {"AWS_SHARED_CREDENTIALS_FILE": str(shared), "AWS_ACCESS_KEY_ID": None,
                                         "AWS_SECRET_ACCESS_KEY": None, "AWS_SESSION_TOKEN": None},
                 f"the AWS config or credentials file {shared} cannot be parsed")
+
+
+def test_the_local_cli_names_an_unknown_profile(tmp_path: Path) -> None:
+    import os
+    import subprocess
+
+    from tests.support.gitrepo import GitRepo
+    from tests.test_provider_bedrock import MODEL, SCRIPT
+
+    repo = GitRepo.init(tmp_path / "repo")
+    repo.write_many({".github/batch-review.yml": f"provider: bedrock\nmodel: {MODEL}\n", "a.py": "x = 1\n"})
+    repo.commit("base")
+    repo.checkout_new_branch("feature")
+    repo.write("a.py", "x = 2\n")
+    repo.commit("feature")
+    with FakeBedrock() as fake:
+        env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "COLUMNS": "200", "NO_COLOR": "1",
+               **fake.env(), "AWS_PROFILE": "nightly-audit"}
+        done = subprocess.run([SCRIPT, "review", str(repo.path), "--base", "main"], env=env, capture_output=True,
+                              text=True, timeout=120)
+        said = " ".join((done.stdout + done.stderr).split())
+        assert done.returncode == 2, said
+        assert "error (config): provider bedrock: AWS_PROFILE names the profile 'nightly-audit'" in said
+        assert "internal error" not in said and "Traceback" not in said and not fake.requests
