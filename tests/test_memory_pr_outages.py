@@ -43,7 +43,7 @@ def test_a_status_comment_that_cannot_be_written_costs_nothing_twice(world: Worl
     report = env.report()
     assert report["files_unchanged"] == 3 and report["files_reviewed"] == 0
     assert {f["path"] for f in report["findings"]} == {"src/a.py", "src/b.py"}
-    assert any("status comment was not written by the last run" in n for n in report["notes"])
+    assert any("status comment holds no state for these settings" in n for n in report["notes"])
     assert len(world.status_comments()) == 1 and len(world.our_reviews()) == 1  # nothing posted twice
     assert len(world.gh.review_comments) == 2
 

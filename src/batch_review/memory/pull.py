@@ -86,8 +86,8 @@ class PullMemory:
                                "min-severity, context or verification): every file is reviewed again")
             return []
         if snapshot.state is None or snapshot.state.settings != self.key:
-            self._note(report, "batch-review's status comment was not written by the last run: what it reviewed "
-                               "is read from the state its review carries")
+            self._note(report, "batch-review's status comment holds no state for these settings (it could not be "
+                               "written, or was deleted): what earlier runs reviewed is read from their reviews")
         self.usable = state
         if self.full_review:
             self._note(report, "full-review is set: every file is reviewed again")
