@@ -19,7 +19,7 @@ HERE = Path(__file__).parent
 
 
 def collect(tmp: Path, only: set[str]) -> list[Row]:
-    from . import context, coverage, eval_context, fanout, memory, sweeps, throughput, verify, walkthrough
+    from . import context, coverage, eval_context, fanout, memory, sweeps, throughput, verify, walkthrough, wave
 
     sections = {
         "fanout": lambda: fanout.figures(tmp),
@@ -31,6 +31,7 @@ def collect(tmp: Path, only: set[str]) -> list[Row]:
         "context": context.figures,
         "verify": lambda: verify.figures(tmp),
         "eval-context": lambda: eval_context.figures(tmp),
+        "wave": lambda: wave.figures(tmp),
         "walkthrough": lambda: walkthrough.figures(tmp),
     }
     rows: list[Row] = []
@@ -56,7 +57,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("sections", nargs="*",
                         help="fanout, throughput, coverage, sweep, startup, memory, context, verify, eval-context, "
-                        "walkthrough (default: all)")
+                        "wave, walkthrough (default: all)")
     parser.add_argument("--no-write", action="store_true", help="print only; do not rewrite RESULTS.md")
     args = parser.parse_args()
     started = time.perf_counter()
