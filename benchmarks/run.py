@@ -29,6 +29,7 @@ def collect(tmp: Path, only: set[str]) -> list[Row]:
         sweeps,
         throughput,
         verify,
+        walkthrough,
         wave,
         whole_change,
     )
@@ -46,6 +47,7 @@ def collect(tmp: Path, only: set[str]) -> list[Row]:
         "wave": lambda: wave.figures(tmp),
         "conversation": lambda: conversation.figures(tmp),
         "whole-change": lambda: whole_change.figures(tmp),
+        "walkthrough": lambda: walkthrough.figures(tmp),
     }
     rows: list[Row] = []
     for name, make in sections.items():
@@ -70,7 +72,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("sections", nargs="*",
                         help="fanout, throughput, coverage, sweep, startup, memory, context, verify, eval-context, "
-                        "wave, conversation, whole-change (default: all)")
+                        "wave, conversation, whole-change, walkthrough (default: all)")
     parser.add_argument("--no-write", action="store_true", help="print only; do not rewrite RESULTS.md")
     args = parser.parse_args()
     started = time.perf_counter()

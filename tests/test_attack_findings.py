@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from batch_review.prompt import output_schema
-from tests.fakes.model_brain import user_text
+from tests.fakes.model_brain import review_answer, user_text
 from tests.test_bad_input_world import Outcome, make_pr, numbered, pr_world, run_action
 
 BASE = numbered(30, "# row")
@@ -47,7 +47,7 @@ def _run(
 
 
 def _answering(*findings: dict[str, Any]) -> Callable[[dict[str, Any]], str]:
-    return lambda body: json.dumps({"findings": list(findings)})
+    return lambda body: review_answer(list(findings), user_text(body))
 
 
 # ---- 11: a file the request did not show -----------------------------------------------------------------
@@ -61,7 +61,7 @@ def test_a_finding_on_a_file_its_request_did_not_show_goes_in_the_body(
     def brain(body: dict[str, Any]) -> str:  # asked about app.py, it reports on other.py (line 11 is in its diff)
         shown = user_text(body)
         found = [_finding(path="other.py", title="Seen elsewhere")] if '### "app.py"' in shown else []
-        return json.dumps({"findings": found})
+        return review_answer(found, shown)
 
     files = {"app.py": (BASE, HEAD), "other.py": (numbered(30, "# other"), other)}
     out, seen = _run(tmp_path, monkeypatch, brain, files, **{"max-files-per-request": "1"})

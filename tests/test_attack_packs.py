@@ -107,12 +107,13 @@ def test_split_files_not_sent_for_the_budget_are_failed_with_that_reason(
     with world(tmp_path, monkeypatch, 3, brain=brain) as w:
         result = w.run(**PACKED, **{"budget-usd": "0.05"})  # the plan's estimate fits; that answer does not
 
-        assert result.code == 0, result.log
+        assert result.code == 2, result.log  # nothing was reviewed: failed (#17.2), each file with its reason
         assert all(_pack(3)(r.json) for r in message_requests(w.ai))  # the files alone were never sent
         files = w.files()
         assert {status for status, _ in files.values()} == {"failed"}
         assert all("budget-usd reached" in reason for _, reason in files.values()), files
-        assert w.env.outputs()["status"] == "partial"
+        assert w.env.outputs()["status"] == "failed"
+        assert w.env.report()["error_kind"] == "nothing-reviewed"
 
 
 # ---- the batch engine's second tries --------------------------------------------------------------------

@@ -6,12 +6,12 @@ cannot sit on a line of the diff goes in the review body with a note saying why.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.fakes.model_brain import review_answer, user_text
 from tests.test_bad_input_world import make_pr, numbered, pr_world, run_action
 
 BASE = numbered(30, "# row")
@@ -26,7 +26,7 @@ def _finding(**overrides: Any) -> dict[str, Any]:
 
 
 def _answering(*findings: dict[str, Any]) -> Any:
-    return lambda body: json.dumps({"findings": list(findings)})
+    return lambda body: review_answer(list(findings), user_text(body))
 
 
 def _run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *findings: dict[str, Any], head: str = HEAD):

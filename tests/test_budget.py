@@ -108,7 +108,7 @@ def test_answers_cut_at_max_tokens_never_spend_past_the_cap(tmp_path: Path, monk
     with world(tmp_path, monkeypatch, 6, brain=_endless) as w:
         result = w.run(**{"budget-usd": str(cap), "max-output-tokens": "1024", "max-concurrency": "8"})
 
-        assert result.code == 0, result.log
+        assert result.code == 2, result.log  # no file could be reviewed: failed (#17.2), what was spent reported
         report = w.env.report()
         assert report["estimated_cost_usd"] < cap  # the plan fitted: only the answers' length could pass it
         assert _billed(w.ai) <= cap  # what the API billed, priced here
@@ -122,7 +122,7 @@ def test_answers_cut_at_max_tokens_never_spend_past_the_cap(tmp_path: Path, monk
         assert unsent and any("its repair was not sent: budget-usd reached" in why or "also after one repair" in why
                               for why in files.values())
         assert any("budget-usd $0.05 was reached" in n for n in report["notes"])
-        assert report["status"] == "partial"
+        assert report["status"] == "failed" and report["error_kind"] == "nothing-reviewed"
 
 
 def test_the_warm_up_and_the_fan_out_share_the_cap(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -130,7 +130,8 @@ def test_the_warm_up_and_the_fan_out_share_the_cap(tmp_path: Path, monkeypatch: 
     cap = 0.08
     with world(tmp_path, monkeypatch, 12, brain=_endless) as w:
         result = w.run(**{"budget-usd": str(cap), "max-output-tokens": "1024", "max-concurrency": "4"})
-        assert result.code == 0, result.log
+        assert result.code == 2, result.log  # every answer cut off: nothing reviewed, failed (#17.2)
+        assert w.env.report()["error_kind"] == "nothing-reviewed"
         assert any(r.json.get("stream") for r in message_requests(w.ai))
         assert _billed(w.ai) <= cap
         assert w.env.report()["cost_usd"] <= cap

@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 from tests.fakes.anthropic_api import FakeAnthropicAPI
-from tests.fakes.model_brain import is_verification, parse_sections, user_text
+from tests.fakes.model_brain import is_verification, parse_sections, review_answer, user_text
 from tests.support.eval_data import TEST_CASES, build_dataset, independent_recall
 
 KEY = "sk-ant-api03-eval-cli-key-5c1e"
@@ -71,7 +71,7 @@ class LabelBrain:
                 ):
                     continue
                 findings += self._answer(label, shown)
-        return json.dumps({"findings": findings})
+        return review_answer(findings, user_text(body))
 
     def _answer(self, label: Label, shown: dict[int, str]) -> list[dict[str, Any]]:
         out = []
@@ -314,9 +314,11 @@ def test_a_case_the_model_could_not_review_makes_the_eval_partial(
     assert report["status"] == "partial"
     refused = TEST_CASES.index("jinja2-urlize-at-sign")
     assert refused % MISS_EVERY != MISS_EVERY - 1 and refused % DECOY_EVERY != 0  # a found label is lost
+    # the case reviewed none of its files: failed (#17.2), so not scored — its label is not counted as a miss
     assert (report["true_positives"], report["false_negatives"], report["false_positives"]) == (
-        CASES - MISSED - 1, MISSED + 1, DECOYS)
+        CASES - MISSED - 1, MISSED, DECOYS)
     case = next(c for c in report["cases"] if c["id"] == "jinja2-urlize-at-sign")
-    assert case["status"] == "partial" and case["files"]["failed"] == 1 and case["false_negatives"] == 1
+    assert case["status"] == "failed" and case["files"]["failed"] == 1
+    assert report["cases_not_scored"]["jinja2-urlize-at-sign"].startswith("nothing was reviewed")
     assert "refus" in case["files"]["failed_reasons"]["src/jinja2/utils.py"]
     assert "case jinja2-urlize-at-sign: not reviewed src/jinja2/utils.py" in " ".join(done.stdout.split())

@@ -14,7 +14,14 @@ import pydantic
 import pytest
 
 from tests.fakes.anthropic_api import FakeAnthropicAPI, RateLimits
-from tests.fakes.model_brain import expected_findings, inject_raw, parse_sections, plant, planted_brain
+from tests.fakes.model_brain import (
+    expected_findings,
+    inject_raw,
+    parse_sections,
+    plant,
+    planted_brain,
+    review_answer,
+)
 
 KEY = "sk-ant-test"
 MODEL = "claude-sonnet-5-5"
@@ -34,6 +41,7 @@ class Finding(pydantic.BaseModel):
 
 class Review(pydantic.BaseModel):
     findings: list[Finding]
+    summary: str
 
 
 SCHEMA = anthropic.lib._parse._transform.transform_schema(Review)
@@ -101,7 +109,7 @@ def test_create_returns_thinking_then_planted_findings() -> None:
         )
         assert [b.type for b in msg.content] == ["thinking", "text"]
         assert msg.content[0].signature
-        assert json.loads(msg.content[1].text) == {"findings": expected_findings(PROMPT)}
+        assert json.loads(msg.content[1].text) == json.loads(review_answer(expected_findings(PROMPT), PROMPT))
         assert msg.stop_reason == "end_turn" and msg.id.startswith("msg_")
         assert msg.usage.input_tokens > 0 and msg.usage.output_tokens > 0
         assert msg.usage.service_tier == "standard" and msg.usage.cache_creation is not None
@@ -347,7 +355,7 @@ def test_batch_lifecycle() -> None:
             }  # fmt: skip
             ok = results["r-0"].message
             assert ok.content[0].type == "thinking" and ok.usage.service_tier == "batch"
-            assert json.loads(ok.content[-1].text) == {"findings": expected_findings(PROMPT)}
+            assert json.loads(ok.content[-1].text) == json.loads(review_answer(expected_findings(PROMPT), PROMPT))
             assert results["bad"].error.error.type == "invalid_request_error"
             assert results["r-4"].error.error.type == "overloaded_error"
             fake.forget_results(batch.id)

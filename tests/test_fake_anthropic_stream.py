@@ -10,7 +10,7 @@ import anthropic
 import pytest
 
 from tests.fakes.anthropic_api import FakeAnthropicAPI
-from tests.fakes.model_brain import expected_findings
+from tests.fakes.model_brain import expected_findings, review_answer
 from tests.test_fake_anthropic import KEY, MODEL, PROMPT, SCHEMA, aclient, client, raw, user
 
 FORMAT = {"format": {"type": "json_schema", "schema": SCHEMA}}
@@ -27,7 +27,7 @@ def test_a_streamed_answer_is_the_same_message_as_a_plain_one() -> None:
         assert kinds[0] == "message_start" and kinds[-1] == "message_stop"
         assert {"content_block_start", "content_block_delta", "content_block_stop", "message_delta"} <= set(kinds)
         assert [b.type for b in streamed.content] == ["thinking", "text"] and streamed.content[0].signature
-        assert json.loads(streamed.content[1].text) == {"findings": expected_findings(PROMPT)}
+        assert json.loads(streamed.content[1].text) == json.loads(review_answer(expected_findings(PROMPT), PROMPT))
         assert streamed.content[1].text == plain.content[1].text
         assert streamed.stop_reason == "end_turn"
         assert streamed.usage.input_tokens == plain.usage.input_tokens

@@ -77,11 +77,13 @@ def test_a_nightly_sweep_reviews_only_what_changed_and_keeps_every_finding(world
 def test_a_partial_sweep_carries_the_earlier_results_of_the_files_it_could_not_review(world: World) -> None:
     """#12.7 and #12.16: the SARIF keeps the alerts of a file that failed this time; the log warns."""
     world.run(**PARALLEL)
-    victim = world.planted[1]
-    text = head_text(world, victim.path)
-    world.repo.commit_files({victim.path: "# touched\n" + text}, "touch a file with a finding")
+    victim, other = world.planted[1], world.planted[2]
+    assert victim.path != other.path
+    world.repo.commit_files({victim.path: "# touched\n" + head_text(world, victim.path),
+                             other.path: head_text(world, other.path) + "# touched\n"}, "touch two files")
     world.ai.inject("refusal", times=10, match=lambda body: victim.path in json.dumps(body))
-    env, second = world.run(**PARALLEL, **{"upload-sarif": "true"})
+    # one file a request: the other file is reviewed (a run that reviews none is failed, #17.2)
+    env, second = world.run(**PARALLEL, **{"upload-sarif": "true", "max-files-per-request": "1"})
     outputs = env.outputs()
     assert outputs["status"] == "partial" and second.code == 0, second.log
     lines = second.log.splitlines()

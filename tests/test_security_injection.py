@@ -135,7 +135,8 @@ def test_posted_bodies_are_sanitized(injected) -> None:
     _, _, gh = injected
     for body in _posted(gh):
         assert len(body) <= 65536
-        ours = (r"<!-- batch-review:(?:finding \{[^\n<>]*?\}|review head=[0-9a-f]{40} part=\d+ run=[0-9a-f]+) -->"
+        ours = (r"<!-- batch-review:(?:(?:finding|pr-state) \{[^\n<>]*?\}|review head=[0-9a-f]{40} part=\d+ "
+                r"run=[0-9a-f]+) -->"
                 r"|</?sub>")
         prose = re.sub(ours, "", outside_code(body))
         assert not re.search(r"<[A-Za-z/!?]", prose), prose  # no tag, comment or marker of theirs

@@ -55,14 +55,18 @@ def main(environ: Mapping[str, str] | None = None, stream: TextIO | None = None)
     except Exception as exc:  # a bug, not a named failure: still no traceback, still outputs and a summary
         return _fail_early(RunError(f"internal error — {type(exc).__name__}: {exc}"), environ)
     write_outputs(context.output_file, report.outputs())
-    if report.status == "partial":  # exits 0 unless fail-on triggers: the warning says what was not reviewed
+    if report.status == "partial":  # exits 0 (3 with fail-on-partial) unless fail-on triggers: the warning says why
         failed = report.failed_files()
         named = ", ".join(f.path for f in failed[:5]) + (f" and {len(failed) - 5} more" if len(failed) > 5 else "")
-        log.warning(f"partial: {plural(len(failed), 'file')} could not be reviewed ({named})" if failed else
-                    "partial: GitHub did not list every changed file; the unlisted ones were not reviewed",
-                    title="batch-review: partial review")
+        if failed:
+            why = f"partial: {plural(len(failed), 'file')} could not be reviewed ({named})"
+        elif report.coverage_gap:
+            why = "partial: GitHub did not list every changed file; the unlisted ones were not reviewed"
+        else:
+            why = f"partial: {plural(report.withheld, 'finding')} not posted (the token's identity is unknown)"
+        log.warning(why, title="batch-review: partial review")
     log.info(f"status: {report.status} · {plural(len(report.findings), 'finding')} · ${report.cost_usd:.4f}")
-    return report.exit_code(config.fail_on)
+    return report.exit_code(config.fail_on, config.fail_on_partial)
 
 
 def resolve_mode(config: Config, event_name: str) -> str:

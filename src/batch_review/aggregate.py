@@ -9,7 +9,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from .engines.answers import RequestResult, per_request
-from .findings import Finding, ModelFinding, Severity, at_or_above, distinct, fingerprint, occurrence, sort_key
+from .findings import (
+    SUMMARY_MAX,
+    Finding,
+    ModelFinding,
+    Severity,
+    at_or_above,
+    distinct,
+    fingerprint,
+    occurrence,
+    sort_key,
+)
 from .log import log
 from .plan import Plan, PlannedRequest
 
@@ -22,6 +32,7 @@ class Aggregate:
     below_threshold: int = 0
     duplicates: int = 0
     failed: dict[str, str] = field(default_factory=dict)  # path -> reason
+    summaries: dict[str, str] = field(default_factory=dict)  # path -> what its change does (its request's summary)
 
 
 def aggregate(plan: Plan, results: Iterable[RequestResult], min_severity: Severity) -> Aggregate:
@@ -34,6 +45,13 @@ def aggregate(plan: Plan, results: Iterable[RequestResult], min_severity: Severi
             for path in request.paths:
                 out.failed.setdefault(path, log.redact(result.error or "no answer"))
             continue
+        summary = getattr(result.answer, "summary", "")
+        for path in request.paths if summary else ():  # a split file: its parts' summaries, in order
+            earlier = out.summaries.get(path)
+            if not earlier:
+                out.summaries[path] = summary
+            elif summary not in earlier and len(earlier) + len(summary) < SUMMARY_MAX:
+                out.summaries[path] = f"{earlier} {summary}"
         for model_finding in result.answer.findings:
             finding = locate(model_finding, request, plan)
             title = " ".join(finding.title.lower().split())

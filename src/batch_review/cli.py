@@ -23,6 +23,8 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", help="model id (default: the config file's, else claude-sonnet-5-5)")
     parser.add_argument("--min-severity", choices=SEVERITIES, help="lowest severity reported")
     parser.add_argument("--fail-on", choices=(*SEVERITIES, "none"), help="exit 1 when a finding is at or above this")
+    parser.add_argument("--fail-on-partial", action="store_true",
+                        help="exit 3 when some file could not be reviewed (a run that reviewed none exits 2 anyway)")
     parser.add_argument("--max-concurrency", help="most model calls in flight (1-64, or auto)")
     parser.add_argument("--include", action="append", metavar="GLOB", help="review only matching paths (repeatable)")
     parser.add_argument("--exclude", action="append", metavar="GLOB", help="skip matching paths (repeatable)")
@@ -143,6 +145,8 @@ def options_from(args: argparse.Namespace) -> dict[str, str]:
         values["dry-run"] = "true"
     if getattr(args, "no_verify", False):
         values["verify"] = "false"
+    if getattr(args, "fail_on_partial", False):
+        values["fail-on-partial"] = "true"
     return values
 
 
@@ -240,7 +244,7 @@ def _run(job: Job, config: Config) -> tuple[int, RunReport]:
         console.print(f"[yellow]{plain(job.plan_only_reason)}: showing the plan instead (nothing is sent).[/]")
     report, plan = run(job)
     print_report(console, report, plan, config)
-    return report.exit_code(config.fail_on), report
+    return report.exit_code(config.fail_on, config.fail_on_partial), report
 
 
 def _console() -> Any:

@@ -56,6 +56,7 @@ class Config(BaseModel):
     max_concurrency: int | None = Field(default=None, ge=1, le=64)  # None: "auto" (engines/limiter.py)
     min_severity: Severity = Severity.low
     fail_on: Severity | Literal["none"] = "none"
+    fail_on_partial: bool = False  # a partial run fails the job (exit 3) and its check run (docs/outcomes.md)
     request_changes_on: Severity | Literal["none"] = "none"
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
@@ -69,6 +70,7 @@ class Config(BaseModel):
     strategy: Literal["auto", "parallel", "batch"] = "auto"
     upload_sarif: bool = False
     check_run: bool = True
+    walkthrough: bool = True  # the status comment shows what the change does (the requests' summaries)
     review_drafts: bool = False
     full_review: bool = False
     request_timeout: float = Field(default=600, ge=1, le=3600)

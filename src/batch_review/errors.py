@@ -9,6 +9,7 @@ from __future__ import annotations
 EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_FAILED = 2
+EXIT_PARTIAL = 3  # a partial run, with fail-on-partial: true
 
 
 class RunError(Exception):
@@ -43,3 +44,10 @@ class GitHubError(RunError):
 
 class BudgetError(RunError):
     kind = "budget"
+
+
+class NothingReviewedError(RunError):
+    """Every planned file failed: an outage (no network, every request refused or overloaded) must never pass
+    for a partial review with nothing to say."""
+
+    kind = "nothing-reviewed"

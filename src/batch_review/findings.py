@@ -100,12 +100,37 @@ class ModelFinding(BaseModel):
         return min(1.0, max(0.0, value))
 
 
-class ModelAnswer(BaseModel):
-    """The whole answer of one request."""
+SUMMARY_MAX = 240
 
-    model_config = ConfigDict(extra="forbid")
+
+def _summary_required(schema: dict[str, JsonValue]) -> None:
+    """The schema sent asks for the summary (structured output then always gives one); an answer without it
+    is still read (an empty summary), so a missing summary never costs a file its findings."""
+    required = schema.setdefault("required", [])
+    if isinstance(required, list) and "summary" not in required:
+        required.append("summary")
+    properties = schema.get("properties")
+    summary = properties.get("summary") if isinstance(properties, dict) else None
+    if isinstance(summary, dict):
+        summary.pop("default", None)  # required in what is sent: no default to show the model
+
+
+class ModelAnswer(BaseModel):
+    """The whole answer of one request: its findings, and one line on what the change does (the walkthrough)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_summary_required)
 
     findings: list[ModelFinding]
+    summary: str = Field(
+        default="",
+        description="One sentence, at most 160 characters: what the change to these files does (not a finding).",
+    )
+
+    @field_validator("summary")
+    @classmethod
+    def _one_line_summary(cls, value: str) -> str:
+        value = " ".join(value.split())
+        return value if len(value) <= SUMMARY_MAX else value[: SUMMARY_MAX - 1] + "…"
 
 
 Placement = Literal["inline", "body", "annotation", "issue", "already-posted", "carried", "report"]

@@ -15,7 +15,7 @@ from .aggregate import aggregate
 from .config import Config
 from .engines.answers import EngineResult
 from .engines.task import ReviewTask, Task
-from .errors import BudgetError, RunError
+from .errors import BudgetError, NothingReviewedError, RunError
 from .guidance import PathGuidance
 from .log import log
 from .plan import Budget, Plan, PlannedRequest, make_plan
@@ -109,6 +109,7 @@ def run(job: Job) -> tuple[RunReport, Plan]:
                 job.memory.reconcile(report, plan)
             if outcome.fatal is not None:  # what was spent and reviewed is reported; the run still failed
                 raise outcome.fatal
+            _check_reviewed(plan, report)
     except RunError as exc:
         report.error, report.error_kind = log.redact(exc.message), exc.kind
         log.error(report.error, title=f"batch-review failed ({exc.kind})")
@@ -183,7 +184,22 @@ def _aggregate(job: Job, plan: Plan, outcome: EngineResult, report: RunReport) -
         return
     agg = aggregate(plan, outcome.results, cfg.min_severity)
     report.findings, report.below_threshold = agg.findings, agg.below_threshold
+    report.summaries = {path: log.redact(text) for path, text in agg.summaries.items()}
     report.files = _outcomes(plan, agg.failed)
+
+
+def _check_reviewed(plan: Plan, report: RunReport) -> None:
+    """A run that planned files and reviewed none of them failed (no network, every request refused or
+    overloaded): it must not pass `fail-on` as a partial review with nothing to say."""
+    if report.pending or not plan.files or any(f.status == "reviewed" for f in report.files):
+        return
+    failed = report.failed_files()
+    if not failed:
+        return
+    first = failed[0]
+    more = "; the others' reasons are in the report" if len(failed) > 1 else ""
+    raise NothingReviewedError(f"nothing was reviewed: all {plural(len(failed), 'planned file')} failed "
+                               f"({first.path}: {first.reason}{more})")
 
 
 def _verify(job: Job, plan: Plan, outcome: EngineResult, report: RunReport) -> None:

@@ -23,7 +23,7 @@ from .plan import CHARS_PER_TOKEN, Piece, PlannedRequest
 if TYPE_CHECKING:
     from .guidance import PathGuidance
 
-PROMPT_VERSION = "3"  # 2: line numbers at least 1 in the schema; targeted context; path guidance; 3: intent, map
+PROMPT_VERSION = "4"  # 2: line numbers ≥ 1; targeted context; path guidance; 3: intent and map; 4: summary
 BREAKS = str.maketrans({c: "␤" for c in "\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"})
 
 INTRO = (

@@ -1,7 +1,8 @@
 """The run's result: status, findings, every file's outcome, usage and cost — and the JSON report.
 
 Status is honest by construction: `clean` only when every planned file was reviewed and nothing was
-found; a failed file makes the run `partial`; a run-level error makes it `failed`.
+found; a failed file makes the run `partial`; a run-level error makes it `failed`, and so does a run that
+reviewed none of the files it planned (an outage is never a partial review with nothing to say).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from .errors import EXIT_FAILED, EXIT_FINDINGS, EXIT_OK
+from .errors import EXIT_FAILED, EXIT_FINDINGS, EXIT_OK, EXIT_PARTIAL
 from .findings import Finding, Severity, at_or_above, counts_by_severity, highest
 from .pricing import Usage
 
@@ -116,6 +117,8 @@ class RunReport:
     requests: int = 0
     notes: list[str] = field(default_factory=list)
     coverage_gap: bool = False  # files exist that were never listed (GitHub's 3,000-file cap)
+    withheld: int = 0  # findings not posted: whether batch-review posted them before could not be told
+    summaries: dict[str, str] = field(default_factory=dict)  # path -> what its change does (reviewed this run)
     error: str | None = None
     error_kind: str | None = None
     batch_ids: list[str] = field(default_factory=list)
@@ -133,7 +136,7 @@ class RunReport:
             return "failed"
         if self.pending or self.dry_run:
             return "pending"
-        if self.coverage_gap or any(f.status == "failed" for f in self.files):
+        if self.coverage_gap or self.withheld or any(f.status == "failed" for f in self.files):
             return "partial"
         return "findings" if self.findings else "clean"
 
@@ -153,11 +156,14 @@ class RunReport:
     def skip_reasons(self) -> list[tuple[str, int]]:
         return tally(f.reason for f in self.files if f.status == "skipped")
 
-    def exit_code(self, fail_on: Severity | str) -> int:
+    def exit_code(self, fail_on: Severity | str, fail_on_partial: bool = False) -> int:
+        """2 failed; 1 an open finding at or above `fail-on`; 3 partial with `fail-on-partial`; else 0."""
         if self.status == "failed":
             return EXIT_FAILED
         if isinstance(fail_on, Severity) and any(at_or_above(f.severity, fail_on) for f in self.findings):
             return EXIT_FINDINGS
+        if fail_on_partial and self.status == "partial":
+            return EXIT_PARTIAL
         return EXIT_OK
 
     def outputs(self) -> dict[str, str]:
@@ -192,6 +198,8 @@ class RunReport:
             "files_skipped": self.count("skipped"),
             "files_failed": self.count("failed"),
             "files_unchanged": self.count("unchanged"),
+            "withheld": self.withheld,
+            "summaries": self.summaries,
             "fixed": [c.to_json() for c in self.fixed],
             "acknowledged": [c.to_json() for c in self.acknowledged],
             "filtered": None if self.filtered is None else [f.to_json() for f in self.filtered],

@@ -15,6 +15,10 @@ lines carry W spaces and ``-`` and no number. The brain reports one finding per 
 a numbered line. ``INJECT-RAW:<base64>`` anywhere in the user text makes it answer the decoded text
 verbatim (a gullible model that obeys injected instructions, or any JSON a test wants).
 
+Every review answer carries the one-line ``summary`` the schema requires (``change_summary``): the text after
+``SUMMARY:`` on a changed line when there is one (a test names what the change does), else the files shown and
+how many lines each adds.
+
 A verification request (batch-review's second pass, recognised by its output schema's ``verdicts``) lists
 the findings to check one JSON object a line between ``<findings nonce=…>`` lines, then the code in the same
 sections as a review. ``verification_items`` reads them; ``keep_all_verifier`` (the fake's default for such
@@ -32,6 +36,7 @@ from typing import Any
 
 __all__ = [
     "Section",
+    "change_summary",
     "conversation_brain",
     "expected_findings",
     "inject_raw",
@@ -42,6 +47,7 @@ __all__ = [
     "parse_sections",
     "plant",
     "planted_brain",
+    "review_answer",
     "user_text",
     "verdict",
     "verification_items",
@@ -51,6 +57,7 @@ _HEADER = re.compile(r"^### (?=\")")
 _CODE_LINE = re.compile(r"^ *(?P<num>\d+)(?P<marker>[+ ])(?P<code>.*)$")
 _PLANT = re.compile(r"PLANT\((?P<args>[^)]*)\)")
 _INJECT = re.compile(r"INJECT-RAW:(?P<data>[A-Za-z0-9+/_-]+=*)")
+_SUMMARY = re.compile(r"SUMMARY: *(?P<text>[^|]+?) *$")
 
 
 @dataclass
@@ -241,13 +248,30 @@ def keep_all_verifier(body: dict[str, Any]) -> str:
     return json.dumps({"verdicts": [verdict(item, True) for item in verification_items(body)]})
 
 
+def change_summary(text: str) -> str:
+    """The brain's one-line summary of the change in this prompt text."""
+    sections = parse_sections(text)
+    for section in sections:
+        for _number, marker, code in section.lines:
+            found = _SUMMARY.search(code) if marker == "+" else None
+            if found:
+                return found["text"]
+    shown = [f"{s.path} (+{sum(1 for _n, marker, _c in s.lines if marker == '+')})" for s in sections]
+    return ("Changes " + ", ".join(shown))[:160] if shown else "No code was shown"
+
+
+def review_answer(findings: list[dict[str, Any]], text: str) -> str:
+    """A review answer as the schema has it: the findings and the summary of the change in `text`."""
+    return json.dumps({"findings": findings, "summary": change_summary(text)})
+
+
 def planted_brain(body: dict[str, Any]) -> str:
-    """The default brain: ``{"findings": [...]}`` for planted markers, or an injected raw answer."""
+    """The default brain: ``{"findings": [...], "summary": …}`` for planted markers, or an injected raw answer."""
     text = user_text(body)
     raw = _decode_injected(text)
     if raw is not None:
         return raw
-    return json.dumps({"findings": expected_findings(text)})
+    return review_answer(expected_findings(text), text)
 
 
 def plant(

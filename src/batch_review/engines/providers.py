@@ -98,16 +98,44 @@ def _resolve_bedrock(provider: Provider, environ: Mapping[str, str]) -> tuple[Pr
     except ImportError:
         raise ConfigError("provider: bedrock needs boto3, which is not installed (pip install "
                           "'batch-review[bedrock]')") from None
+    from botocore.exceptions import BotoCoreError
+
     profile = environ.get("AWS_PROFILE") or None
-    session = boto3.Session(profile_name=profile) if profile else boto3.Session()
-    region = provider.region or environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or session.region_name
-    if not region:
-        return provider, ("no AWS region: set aws-region, or AWS_REGION (aws-actions/configure-aws-credentials "
-                          "sets it)")
-    if not environ.get("AWS_BEARER_TOKEN_BEDROCK") and session.get_credentials() is None:
-        return provider, ("no AWS credentials were found (environment, profile or instance role): use "
-                          "aws-actions/configure-aws-credentials in the workflow, or set AWS_PROFILE locally")
+    try:
+        session = boto3.Session(profile_name=profile) if profile else boto3.Session()
+        region = (provider.region or environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION")
+                  or session.region_name)
+        if not region:
+            return provider, ("no AWS region: set aws-region, or AWS_REGION (aws-actions/configure-aws-credentials "
+                              "sets it)")
+        if not environ.get("AWS_BEARER_TOKEN_BEDROCK") and session.get_credentials() is None:
+            return provider, ("no AWS credentials were found (environment, profile or instance role): use "
+                              "aws-actions/configure-aws-credentials in the workflow, or set AWS_PROFILE locally")
+    except BotoCoreError as exc:
+        raise ConfigError(f"provider bedrock: {_aws_problem(exc, profile, environ)}") from None
     return replace(provider, region=region), ""
+
+
+def _aws_problem(exc: Exception, profile: str | None, environ: Mapping[str, str]) -> str:
+    """What is wrong with the AWS configuration boto3 read, and how to fix it (botocore's messages name
+    variables and files, never a secret)."""
+    from botocore.exceptions import ConfigParseError, PartialCredentialsError, ProfileNotFound
+
+    if isinstance(exc, PartialCredentialsError):
+        return (f"the AWS credentials are incomplete ({exc}): set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "
+                "together (and AWS_SESSION_TOKEN with temporary credentials), or let "
+                "aws-actions/configure-aws-credentials set them")
+    if isinstance(exc, ProfileNotFound):
+        config = environ.get("AWS_CONFIG_FILE") or "~/.aws/config"
+        shared = environ.get("AWS_SHARED_CREDENTIALS_FILE") or "~/.aws/credentials"
+        return (f"AWS_PROFILE names the profile {profile!r}, which is in neither {config} nor {shared}: fix the "
+                "name (`aws configure list-profiles` lists them), or unset AWS_PROFILE to use the environment's "
+                "credentials")
+    if isinstance(exc, ConfigParseError):
+        path = getattr(exc, "kwargs", {}).get("path") or environ.get("AWS_CONFIG_FILE") or "~/.aws/config"
+        return (f"the AWS config or credentials file {path} cannot be parsed: fix its INI syntax ([default] and "
+                "[profile NAME] sections of `key = value` lines), or point AWS_CONFIG_FILE at a valid file")
+    return f"the AWS configuration could not be read ({type(exc).__name__}: {exc})"
 
 
 def _resolve_vertex(provider: Provider, environ: Mapping[str, str]) -> tuple[Provider, str]:

@@ -12,9 +12,10 @@ from ..errors import ConfigError, EventError, GitHubError
 from ..filters import FileFilter
 from ..log import log
 from ..memory.pull import PullMemory
-from ..memory.pull_github import read_snapshot
+from ..memory.pull_github import RestMemory, read_snapshot, read_without_graphql
 from ..pipeline import Job, Sink
 from ..report import RunReport, tally
+from ..words import plural
 from .sinks import json_sink, runner_sinks
 
 if TYPE_CHECKING:
@@ -79,6 +80,12 @@ def local_review_job(root: Path, base: str | None, config: Config, secrets: Secr
     """`batch-review review`: the working tree against its merge base with `base`; the plan without a key."""
     from ..sources.local_git import collect_local
 
+    if config.strategy == "batch":
+        raise ConfigError(
+            "strategy: batch (from the config file) is for sweeps: `batch-review review` goes parallel, because a "
+            "local review saves no batch state, so a batch would end pending and the next run would pay for it "
+            "again — run `batch-review sweep --submit` for a batch, or set strategy: auto or parallel"
+        )
     filt = FileFilter(config.include, config.exclude, defaults=config.default_excludes)
     engine, reason = make_engine(config, secrets, default="parallel", no_key_reason="no API key")
     return Job(
@@ -158,19 +165,27 @@ def pull_request_sinks(
     from ..publishers.sarif import sarif_sink
     from ..publishers.summary import render_summary
 
-    posted_ok = False
+    posted_ok = reviewed_posted = False
+    rest: list[RestMemory] = []  # read once, when GraphQL could not be
+
+    def rest_memory() -> RestMemory:
+        if not rest:
+            rest.append(read_without_graphql(gh, repo.get_pull(info.number), repo.get_issue(info.number)))
+        return rest[0]
 
     def post_review(report: RunReport, plan: Plan) -> str:
-        nonlocal posted_ok
+        nonlocal posted_ok, reviewed_posted
         if report.error or report.dry_run or report.pending:
             return ""
         pull = repo.get_pull(info.number)
         snapshot = memory.snapshot
-        posted = snapshot.posted() if snapshot is not None else own_posted(gh, pull)
+        posted = snapshot.posted() if snapshot is not None else rest_memory().posted
+        held = withhold(report, rest_memory().unsure if snapshot is None else set())
         try:
             what = review.publish_review(
                 repo, pull, info.head_sha, report, plan, max_inline=config.max_inline_comments,
-                request_changes_on=config.request_changes_on, posted=posted, file_keys=memory.current,
+                request_changes_on=config.request_changes_on, posted=posted | held, file_keys=memory.current,
+                state=memory.run_state(report).to_marker(),
             )
         except review.ReadOnlyToken as exc:
             count = annotations.annotate(report.findings, log)
@@ -179,7 +194,11 @@ def pull_request_sinks(
                 f"{count} finding(s) are shown as annotations and in the job summary instead. ({exc})"
             )
             return f"not posted (read-only token); {count} finding(s) shown as annotations"
+        for finding in report.findings:
+            if finding.fingerprint in held:
+                finding.placement = "report"  # in the report, the summary and the check run: not on the pull request
         posted_ok = True
+        reviewed_posted = what.startswith("review posted")
         return what
 
     def close_threads(report: RunReport, plan: Plan) -> str:
@@ -188,17 +207,39 @@ def pull_request_sinks(
         return threads.apply_actions(gh, repo.get_pull(info.number), memory.actions, info.head_sha)
 
     def status_comment(report: RunReport, plan: Plan) -> str:
+        """The findings are on the pull request by now, each with its marker, and the review carries what this
+        run reviewed: a status comment that cannot be written is reported, and the next run pays for nothing
+        again (a run that posted no review leaves a short review note with its state instead)."""
         if not posted_ok:
             return ""  # the findings are not on the pull request: the next run must review them again
-        body = log.redact(threads.status_body(report, memory))
+        body = log.redact(threads.status_body(report, memory, config.walkthrough))
         snapshot = memory.snapshot
-        return threads.publish_status(gh, repo.get_issue(info.number),
-                                      snapshot.status_comment_id if snapshot else None, body)
+        try:
+            if snapshot is None and rest_memory().foreign_status:
+                raise GitHubError("the token's identity is unknown (GitHub's GraphQL API did not answer), and a "
+                                  "status comment by another author exists: neither edited nor written twice")
+            comment_id = snapshot.status_comment_id if snapshot else rest_memory().status_comment_id
+            return threads.publish_status(gh, repo.get_issue(info.number), comment_id, body)
+        except Exception as exc:  # GitHubError, GithubException, a lost connection
+            why = str(getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}")
+            state = memory.run_state(report).to_marker()
+            if reviewed_posted and len(state) <= review.STATE_IN_REVIEW:
+                kept = "kept in this run's review"
+            else:
+                try:
+                    kept = review.publish_memory_review(repo, repo.get_pull(info.number), info.head_sha, why, state)
+                except Exception as again:  # reported, never raised
+                    lost = getattr(again, "message", None) or type(again).__name__
+                    kept = f"not kept ({lost}): the next run reviews this run's files again"
+            log.warning(log.redact(f"the status comment could not be written ({why}); memory of this run: {kept}"),
+                        title="batch-review: status comment not written")
+            return f"failed: {why}; memory of this run {kept}"
 
     def check_run(report: RunReport, plan: Plan) -> str:
         if not config.check_run or report.dry_run:
             return ""
-        return checks.publish_check_run(repo, info.head_sha, report, log.redact(render_summary(report)), config.fail_on)
+        return checks.publish_check_run(repo, info.head_sha, report, log.redact(render_summary(report)), config.fail_on,
+                                        config.fail_on_partial)
 
     sarif = sarif_sink(context, config, gh=gh, upload=config.upload_sarif, category="review",
                        ref=f"refs/pull/{info.number}/head", covers=memory.covers, more=memory.reader)
@@ -206,14 +247,18 @@ def pull_request_sinks(
             ("check run", check_run), sarif, *runner_sinks(context, config)]
 
 
-def own_posted(gh: Github, pull: Any) -> set[str]:
-    """Without the GraphQL snapshot: the findings batch-review posted, from its own reviews and comments."""
-    from ..memory.identity import fallback
-    from ..memory.markers import posted_findings
-
-    me = fallback(gh)
-    found: set[str] = set()
-    for item in [*pull.get_reviews(), *pull.get_review_comments()]:
-        if me.wrote(item.user.login if item.user is not None else None):
-            found |= {f.fingerprint for f in posted_findings(item.body)}
-    return found
+def withhold(report: RunReport, unsure: set[str]) -> set[str]:
+    """The findings of this run that may already be on the pull request under an identity batch-review could not
+    confirm: not posted (never twice), still counted and shown; the run is `partial` with a note."""
+    held = {f.fingerprint for f in report.findings if f.fingerprint in unsure and f.placement != "carried"}
+    if held:
+        report.withheld = len(held)
+        for finding in report.findings:
+            if finding.fingerprint in held:
+                finding.extra_notes.append("not posted: it may be on the pull request already (identity unknown)")
+        note = (f"{plural(len(held), 'finding')} not posted: GitHub's GraphQL API did not answer and the token's "
+                "identity could not be read, so batch-review cannot tell whether the comments that already carry "
+                "them are its own; they are in the check run and the summary, and a re-run posts what is missing")
+        log.warning(note, title="batch-review: findings withheld")
+        report.notes.append(note)
+    return held

@@ -10,6 +10,9 @@ request (memory/pull_github.py) when the run collects, and decides:
   batch-review resolved earlier and that is found again has its thread re-opened.
 What to do on GitHub (resolve, reply, dismiss, the new state) is computed here and carried out by
 publishers/threads.py after the review is posted.
+
+The state is read from the status comment and from every review batch-review posted (each carries what its
+run reviewed, `run_state`), merged: a status comment that one run could not write costs the next run nothing.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from ..words import plural
 from .markers import PostedFinding, PullState, file_key
 from .pull_github import PullSnapshot, Thread
 from .settings import settings_key
+from .walkthrough import Walkthrough, carried
 
 
 @dataclass
@@ -51,7 +55,7 @@ class PullMemory:
         self.unchanged: dict[str, str] = {}  # path -> commit of the review that covers its version
         self.sources: dict[str, SourceFile] = {}  # the unchanged files (their content, for SARIF line hashes)
         self.skipped: dict[str, str] = {}  # path -> reason
-        self.usable: PullState | None = None  # the earlier state, when its settings match this run's
+        self.usable: MergedState | None = None  # the earlier states, when their settings match this run's
         self.actions = Actions()
 
     # -- recall ----------------------------------------------------------------------------------
@@ -70,16 +74,20 @@ class PullMemory:
         if snapshot.state_problem:
             self._note(report, snapshot.state_problem + ": every file is reviewed again (a full review)")
             return []
-        state = snapshot.state
-        if state is None:
+        states = [s for s in [snapshot.state, *(r.memory for r in snapshot.reviews)] if s is not None]
+        if not states:
             if snapshot.reviews or snapshot.threads:
                 self._note(report, "batch-review's status comment was not found: every file is reviewed again "
                                    "(a full review)")
             return []
-        if state.settings != self.key:
+        state = merged([s for s in states if s.settings == self.key])
+        if state is None:
             self._note(report, "the review settings changed since the last review (model, prompt, instructions, "
                                "min-severity, context or verification): every file is reviewed again")
             return []
+        if snapshot.state is None or snapshot.state.settings != self.key:
+            self._note(report, "batch-review's status comment holds no state for these settings (it could not be "
+                               "written, or was deleted): what earlier runs reviewed is read from their reviews")
         self.usable = state
         if self.full_review:
             self._note(report, "full-review is set: every file is reviewed again")
@@ -137,7 +145,7 @@ class PullMemory:
             was_open = open_before is None or fp in open_before
             outcome = status.get(path)
             if path in self.unchanged:
-                if open_before is not None and open_before.get(fp) == self.current.get(path):
+                if open_before is not None and self.current.get(path) in open_before.get(fp, ()):
                     finding = self._carried(earlier, self.unchanged[path])
                     if by_person:
                         self._acknowledge(report, finding, thread)
@@ -220,6 +228,19 @@ class PullMemory:
         could not be read (a SARIF upload would then close their alerts)."""
         return report.status != "partial" or self.snapshot is not None
 
+    def walkthrough(self, report: RunReport) -> Walkthrough:
+        """Each file's summary: this run's for the files it reviewed, the earlier one for the others."""
+        return carried(self.snapshot.walkthrough if self.snapshot else None, self.current, report.summaries)
+
+    def run_state(self, report: RunReport) -> PullState:
+        """What this run itself reviewed and found on those files (carried in its review: the part of
+        `next_state` that no earlier state holds)."""
+        reviewed = {self.current[f.path]: report.head_sha for f in report.files
+                    if f.status == "reviewed" and f.path in self.current}
+        keys = set(reviewed)
+        open_ = {f.fingerprint: self.current.get(f.origin or f.path, "") for f in report.findings}
+        return PullState(self.key, reviewed, {fp: key for fp, key in open_.items() if key in keys})
+
     # -- the state to save ---------------------------------------------------------------------------
     def next_state(self, report: RunReport) -> PullState:
         """What this run leaves for the next: every file version reviewed now or covered before, and the
@@ -255,3 +276,26 @@ def lifted_reviews(snapshot: PullSnapshot, request_changes_on: Severity | str, c
         if not any(f.fingerprint in counted for f in blocking):
             out.append(review.id)
     return out
+
+
+@dataclass
+class MergedState:
+    """Every earlier state under this run's settings (the status comment's and those the reviews carry) as one:
+    a file version reviewed by any of them is reviewed; a finding is open on each version a state says it is.
+    Both are keyed by content (file versions), so a union is never stale."""
+
+    reviewed: dict[str, str]  # file_key -> commit sha
+    open: dict[str, set[str]]  # fingerprint -> the file versions it is open on
+
+
+def merged(states: list[PullState]) -> MergedState | None:
+    if not states:
+        return None
+    reviewed: dict[str, str] = {}
+    open_: dict[str, set[str]] = {}
+    for state in states:
+        for key, commit in state.reviewed.items():
+            reviewed.setdefault(key, commit)
+        for fp, key in state.open.items():
+            open_.setdefault(fp, set()).add(key)
+    return MergedState(reviewed, open_)

@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING, Any
 from ..graphql import graphql
 from ..log import log
 from ..words import plural
-from .identity import Identity, fallback, from_viewer
+from .identity import ACTIONS_BOT, Identity, fallback, from_viewer
 from .markers import PostedFinding, PullState, posted_findings
+from .walkthrough import Walkthrough
 
 if TYPE_CHECKING:
     from github import Github
@@ -73,6 +74,7 @@ class OwnReview:
     id: int
     state: str  # COMMENTED, CHANGES_REQUESTED, DISMISSED, …
     findings: list[PostedFinding]
+    memory: PullState | None = None  # what the run that posted it reviewed (its state marker), when readable
 
 
 @dataclass
@@ -87,6 +89,7 @@ class PullSnapshot:
     status_comment_id: int | None = None
     status_text: str = ""  # the status comment's body, as read
     ignored: int = 0  # comments carrying batch-review markers written by someone else
+    walkthrough: Walkthrough | None = None  # the files' summaries the status comment carries
 
     def posted(self) -> set[str]:
         """Fingerprints of every finding batch-review posted on this pull request (any commit)."""
@@ -176,7 +179,11 @@ def _take_reviews(snapshot: PullSnapshot, reviews: Any) -> None:
             snapshot.ignored += 1 if findings else 0
             continue
         if "<!-- batch-review:review" in (review.body or "") or findings:
-            snapshot.reviews.append(OwnReview(review.id, review.state, findings))
+            try:
+                memory = PullState.from_text(review.body)
+            except ValueError:  # an unreadable note costs a re-review of its files, never a wrong skip
+                memory = None
+            snapshot.reviews.append(OwnReview(review.id, review.state, findings, memory))
 
 
 def _take_status_comment(snapshot: PullSnapshot, comments: Any) -> None:
@@ -188,8 +195,50 @@ def _take_status_comment(snapshot: PullSnapshot, comments: Any) -> None:
             snapshot.ignored += 1
             continue
         snapshot.status_comment_id, snapshot.status_text = comment.id, body
+        snapshot.walkthrough = Walkthrough.from_text(body)
         try:
             snapshot.state = PullState.from_text(body)
         except ValueError as exc:
             snapshot.state_problem = f"batch-review's status comment could not be read ({exc})"
         return
+
+
+@dataclass
+class RestMemory:
+    """What the REST API alone says when GraphQL could not be read: the findings in comments the token's
+    identity wrote. When that identity could only be assumed (an App's installation token cannot read
+    `GET /user`), markers written by anyone else may be its own: they are `unsure`, never posted again blindly."""
+
+    identity: Identity
+    posted: set[str] = field(default_factory=set)
+    unsure: set[str] = field(default_factory=set)
+    status_comment_id: int | None = None
+    foreign_status: bool = False  # a status comment exists that the assumed identity did not write
+
+    @property
+    def assumed(self) -> bool:
+        return self.identity.how == "assumed"
+
+
+def read_without_graphql(gh: Github, pull: Any, issue: Any) -> RestMemory:
+    """Reviews, review comments and issue comments through REST (one page per 100 of each)."""
+    found = RestMemory(fallback(gh))
+    me = found.identity
+    for item in [*pull.get_reviews(), *pull.get_review_comments()]:
+        fps = {f.fingerprint for f in posted_findings(item.body)}
+        if me.wrote(item.user.login if item.user is not None else None):
+            found.posted |= fps
+        elif found.assumed:
+            found.unsure |= fps
+    for comment in issue.get_comments():
+        if "<!-- batch-review:pr-state" not in (comment.body or ""):
+            continue
+        if me.wrote(comment.user.login if comment.user is not None else None):
+            found.status_comment_id = found.status_comment_id or comment.id
+        elif found.assumed:
+            found.foreign_status = True
+    found.unsure -= found.posted
+    if found.assumed and (found.unsure or found.foreign_status):
+        log.info(f"the token's identity is unknown (assumed {ACTIONS_BOT}): batch-review markers written by "
+                 "another author may be its own")
+    return found

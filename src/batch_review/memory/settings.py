@@ -15,11 +15,12 @@ import json
 from ..config import Config
 
 RUNTIME_ONLY = frozenset({
-    "mode", "max_concurrency", "fail_on", "request_changes_on", "budget_usd", "batch_wait_minutes", "dry_run",
+    "mode", "max_concurrency", "fail_on", "fail_on_partial",
+    "request_changes_on", "budget_usd", "batch_wait_minutes", "dry_run",
     "strategy", "upload_sarif", "check_run", "review_drafts", "request_timeout", "max_inline_comments",
     "max_output_tokens", "max_request_tokens", "max_files_per_request", "report_dir", "issue_label", "issue_title",
     "prices", "max_retry_wait", "full_review", "provider", "aws_region", "vertex_project", "vertex_region",
-    "context_lines", "allowed_associations", "max_thread_answers", "outsider_reply",
+    "context_lines", "allowed_associations", "max_thread_answers", "outsider_reply", "walkthrough",
 })
 
 

@@ -27,10 +27,14 @@ LEVEL = {
 }
 
 
-def conclusion(report: RunReport, fail_on: Severity | str) -> str:
+def conclusion(report: RunReport, fail_on: Severity | str, fail_on_partial: bool = False) -> str:
+    """`success` only for a clean run; `failure` for a failed run, a finding at `fail-on`, and a partial run
+    with `fail-on-partial`; `neutral` otherwise (a partial run is never green)."""
     if report.status == "failed":
         return "failure"
     if isinstance(fail_on, Severity) and any(at_or_above(f.severity, fail_on) for f in report.findings):
+        return "failure"
+    if report.status == "partial" and fail_on_partial:
         return "failure"
     return {"clean": "success", "findings": "neutral", "partial": "neutral"}.get(report.status, "neutral")
 
@@ -49,14 +53,15 @@ def check_annotations(findings: Sequence[Finding]) -> list[dict[str, Any]]:
     ]
 
 
-def publish_check_run(repo: Repository, head_sha: str, report: RunReport, summary: str, fail_on: Severity | str) -> str:
+def publish_check_run(repo: Repository, head_sha: str, report: RunReport, summary: str, fail_on: Severity | str,
+                      fail_on_partial: bool = False) -> str:
     """Create the completed check run, then append the annotations past the first 50 in groups of 50.
     Never raises: a check run is a courtesy, its failure is noted in the report and the summary."""
     from github.GithubException import GithubException
 
     notes = check_annotations(report.findings)
     title = f"{plural(len(report.findings), 'finding')} · {report.status}"
-    verdict = conclusion(report, fail_on)
+    verdict = conclusion(report, fail_on, fail_on_partial)
     output: dict[str, Any] = {
         "title": title, "summary": cap(summary, CHECK_TEXT_LIMIT), "annotations": notes[:ANNOTATIONS_PER_REQUEST]
     }

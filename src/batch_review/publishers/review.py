@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from ..report import RunReport
 
 BODY_BUDGET = GITHUB_BODY_LIMIT - 4000
+STATE_IN_REVIEW = 24000  # characters of state marker a review body carries (~2,000 files); larger: the comment only
 MAX_PROBES = 40
 
 
@@ -132,8 +133,9 @@ def body_entry(finding: Finding, marker: str) -> str:
     return "\n".join(parts)
 
 
-def review_bodies(report: RunReport, layout: ReviewPlan, head_sha: str, nonce: str) -> list[str]:
-    """The review body (and continuation bodies if the findings outgrow one)."""
+def review_bodies(report: RunReport, layout: ReviewPlan, head_sha: str, nonce: str, state: str = "") -> list[str]:
+    """The review body (and continuation bodies if the findings outgrow one). `state`: the run's state marker
+    (what it reviewed), kept in the first body so that memory survives a status comment that cannot be written."""
     new = [f for f, _ in layout.inline] + layout.body
     counts = counts_by_severity(new)
     tally = " · ".join(f"{counts[s.value]} {SEVERITY_LABEL[s]}" for s in Severity if counts[s.value])
@@ -150,6 +152,8 @@ def review_bodies(report: RunReport, layout: ReviewPlan, head_sha: str, nonce: s
     head += [f"{n}" for n in (f"> {sanitize(note)}" for note in report.notes)]
     if layout.body:
         head += ["", f"**{len(layout.body)} finding(s) could not be placed on a line of the diff:**"]
+    if state and len(state) <= STATE_IN_REVIEW:
+        head.append(state)
     marker = f"<!-- batch-review:review head={head_sha} run={nonce} -->"
     bodies: list[str] = []
     current = "\n".join(head)
@@ -164,9 +168,10 @@ def review_bodies(report: RunReport, layout: ReviewPlan, head_sha: str, nonce: s
 
 def publish_review(repo: Repository, pull: PullRequest, commit_sha: str, report: RunReport, plan: Plan, *,
                    max_inline: int, request_changes_on: Severity | str, posted: Collection[str],
-                   file_keys: Mapping[str, str]) -> str:
+                   file_keys: Mapping[str, str], state: str = "") -> str:
     """Post the review of the findings not yet on the pull request (`posted`: fingerprints batch-review
-    itself posted earlier). Returns what happened, for the report. Raises ReadOnlyToken on a 403 write."""
+    itself posted earlier), with the run's state marker `state`. Returns what happened, for the report.
+    Raises ReadOnlyToken on a 403 write."""
     from github.GithubException import GithubException
 
     fresh = []
@@ -189,7 +194,7 @@ def publish_review(repo: Repository, pull: PullRequest, commit_sha: str, report:
     commit = repo.get_commit(commit_sha)  # lazy: no request
     nonce = uuid.uuid4().hex[:16]
     try:
-        refused = _post(pull, commit, report, layout, commit_sha, nonce, event)
+        refused = _post(pull, commit, report, layout, commit_sha, nonce, event, state)
     except GithubException as exc:
         if is_read_only(exc):
             raise ReadOnlyToken(describe(exc)) from None
@@ -199,7 +204,7 @@ def publish_review(repo: Repository, pull: PullRequest, commit_sha: str, report:
 
 
 def _post(pull: PullRequest, commit: Any, report: RunReport, layout: ReviewPlan,
-          head_sha: str, nonce: str, event: str) -> int:
+          head_sha: str, nonce: str, event: str, state: str) -> int:
     """Post the review; on a 422 for its comments, move the refused ones to the body and post again.
 
     Attempt 1 posts as planned; if GitHub refuses it, `find_refused` names the refused comments. If it
@@ -209,7 +214,7 @@ def _post(pull: PullRequest, commit: Any, report: RunReport, layout: ReviewPlan,
 
     refused = 0
     for attempt in range(3):
-        bodies = review_bodies(report, layout, head_sha, nonce)
+        bodies = review_bodies(report, layout, head_sha, nonce, state)
         comments = [c for _, c in layout.inline]
         posted = 0
         try:
@@ -233,6 +238,20 @@ def _post(pull: PullRequest, commit: Any, report: RunReport, layout: ReviewPlan,
                 finding.extra_notes.append("GitHub refused it as an inline comment")
                 layout.body.insert(0, finding)
     raise RuntimeError("unreachable")  # pragma: no cover - the third attempt has no inline comments
+
+
+def publish_memory_review(repo: Repository, pull: PullRequest, commit_sha: str, why: str, state: str) -> str:
+    """A short COMMENT review holding the run's state marker, for a run that posted no review and could not
+    write its status comment: the next run then knows what this one reviewed and does not pay for it again."""
+    if len(state) > STATE_IN_REVIEW:
+        return "not kept: the state is too large for a review body"
+    nonce = uuid.uuid4().hex[:16]
+    body = cap("\n".join([
+        f"<sub>batch-review could not update its status comment ({sanitize(why)}); this note records which file "
+        f"versions it reviewed at {commit_sha[:12]}, so the next run does not review them again.</sub>",
+        state, f"<!-- batch-review:review head={commit_sha} part=0 run={nonce} -->"]))
+    _post_part(pull, repo.get_commit(commit_sha), body, "COMMENT", [], f"part=0 run={nonce}", 0)
+    return "kept in a review note"
 
 
 def _post_part(pull: PullRequest, commit: Any, body: str, event: str,

@@ -79,8 +79,11 @@ def apply_actions(gh: Github, pull: PullRequest, actions: Actions, head_sha: str
     return "; ".join(done + [f"failed: {p}" for p in problems]) or ""
 
 
-def status_body(report: RunReport, memory: PullMemory) -> str:
-    """The status comment: where the pull request stands, and the state marker for the next run."""
+def status_body(report: RunReport, memory: PullMemory, walkthrough: bool = True) -> str:
+    """The status comment: where the pull request stands, the walkthrough of the change (`walkthrough`), and
+    the markers for the next run (the state; the files' summaries)."""
+    from .walkthrough import render
+
     counted = report.findings
     new = sum(1 for f in counted if f.placement in ("inline", "body", "annotation"))
     carried = sum(1 for f in counted if f.placement == "carried")
@@ -97,6 +100,11 @@ def status_body(report: RunReport, memory: PullMemory) -> str:
         f"Files: {report.count('reviewed')} reviewed at `{head}` · {report.count('unchanged')} unchanged since their "
         f"last review · {report.count('skipped')} skipped · {report.count('failed')} failed",
     ]
+    walk = memory.walkthrough(report) if walkthrough else None
+    if walk is not None:
+        lines[1:1] = [walk.to_marker()] if walk.entries else []
+        shown = render(walk, memory.current)
+        lines += ["", *shown] if shown else []
     failed = report.failed_files()
     if failed:
         lines += ["", "**Not reviewed (failed):** " + ", ".join(
