@@ -23,7 +23,7 @@ from ..pipeline import Job, run
 from ..plan import Plan
 from ..report import RunReport
 from ..sources.base import Collected
-from .review import note_nothing_to_review
+from .review import note_nothing_to_review, with_repository
 
 NO_KEY = "no API key"
 
@@ -83,6 +83,6 @@ def case_job(case: Case, config: Config, filt: FileFilter, position: str) -> Job
         log.info(f"Case {position} {case.id}: {case.base}..{case.head} in {case.repo}")
         collected = collect_local(case.repo, case.base, filt, context_lines=config.context_lines, head=case.head)
         collected.label = f"{case.id}: {collected.label}"
-        return collected
+        return with_repository(collected, case.repo)
 
     return Job(mode="eval", config=config, collect=collect, engine=None, on_plan=note_nothing_to_review)

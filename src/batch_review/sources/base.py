@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .snapshot import Snapshot
 
 
 @dataclass
@@ -47,3 +51,4 @@ class Collected:
     label: str = ""
     notes: list[str] = field(default_factory=list)
     incomplete: bool = False  # the host did not list every changed file (GitHub's 3,000-file cap)
+    repository: Snapshot | None = None  # the repository at the head commit, for code from other files
