@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -255,11 +254,60 @@ def test_the_context_sent_never_exceeds_max_related_tokens(
     assert len(items(small["pkg/sizes.py"])) < 2  # but not both callers
 
 
+def test_the_estimate_and_budget_usd_count_the_context(
+        tmp_path: Path, world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    fx, gh, ai = world
+    without = run_action(tmp_path / "a", fx, gh, ai, monkeypatch, **{"max-related-tokens": "0", "dry-run": "true"})
+    cheap = without.report()["estimated_cost_usd"]
+    with_context = run_action(tmp_path / "b", fx, gh, ai, monkeypatch, **{"dry-run": "true"})
+    dear = with_context.report()["estimated_cost_usd"]
+    assert dear > cheap
+    between = f"{(cheap + dear) / 2:.6f}"
+    env = RunnerEnv.for_pull(tmp_path / "c", fx, gh, ai, KEY, {"check-run": "false", "verify": "false",
+                                                               "max-files-per-request": "1", "budget-usd": between})
+    result = run_in_process(env, monkeypatch)
+    assert result.code != 0 and env.report()["error_kind"] == "budget"
+    assert not [r for r in ai.requests if r.path == "/v1/messages"]  # nothing was sent
+
+
+def test_an_archive_with_links_and_climbing_names_is_read_without_them(
+        tmp_path: Path, world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    fx, gh, ai = world
+    run_action(tmp_path / "a", fx, gh, ai, monkeypatch)
+    with_checkout = related(ai)
+    caller = b"from pkg.sizes import parse_size\n\n\ndef sneaky(x):\n    return parse_size(x)  # OUTSIDE\n"
+    bare = tmp_path / "bare-workspace"
+    bare.mkdir()
+    with FakeGitHub() as gh2, FakeAnthropicAPI(api_key=KEY, brain=planted_brain, strict=True) as ai2:
+        gh2.add_pull(fx)
+        gh2.archive_members = [
+            {"name": "../escape.py", "type": "file", "data": caller},
+            {"name": "pkg/../../climb.py", "type": "file", "data": caller},
+            {"name": "/abs/caller.py", "type": "file", "data": caller},
+            {"name": "pkg/linked.py", "type": "symlink", "target": "/etc/passwd"},
+            {"name": "pkg/hard.py", "type": "hardlink", "target": "app/cli.py"},
+        ]
+        run_action(tmp_path / "b", fx, gh2, ai2, monkeypatch, workspace=bare)
+        assert related(ai2) == with_checkout
+        assert "OUTSIDE" not in "".join(related(ai2).values())
+    assert list(bare.iterdir()) == [bare / ".batch-review"]  # nothing extracted: only the report folder
+    assert not (tmp_path / "escape.py").exists() and not Path("/abs/caller.py").exists()
+
+
+def test_an_expired_archive_link_leaves_a_note_and_the_review_goes_on(
+        tmp_path: Path, world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    fx, gh, ai = world
+    gh.archive_link_seconds = -1  # expired before it is followed
+    bare = tmp_path / "bare-workspace"
+    bare.mkdir()
+    env = run_action(tmp_path / "runner", fx, gh, ai, monkeypatch, workspace=bare)
+    assert set(related(ai).values()) == {""}
+    notes = env.report()["notes"]
+    assert "code from other files was not shown: the archive link answered HTTP 404" in notes
+    assert env.report()["files_reviewed"] == 4
+
+
 def _frame() -> str:
     from batch_review.prompt import related_section
 
     return "\n".join(related_section([], "0" * 12)) + "\n"
-
-
-def report_of(env: RunnerEnv) -> dict[str, Any]:
-    return env.report()

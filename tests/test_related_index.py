@@ -1,0 +1,70 @@
+"""The symbol index's parts on real source text: imports resolved to the repository's files (relative Python
+imports, a source folder, CommonJS, TypeScript's `.js` specifiers, Go packages of nested modules), and the
+archive's member names that are refused."""
+
+from __future__ import annotations
+
+import pytest
+
+from batch_review.context.languages import GRAMMARS
+from batch_review.context.related.imports import Paths, go_module_path, module_files, read_imports
+from batch_review.context.related.tags import file_tags
+from batch_review.sources.snapshot import member_path
+
+PATHS = Paths([
+    "src/shop/__init__.py", "src/shop/money.py", "src/shop/tax/__init__.py", "src/shop/tax/rates.py",
+    "web/a/b.ts", "web/a/util.ts", "web/lib/index.js", "web/c.js",
+    "go.mod", "svc/go.mod", "svc/api/handler.go", "svc/api/handler_test.go", "pricing/total.go",
+])
+PATHS.go_modules.update({"": "example.com/root", "svc": "example.com/svc"})
+
+
+def resolved(language: str, path: str, source: str) -> dict[str, tuple[list[str], str | None]]:
+    grammar = GRAMMARS[language]
+    tags = file_tags(path, grammar, source.encode())
+    imports = read_imports(language, path, tags.root)
+    return {local: module_files(language, b, PATHS, path) for local, b in imports.bindings.items()}
+
+
+def test_python_relative_absolute_and_submodule_imports() -> None:
+    found = resolved("python", "src/shop/tax/rates.py", (
+        "from ..money import cents as c\nfrom . import rates\nimport shop.money\nfrom shop import tax\n"
+        "import json\ntry:\n    from .missing import x\nexcept ImportError:\n    pass\n"))
+    assert found["c"] == (["src/shop/money.py"], "cents")
+    assert found["rates"] == (["src/shop/tax/rates.py"], None)  # a submodule, not a name
+    assert found["shop.money"] == (["src/shop/money.py"], None)  # under the src/ folder
+    assert found["tax"] == (["src/shop/tax/__init__.py"], None)
+    assert found["json"] == ([], None)  # outside the repository
+    assert found["x"] == ([], "x")  # imported in a try block, no such file
+
+
+def test_javascript_and_typescript_imports() -> None:
+    found = resolved("typescript", "web/a/b.ts", (
+        'import def, { one as uno, two } from "./util.js";\nimport * as lib from "../lib";\n'
+        'import React from "react";\nconst { three } = require("../c");\n'))
+    assert found["def"] == (["web/a/util.ts"], "default")  # `./util.js` names util.ts
+    assert found["uno"] == (["web/a/util.ts"], "one")
+    assert found["lib"] == (["web/lib/index.js"], None)
+    assert found["React"] == ([], "default")
+    assert found["three"] == (["web/c.js"], "three")
+
+
+def test_go_packages_resolve_within_the_nearest_module() -> None:
+    found = resolved("go", "svc/api/handler.go", (
+        'package api\n\nimport (\n\t"fmt"\n\tp "example.com/root/pricing"\n\t"example.com/svc/api"\n)\n'))
+    assert found["fmt"] == ([], None)
+    assert found["p"] == ([], None)  # the root module's package, seen from the svc module: another module
+    assert found["api"] == (["svc/api/handler.go"], None)  # test files are left out
+    assert go_module_path(b"// c\nmodule example.com/svc // x\n") == "example.com/svc"
+
+
+@pytest.mark.parametrize(("name", "path"), [
+    ("acme-widgets-abc1234/src/a.py", "src/a.py"),
+    ("acme-widgets-abc1234/", None),
+    ("../a.py", None),
+    ("acme-widgets-abc1234/../../a.py", None),
+    ("/etc/passwd", None),
+    ("acme-widgets-abc1234/a\\b.py", None),
+])
+def test_archive_member_names(name: str, path: str | None) -> None:
+    assert member_path(name) == path
