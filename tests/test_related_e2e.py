@@ -217,7 +217,8 @@ def test_imports_are_resolved_in_python_typescript_and_go_and_decoys_are_not_cho
     assert "DECOY" not in every and "return -1" not in every
 
 
-def test_secret_and_excluded_files_are_never_shown(tmp_path: Path, world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_secret_and_excluded_files_are_never_shown(
+        tmp_path: Path, world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     fx, gh, ai = world
     run_action(tmp_path / "runner", fx, gh, ai, monkeypatch)
     every = "".join(related(ai).values())

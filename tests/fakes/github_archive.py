@@ -64,14 +64,14 @@ def archive_bytes(fake: FakeGitHub, sha: str) -> bytes:
     data = repo.run("archive", "--format=tar", f"--prefix={prefix}", sha)
     if fake.archive_members:
         data = _with_members(data, prefix, fake.archive_members)
-    return gzip.compress(data, mtime=0)
+    return gzip.compress(data, compresslevel=6, mtime=0)  # git's default level
 
 
 def _with_members(data: bytes, prefix: str, extra: list[dict[str, Any]]) -> bytes:
     """The archive with more members appended: {"name", "type": "file" | "symlink" | "hardlink", "data" | "target"}."""
-    source = tarfile.open(fileobj=io.BytesIO(data), mode="r:")
     out = io.BytesIO()
-    with tarfile.open(fileobj=out, mode="w:", format=tarfile.PAX_FORMAT, pax_headers=source.pax_headers) as target:
+    with (tarfile.open(fileobj=io.BytesIO(data), mode="r:") as source,
+          tarfile.open(fileobj=out, mode="w:", format=tarfile.PAX_FORMAT, pax_headers=source.pax_headers) as target):
         for member in source.getmembers():
             target.addfile(member, source.extractfile(member) if member.isreg() else None)
         for item in extra:

@@ -23,6 +23,7 @@ as the caller's header and the call's lines.
 from __future__ import annotations
 
 import math
+import posixpath
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -30,7 +31,7 @@ from ...diff import Row
 from ...plan import CHARS_PER_TOKEN
 from ...prompt import render_rows
 from .imports import IMPORT_AWARE, module_files
-from .index import Change, Index
+from .index import MAX_FILES_PER_NAME, Change, Index, distance
 from .model import RelatedItem
 from .tags import Definition, FileTags, Use
 
@@ -38,6 +39,7 @@ SHORT_BODY = 25  # lines: a definition this short is shown whole
 MAX_HEADER = 6  # signature lines shown of a longer definition
 MAX_DOC = 12  # docstring lines shown
 MAX_CALLS = 3  # call sites shown per calling definition
+MAX_CALLER_FILES = 200  # files parsed to find the callers of one definition
 TYPES = frozenset({"constant", "type", "enum", "interface", "class", "struct"})
 
 
@@ -144,9 +146,7 @@ def _callers(change: Change, index: Index) -> list[_Pick]:
             continue
         what = "signature" if signature else "code"
         base = 3.0 if signature else 1.5
-        for path in index.holding(definition.name):
-            if path == change.path:
-                continue
+        for path in _caller_files(change, definition, index):
             tags = index.tags(path)
             if tags is None:
                 continue
@@ -158,6 +158,24 @@ def _callers(change: Change, index: Index) -> list[_Pick]:
             why = f"calls `{definition.name}`, whose {what} this change modifies"
             picks += _call_sites(path, tags, refs, why, score)
     return picks
+
+
+def _caller_files(change: Change, definition: Definition, index: Index) -> list[str]:
+    """Files that may call `definition`, nearest first: for a top-level definition in an import-aware language,
+    those whose text also names its module (an import must: `sizes` of `pkg/sizes.py`, the folder of a Go
+    package or of an `__init__.py`), at most MAX_CALLER_FILES; else those nearest the change, at most
+    MAX_FILES_PER_NAME (a method's name is matched alone: `run` is defined everywhere)."""
+    folder = posixpath.dirname(change.path)
+    paths = [p for p in index.holding(definition.name) if p != change.path]
+    if change.language in IMPORT_AWARE and definition.top:
+        stem = posixpath.basename(change.path).split(".", 1)[0]
+        if stem in ("__init__", "index") or change.language == "go":
+            stem = posixpath.basename(folder)
+        needle = stem.encode("utf-8", "surrogateescape")
+        same = [p for p in paths if posixpath.dirname(p) == folder]
+        paths = same + [p for p in paths if posixpath.dirname(p) != folder and needle in index.contents[p]]
+        return paths[:MAX_CALLER_FILES]
+    return sorted(paths, key=lambda p: (distance(folder, posixpath.dirname(p)), p))[:MAX_FILES_PER_NAME]
 
 
 def _calling_names(change: Change, definition: Definition, path: str, index: Index) -> tuple[list[str], bool]:

@@ -156,7 +156,7 @@ class Index:
         """Definitions of `name` found by name alone, files nearest `near` first, at most MAX_FILES_PER_NAME files
         parsed; `definers` then counts how many files define it (a common name weighs less)."""
         folder = posixpath.dirname(near)
-        ordered = sorted(self.holding(name), key=lambda p: (_distance(folder, posixpath.dirname(p)), p))
+        ordered = sorted(self.holding(name), key=lambda p: (distance(folder, posixpath.dirname(p)), p))
         found: list[tuple[str, Definition]] = []
         files = 0
         for path in ordered[:MAX_FILES_PER_NAME]:
@@ -171,7 +171,7 @@ class Index:
         return self._defining.get(name, 0)
 
 
-def _distance(a: str, b: str) -> int:
+def distance(a: str, b: str) -> int:
     x, y = a.split("/") if a else [], b.split("/") if b else []
     common = 0
     while common < min(len(x), len(y)) and x[common] == y[common]:
