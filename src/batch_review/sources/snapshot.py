@@ -21,42 +21,19 @@ import posixpath
 import subprocess
 import tarfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Protocol
+from typing import IO, TYPE_CHECKING, Any
 
 from ..filters import MAX_FILE_BYTES
 from ..gitcmd import _SAFE_FLAGS, git, rev_parse, safe_env
 from ..log import log
+from .base import PathTest, Scan, SnapshotError
 from .head_content import read_blobs
 
 if TYPE_CHECKING:
     from github.Repository import Repository
-
-PathTest = Callable[[str], bool]
-
-
-class SnapshotError(Exception):
-    """The repository could not be read (the message says why); the review goes on without other files."""
-
-
-@dataclass
-class Scan:
-    paths: list[str]  # every regular file at the commit that the path test admits
-    contents: dict[str, bytes]  # those holding a wanted word, and those `keep` names
-    how: str = ""  # where it came from, for the log and the docs
-    github_calls: int = 0
-    bytes_read: int = 0  # downloaded (compressed) bytes; 0 from a checkout
-    seconds: float = 0.0
-
-
-class Snapshot(Protocol):
-    def scan(self, words: Iterable[str], admit: PathTest, keep: PathTest) -> Scan:
-        """Paths admitted by `admit`; the content of those holding any of `words` (bytes, anywhere in the file),
-        and of those `keep` accepts whatever they hold (a `go.mod`)."""
-        ...
-
 
 @dataclass
 class GitSnapshot:

@@ -19,7 +19,7 @@ from ...filters import content_reason
 from ...log import log
 from ...plan import Plan, PlannedRequest
 from ...prompt import related_section
-from ...sources.snapshot import Snapshot, SnapshotError
+from ...sources.base import Snapshot, SnapshotError
 from ...words import plural
 from ..languages import grammar_for
 from .choose import candidates, estimate, fit
@@ -71,7 +71,7 @@ def add_related(plan: Plan, repository: Snapshot, max_tokens: int, max_request_t
             total += spent
     items = sum(len(v) for v in plan.related.values())
     log.info(f"code from other files: {plural(items, 'item')} in {plural(len(plan.related), 'request')}, "
-             f"~{total:,} tokens; read from {scan.how} ({len(scan.paths):,} files listed, "
+             f"~{total:,} tokens; read from {scan.how} ({plural(len(scan.paths), 'file')} listed, "
              f"{len(scan.contents):,} read, {index.parsed:,} parsed, {scan.seconds:.1f}s)")
 
 
