@@ -4,12 +4,19 @@ archive's member names that are refused."""
 
 from __future__ import annotations
 
+import gzip
+import io
+import tarfile
+from pathlib import Path
+
 import pytest
 
 from batch_review.context.languages import GRAMMARS
 from batch_review.context.related.imports import Paths, go_module_path, module_files, read_imports
 from batch_review.context.related.tags import file_tags
 from batch_review.sources.snapshot import member_path
+from batch_review.sources.tarstream import ArchiveError, members
+from tests.support.gitrepo import GitRepo
 
 PATHS = Paths([
     "src/shop/__init__.py", "src/shop/money.py", "src/shop/tax/__init__.py", "src/shop/tax/rates.py",
@@ -68,3 +75,22 @@ def test_go_packages_resolve_within_the_nearest_module() -> None:
 ])
 def test_archive_member_names(name: str, path: str | None) -> None:
     assert member_path(name) == path
+
+
+def test_the_streaming_reader_agrees_with_tarfile_on_a_git_archive(tmp_path: Path) -> None:
+    """Long names (pax headers), the global header's commit id, an empty file, a link: read alike by `tarfile`."""
+    repo = GitRepo.init(tmp_path / "repo")
+    deep = "/".join(["folder-with-a-long-name"] * 6) + "/module_with_a_long_name.py"
+    repo.write_many({"a.py": "x = 1\n", deep: "def f():\n    return 2\n", "empty.py": "", "big.bin": bytes(70_000)})
+    repo.symlink("link.py", "a.py")
+    sha = repo.commit("files")
+    data = gzip.compress(repo.run("archive", "--format=tar", "--prefix=o-r-abc/", sha))
+    mine = [(m.name.rstrip("/"), m.kind, m.data) for m, _ in members(io.BytesIO(data))]  # tarfile drops the slash
+    with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as archive:
+        theirs = [(m.name, "file" if m.isreg() else "directory" if m.isdir() else "symlink" if m.issym() else "?",
+                   archive.extractfile(m).read() if m.isreg() else None) for m in archive]  # type: ignore[union-attr]
+        assert archive.pax_headers["comment"] == sha
+    assert mine == theirs and any(name.endswith(deep) for name, _, _ in mine)
+    assert list(members(io.BytesIO(data)))[-1][1]["comment"] == sha
+    with pytest.raises(ArchiveError):
+        list(members(io.BytesIO(data[: len(data) // 2])))

@@ -6,9 +6,9 @@ whatever is checked out) it is `git ls-tree` plus `git grep -F` on the commit an
 nothing is checked out, fetched or run. Otherwise it is the commit's tarball from GitHub, one API call
 (`GET /repos/{o}/{r}/tarball/{sha}` answers 302 to a codeload link, which for a private repository expires after
 five minutes; the link is followed at once, without the token), streamed and read member by member in memory:
-nothing is written to disk, links, devices and names that are absolute or climb out with `..` are passed over,
-and only files that hold a wanted word are kept. Either way, a file the path filter refuses (`exclude`, the
-default excludes such as key material) is never read.
+nothing is written to disk (`tarstream.py`), links, devices and names that are absolute or climb out with `..`
+are passed over, and only files that hold a wanted word are kept. Either way, a file the path filter refuses
+(`exclude`, the default excludes such as key material) is never read.
 
 The git tree (`git/trees/{sha}?recursive=1`) plus blobs was the other way: it lists paths in one call (cut
 at 100,000 entries), but finding callers needs every file's text, which is one GraphQL query per 40 files
@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import posixpath
 import subprocess
-import tarfile
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -31,6 +30,7 @@ from ..gitcmd import _SAFE_FLAGS, git, rev_parse, safe_env
 from ..log import log
 from .base import PathTest, Scan, SnapshotError
 from .head_content import read_blobs
+from .tarstream import ArchiveError, members
 
 if TYPE_CHECKING:
     from github.Repository import Repository
@@ -118,7 +118,7 @@ class ArchiveSnapshot:
                 counted = _Counted(response.raw)
                 self._read(counted, automaton, admit, keep, scan)
                 scan.bytes_read = counted.count
-        except (requests.RequestException, tarfile.TarError, EOFError, OSError, ValueError) as exc:
+        except (requests.RequestException, ArchiveError, OSError) as exc:
             raise SnapshotError(f"could not read the archive: {type(exc).__name__}: {exc}") from None
         scan.paths.sort()
         scan.seconds = time.monotonic() - started
@@ -126,27 +126,25 @@ class ArchiveSnapshot:
             log.info(f"archive: {len(self.refused)} member(s) passed over (links or unsafe names)")
         return scan
 
-    def _read(self, stream: _Counted, automaton: object, admit: PathTest, keep: PathTest, scan: Scan) -> None:
-        fileobj: Any = stream
-        with tarfile.open(fileobj=fileobj, mode="r|gz") as archive:
-            for member in archive:
-                comment = archive.pax_headers.get("comment")
-                if comment and comment != self.commit:
-                    raise SnapshotError(f"the archive is of commit {comment[:12]}, not {self.commit[:12]}")
-                path = member_path(member.name)
-                if path is None or not member.isreg():
-                    if member.issym() or member.islnk() or (path is None and member.isfile()):
-                        self.refused.append(member.name)
-                    continue
-                if not admit(path):
-                    continue
-                scan.paths.append(path)
-                if member.size > MAX_FILE_BYTES:
-                    continue
-                handle = archive.extractfile(member)  # read in memory: nothing is written anywhere
-                data = handle.read() if handle is not None else b""
-                if keep(path) or (automaton is not None and automaton.find_matches_as_indexes(data)):  # type: ignore[attr-defined]
-                    scan.contents[path] = data
+    def _read(self, stream: _Counted, automaton: Any, admit: PathTest, keep: PathTest, scan: Scan) -> None:
+        def wanted(name: str, size: int) -> bool:
+            path = member_path(name)
+            return path is not None and admit(path) and size <= MAX_FILE_BYTES
+
+        for member, headers in members(stream, wanted):
+            comment = headers.get("comment")
+            if comment and comment != self.commit:
+                raise SnapshotError(f"the archive is of commit {comment[:12]}, not {self.commit[:12]}")
+            path = member_path(member.name)
+            if member.kind in ("symlink", "hardlink", "other") or (path is None and member.kind == "file"):
+                self.refused.append(member.name)
+            if path is None or member.kind != "file" or not admit(path):
+                continue
+            scan.paths.append(path)
+            data = member.data
+            if data is not None and (keep(path) or (automaton is not None
+                                                    and automaton.find_matches_as_indexes(data))):
+                scan.contents[path] = data
 
 
 def member_path(name: str) -> str | None:

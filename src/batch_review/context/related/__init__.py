@@ -72,7 +72,9 @@ def add_related(plan: Plan, repository: Snapshot, max_tokens: int, max_request_t
     items = sum(len(v) for v in plan.related.values())
     log.info(f"code from other files: {plural(items, 'item')} in {plural(len(plan.related), 'request')}, "
              f"~{total:,} tokens; read from {scan.how} ({plural(len(scan.paths), 'file')} listed, "
-             f"{len(scan.contents):,} read, {index.parsed:,} parsed, {scan.seconds:.1f}s)")
+             f"{len(scan.contents):,} read, {index.parsed:,} parsed"
+             + (f", {scan.bytes_read:,} bytes downloaded in {plural(scan.github_calls, 'GitHub call')}"
+                if scan.github_calls else "") + f", {scan.seconds:.1f}s)")
 
 
 def _changes(plan: Plan) -> dict[str, tuple[Change, bytes]]:

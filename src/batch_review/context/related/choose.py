@@ -16,8 +16,9 @@ Score (higher first; kept small on purpose):
     × 0.3   found by name alone (not through an import), and then × 0.1 more if more than 5 files define the
             name or it starts with `_` (aider's repository-map weights)
     × √n    n = how often the changed lines use the name (at most 3)
-A definition is shown whole when it is at most SHORT_BODY lines, else its signature and docstring; a call site
-as the caller's header and the call's lines.
+Items scoring below MIN_SCORE are left out however much budget is left: what is added must be chosen (a body
+change's callers found by name alone, a name that five files define). A definition is shown whole when it is at
+most SHORT_BODY lines, else its signature and docstring; a call site as the caller's header and the call's lines.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ MAX_HEADER = 6  # signature lines shown of a longer definition
 MAX_DOC = 12  # docstring lines shown
 MAX_CALLS = 3  # call sites shown per calling definition
 MAX_CALLER_FILES = 200  # files parsed to find the callers of one definition
+MIN_SCORE = 0.5
 TYPES = frozenset({"constant", "type", "enum", "interface", "class", "struct"})
 
 
@@ -58,7 +60,7 @@ def candidates(change: Change, index: Index) -> list[RelatedItem]:
         key = (pick.path, pick.rows)
         if key not in best or best[key].score < pick.score:
             best[key] = pick
-    items = [_item(p, index.tags(p.path)) for p in best.values()]
+    items = [_item(p, index.tags(p.path)) for p in best.values() if p.score >= MIN_SCORE]
     return sorted((i for i in items if i is not None), key=lambda i: (-i.score, i.path, i.first))
 
 
