@@ -12,8 +12,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import math
+import random
 import statistics
 import subprocess
 import time
@@ -86,7 +88,8 @@ def real_changes() -> list[Row]:
         Row("the same, counted with the tokenizer on the rendered requests", f"{real_after / real_before:.2f}",
             "report", None, f"{real_after:,} / {real_before:,} tokens ({how})"),
         Row(f"largest code-from-other-files section / max-related-tokens ({BUDGET:,})",
-            f"{largest / BUDGET:.2f} (tokenizer {largest_real / BUDGET:.2f})", "≤ 1", max(largest, largest_real) <= BUDGET,
+            f"{largest / BUDGET:.2f} (tokenizer {largest_real / BUDGET:.2f})", "≤ 1",
+            max(largest, largest_real) <= BUDGET,
             f"estimate {largest:,} tokens, tokenizer {largest_real:,}; choosing took {seconds:.1f}s in all"),
     ]
 
@@ -116,12 +119,25 @@ def big_repository(root: Path) -> tuple[str, str]:
     return rev("main"), rev("feature")
 
 
+_VOCABULARY = [hashlib.sha256(str(n).encode()).hexdigest()[: 3 + n % 7] for n in range(2000)]
+
+
+def _padding(d: int, i: int) -> str:
+    """About 3.5 KB of code-like text (words of a 2,000-word vocabulary), so that the archive compresses about
+    as much as real code does."""
+    rng = random.Random(d * 1_000_003 + i)
+    return "".join("        # " + " ".join(rng.choices(_VOCABULARY, k=10)) + "\n" for _ in range(55))
+
+
 def _module(d: int, i: int, per: int) -> str:
     j = (i + 1) % per
-    return (f'"""Module {d}.{i}."""\nfrom pkg{d}.mod{j} import helper_{d}_{j}\n\nCONSTANT_{d}_{i} = {i}\n\n\n'
-            f'def helper_{d}_{i}(value, scale=1):\n    """Scale a value."""\n    total = value * scale + CONSTANT_{d}_{i}\n'
-            f"    for step in range(3):\n        total += step\n    return total\n\n\n"
-            f"class Thing{d}_{i}:\n    def run(self, x):\n        return helper_{d}_{j}(x) + {i}\n")
+    return "".join([
+        f'"""Module {d}.{i}."""\nfrom pkg{d}.mod{j} import helper_{d}_{j}\n\nCONSTANT_{d}_{i} = {i}\n\n\n',
+        f'def helper_{d}_{i}(value, scale=1):\n    """Scale a value."""\n',
+        f"    total = value * scale + CONSTANT_{d}_{i}\n",
+        "    for step in range(3):\n        total += step\n    return total\n\n\n",
+        f"class Thing{d}_{i}:\n    def run(self, x):\n{_padding(d, i)}        return helper_{d}_{j}(x) + {i}\n",
+    ])
 
 
 def without_checkout(tmp: Path) -> list[Row]:
@@ -195,6 +211,7 @@ if __name__ == "__main__":
 
     with tempfile.TemporaryDirectory(prefix="batch-review-related-") as folder:
         chosen = sys.argv[1:] or ["real", "big"]
-        rows = (real_changes() if "real" in chosen else []) + (without_checkout(Path(folder)) if "big" in chosen else [])
+        rows = real_changes() if "real" in chosen else []
+        rows += without_checkout(Path(folder)) if "big" in chosen else []
         for row in rows:
             print(f"{row.figure}: {row.value} ({row.note})")

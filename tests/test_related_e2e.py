@@ -6,7 +6,11 @@ rules skip, within `max-related-tokens`; the same with a checkout as from GitHub
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -312,3 +316,31 @@ def _frame() -> str:
     from batch_review.prompt import related_section
 
     return "\n".join(related_section([], "0" * 12)) + "\n"
+
+
+def test_the_local_cli_shows_code_from_other_files_of_the_working_tree_change(tmp_path: Path) -> None:
+    repo = GitRepo.init(tmp_path / "repo")
+    repo.write_many({"svc/__init__.py": "", "svc/rules.py": RULES, "svc/handler.py": HANDLER.replace(
+        "from .secret import SIGNING_KEY\nfrom internal.hidden import hidden_helper\n", "")})
+    repo.commit("base")
+    repo.checkout_new_branch("feature")
+    repo.write("svc/handler.py", HANDLER.replace("from .secret import SIGNING_KEY\nfrom internal.hidden import "
+                                                 "hidden_helper\n", "").replace(
+        "    return len(data)", "    return validate_name(name)"))  # not committed: the working tree
+    home = tmp_path / "home"
+    home.mkdir()
+    with FakeAnthropicAPI(api_key=KEY, brain=planted_brain, strict=True) as ai:
+        env = {"PATH": os.environ["PATH"], "HOME": str(home), "ANTHROPIC_API_KEY": KEY,
+               "ANTHROPIC_BASE_URL": ai.base_url}
+        command = [sys.executable, "-m", "batch_review.cli", "review", str(repo.path), "--base", "main",
+                   "--no-verify", "--json", str(tmp_path / "r.json")]
+        proc = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120, check=False)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        section = related(ai)["svc/handler.py"]
+        off = subprocess.run([*command, "--max-related-tokens", "0"], capture_output=True, text=True, env=env,
+                             timeout=120, check=False)
+        assert off.returncode == 0, off.stdout + off.stderr
+        assert related(ai)["svc/handler.py"] == ""  # the last request: the flag turned it off
+    assert [(p, why) for p, _, _, why in items(section)] == [
+        ("svc/rules.py", "defines `validate_name`, which the changed lines use (through an import)")]
+    assert json.loads((tmp_path / "r.json").read_text())["files_reviewed"] == 1
