@@ -344,3 +344,21 @@ def test_the_local_cli_shows_code_from_other_files_of_the_working_tree_change(tm
     assert [(p, why) for p, _, _, why in items(section)] == [
         ("svc/rules.py", "defines `validate_name`, which the changed lines use (through an import)")]
     assert json.loads((tmp_path / "r.json").read_text())["files_reviewed"] == 1
+
+
+def test_a_change_that_names_nothing_does_not_fetch_the_archive(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = GitRepo.init(tmp_path / "repo")
+    repo.write_many({"a.py": "# one\nx = 1\n", "b.py": SIZES})
+    repo.commit("base")
+    repo.checkout_new_branch("feature")
+    repo.write("a.py", "# two\nx = 1\n")
+    repo.commit("change")
+    fx = pull_from_git(repo, "main", "feature")
+    bare = tmp_path / "bare-workspace"
+    bare.mkdir()
+    with FakeGitHub() as gh, FakeAnthropicAPI(api_key=KEY, brain=planted_brain, strict=True) as ai:
+        gh.add_pull(fx)
+        run_action(tmp_path / "runner", fx, gh, ai, monkeypatch, workspace=bare)
+        assert gh.count("GET", r"/tarball/") == 0
+        assert related(ai) == {"a.py": ""}

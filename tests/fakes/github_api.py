@@ -138,6 +138,7 @@ class FakeGitHub(PeopleMixin):
         self.archive_link_seconds = 300.0  # a private repository's archive link lives five minutes
         self.archive_bytes = 0  # bytes codeload served
         self.archive_members: list[dict[str, Any]] = []  # members added to every archive (github_archive.py)
+        self.archive_cache: dict[str, bytes] = {}  # commit -> its archive, made once
         self.lock = threading.RLock()
         self._faults: list[Fault] = []
         self._ids = {

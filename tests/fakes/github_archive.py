@@ -49,7 +49,8 @@ def serve_codeload(fake: FakeGitHub, raw_path: str, query: dict[str, str], heade
     if link is None or time.time() > link[1]:
         return Response(404, error_body(404, "Not Found"))
     sha = link[0]
-    body = archive_bytes(fake, sha)
+    body = fake.archive_cache.get(sha) or archive_bytes(fake, sha)
+    fake.archive_cache[sha] = body  # GitHub, too, serves an archive it made before from its cache
     fake.archive_bytes += len(body)
     name = f"{fake.owner}-{fake.repo}-{sha[:7]}.tar.gz"
     return Response(200, body, {"Content-Disposition": f"attachment; filename={name}"},

@@ -7,8 +7,8 @@ nothing is checked out, fetched or run. Otherwise it is the commit's tarball fro
 (`GET /repos/{o}/{r}/tarball/{sha}` answers 302 to a codeload link, which for a private repository expires after
 five minutes; the link is followed at once, without the token), streamed and read member by member in memory:
 nothing is written to disk (`tarstream.py`), links, devices and names that are absolute or climb out with `..`
-are passed over, and only files that hold a wanted word are kept. Either way, a file the path filter refuses
-(`exclude`, the default excludes such as key material) is never read.
+are passed over, and only files that hold a wanted word are kept. (The stage then drops any the path filter
+refuses, and never parses a file whose content holds a secret.)
 
 The git tree (`git/trees/{sha}?recursive=1`) plus blobs was the other way: it lists paths in one call (cut
 at 100,000 entries), but finding callers needs every file's text, which is one GraphQL query per 40 files
@@ -127,18 +127,27 @@ class ArchiveSnapshot:
         return scan
 
     def _read(self, stream: _Counted, automaton: Any, admit: PathTest, keep: PathTest, scan: Scan) -> None:
+        admitted: dict[str, str | None] = {}  # member name -> its path when admitted (decided once)
+
+        def decide(name: str) -> str | None:
+            if name not in admitted:
+                path = member_path(name)
+                admitted.clear()  # one member at a time: the dict holds the current one only
+                admitted[name] = path if path is not None and admit(path) else None
+            return admitted[name]
+
         def wanted(name: str, size: int) -> bool:
-            path = member_path(name)
-            return path is not None and admit(path) and size <= MAX_FILE_BYTES
+            return decide(name) is not None and size <= MAX_FILE_BYTES
 
         for member, headers in members(stream, wanted):
             comment = headers.get("comment")
             if comment and comment != self.commit:
                 raise SnapshotError(f"the archive is of commit {comment[:12]}, not {self.commit[:12]}")
-            path = member_path(member.name)
-            if member.kind in ("symlink", "hardlink", "other") or (path is None and member.kind == "file"):
+            if member.kind in ("symlink", "hardlink", "other") or (member.kind == "file"
+                                                                   and member_path(member.name) is None):
                 self.refused.append(member.name)
-            if path is None or member.kind != "file" or not admit(path):
+            path = decide(member.name) if member.kind == "file" else None
+            if path is None:
                 continue
             scan.paths.append(path)
             data = member.data

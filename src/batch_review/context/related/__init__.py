@@ -5,8 +5,8 @@ asks the repository at the head commit for the files that hold those names, in o
 the checkout, or GitHub's archive), and for each request picks the best-ranked definitions and call sites
 (`choose.py`) within `max-related-tokens`, and within what is left of `max-request-tokens`. The chosen items'
 tokens are added to the request's estimate, so the cost estimate and `budget-usd` count them. A file the path
-filter refuses (`exclude`, the default excludes) is never read; one whose content holds a secret (or is
-binary, generated, minified, too large) is never parsed: neither is ever shown.
+filter refuses (`exclude`, the default excludes), or whose content holds a secret (or is binary, generated,
+minified, too large), is never parsed, hence never shown.
 """
 
 from __future__ import annotations
@@ -42,10 +42,11 @@ def add_related(plan: Plan, repository: Snapshot, max_tokens: int, max_request_t
     if not changes or max_tokens <= 0:
         return
     words = wanted_words(change for change, _ in changes.values())
+    if not words:
+        return  # nothing to look up: the repository is not read
 
-    def admit(path: str) -> bool:
-        known = grammar_for(path, b"") is not None or posixpath.basename(path) == "go.mod"
-        return known and refuse(path) is None
+    def admit(path: str) -> bool:  # by extension only: the path filter runs on the few files kept (it is slow)
+        return grammar_for(path, b"") is not None or posixpath.basename(path) == "go.mod"
 
     try:
         scan = repository.scan(sorted(words), admit, lambda p: posixpath.basename(p) == "go.mod")
@@ -54,7 +55,7 @@ def add_related(plan: Plan, repository: Snapshot, max_tokens: int, max_request_t
         plan.notes.append(note)
         log.warning(note)
         return
-    contents = dict(scan.contents)
+    contents = {path: data for path, data in scan.contents.items() if refuse(path) is None}
     for path, (_, head) in changes.items():  # the changed files as reviewed (a local run: the working tree)
         contents[path] = head
     index = Index.of(sorted({*scan.paths, *changes}), contents)

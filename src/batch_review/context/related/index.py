@@ -47,7 +47,7 @@ class Change:
         local = {d.name for d in self.tags.definitions}
         seen: dict[tuple[str, str], Use] = {}
         for use in self.uses:
-            if (use.name in local and not use.qualifier) or len(use.name) < 2:
+            if use.name in local or len(use.name) < 2:  # a name this file defines: most likely its own
                 continue
             if not use.qualifier and use.name in _GLOBALS and use.name not in self.imports:
                 continue
