@@ -72,7 +72,7 @@ def real_changes() -> list[Row]:
             real_after += count(text)
             if related:
                 given += 1
-                section = text[text.index("\n", text.index("</code nonce=")) + 1:]
+                section = text[text.index("\n", text.rindex("</code nonce=")) + 1:]  # the code may quote the fence
                 largest = max(largest, request.input_tokens - plain[request.custom_id])
                 largest_real = max(largest_real, count(section))
         requests += len(plan.requests)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import posixpath
+import time
 from collections.abc import Callable
 
 from ...filters import content_reason
@@ -48,6 +49,7 @@ def add_related(plan: Plan, repository: Snapshot, max_tokens: int, max_request_t
     def admit(path: str) -> bool:  # by extension only: the path filter runs on the few files kept (it is slow)
         return grammar_for(path, b"") is not None or posixpath.basename(path) == "go.mod"
 
+    started = time.monotonic()
     try:
         scan = repository.scan(sorted(words), admit, lambda p: posixpath.basename(p) == "go.mod")
     except SnapshotError as exc:
@@ -75,7 +77,8 @@ def add_related(plan: Plan, repository: Snapshot, max_tokens: int, max_request_t
              f"~{total:,} tokens; read from {scan.how} ({plural(len(scan.paths), 'file')} listed, "
              f"{len(scan.contents):,} read, {index.parsed:,} parsed"
              + (f", {scan.bytes_read:,} bytes downloaded in {plural(scan.github_calls, 'GitHub call')}"
-                if scan.github_calls else "") + f", {scan.seconds:.1f}s)")
+                if scan.github_calls else "")
+             + f"; {scan.seconds:.1f}s reading, {time.monotonic() - started:.1f}s in all)")
 
 
 def _changes(plan: Plan) -> dict[str, tuple[Change, bytes]]:
