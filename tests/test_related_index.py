@@ -94,3 +94,32 @@ def test_the_streaming_reader_agrees_with_tarfile_on_a_git_archive(tmp_path: Pat
     assert list(members(io.BytesIO(data)))[-1][1]["comment"] == sha
     with pytest.raises(ArchiveError):
         list(members(io.BytesIO(data[: len(data) // 2])))
+
+
+def test_other_languages_fall_back_to_name_matching(tmp_path: Path) -> None:
+    """Java has no import-aware resolution: a called name is matched by name (nearest folder first), at a lower
+    weight, and still shown; the text sent is the item's."""
+    from batch_review.context.related import add_related
+    from batch_review.filters import FileFilter
+    from batch_review.plan import Budget, make_plan
+    from batch_review.prompt import render_request
+    from batch_review.sources.local_git import collect_local
+    from batch_review.sources.snapshot import GitSnapshot
+
+    repo = GitRepo.init(tmp_path / "repo")
+    util = "package a;\n\nclass Util {\n    static int scaleAll(int x) {\n        return x * 3;\n    }\n}\n"
+    main = "package a;\n\nclass Main {\n    int run(int x) {\n        return x;\n    }\n}\n"
+    repo.write_many({"src/a/Util.java": util, "src/a/Main.java": main})
+    base = repo.commit("base")
+    repo.write("src/a/Main.java", main.replace("        return x;", "        return Util.scaleAll(x);"))
+    head = repo.commit("change")
+    filt = FileFilter()
+    collected = collect_local(repo.path, base, filt, head=head)
+    plan = make_plan(collected.files, collected.skipped, Budget())
+    add_related(plan, GitSnapshot(repo.path, head), 4000, 20000, filt.by_path)
+    (request,) = plan.requests
+    (item,) = plan.related[request.custom_id]  # the class (`Util` is used too) holds the method: one item
+    assert (item.path, item.first, item.last) == ("src/a/Util.java", 3, 7)
+    assert item.why == "defines `Util`, which the changed lines use (matched by name)"
+    text = render_request(request, plan.rows, None, plan.related[request.custom_id])
+    assert "4     static int scaleAll(int x) {" in text.split("<related", 1)[1]
