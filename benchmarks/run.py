@@ -19,7 +19,7 @@ HERE = Path(__file__).parent
 
 
 def collect(tmp: Path, only: set[str]) -> list[Row]:
-    from . import context, coverage, fanout, memory, related, sweeps, throughput, verify
+    from . import context, coverage, eval_context, fanout, memory, related, sweeps, throughput, verify
 
     sections = {
         "fanout": lambda: fanout.figures(tmp),
@@ -30,6 +30,7 @@ def collect(tmp: Path, only: set[str]) -> list[Row]:
         "memory": lambda: memory.figures(tmp),
         "context": context.figures,
         "verify": lambda: verify.figures(tmp),
+        "eval-context": lambda: eval_context.figures(tmp),
         "related": lambda: related.figures(tmp),
     }
     rows: list[Row] = []
@@ -54,8 +55,8 @@ def table(rows: list[Row]) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("sections", nargs="*",
-                        help="fanout, throughput, coverage, sweep, startup, memory, context, verify, related "
-                             "(default: all)")
+                        help="fanout, throughput, coverage, sweep, startup, memory, context, verify, eval-context, "
+                        "related (default: all)")
     parser.add_argument("--no-write", action="store_true", help="print only; do not rewrite RESULTS.md")
     args = parser.parse_args()
     started = time.perf_counter()
