@@ -19,7 +19,7 @@ HERE = Path(__file__).parent
 
 
 def collect(tmp: Path, only: set[str]) -> list[Row]:
-    from . import context, coverage, eval_context, fanout, memory, related, sweeps, throughput, verify
+    from . import context, coverage, eval_context, fanout, memory, related, sweeps, throughput, verify, wave
 
     sections = {
         "fanout": lambda: fanout.figures(tmp),
@@ -32,6 +32,7 @@ def collect(tmp: Path, only: set[str]) -> list[Row]:
         "verify": lambda: verify.figures(tmp),
         "eval-context": lambda: eval_context.figures(tmp),
         "related": lambda: related.figures(tmp),
+        "wave": lambda: wave.figures(tmp),
     }
     rows: list[Row] = []
     for name, make in sections.items():
@@ -56,7 +57,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("sections", nargs="*",
                         help="fanout, throughput, coverage, sweep, startup, memory, context, verify, eval-context, "
-                        "related (default: all)")
+                        "related, wave (default: all)")
     parser.add_argument("--no-write", action="store_true", help="print only; do not rewrite RESULTS.md")
     args = parser.parse_args()
     started = time.perf_counter()
