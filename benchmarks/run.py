@@ -26,6 +26,7 @@ def collect(tmp: Path, only: set[str]) -> list[Row]:
         eval_context,
         fanout,
         memory,
+        related,
         sweeps,
         throughput,
         verify,
@@ -44,6 +45,7 @@ def collect(tmp: Path, only: set[str]) -> list[Row]:
         "context": context.figures,
         "verify": lambda: verify.figures(tmp),
         "eval-context": lambda: eval_context.figures(tmp),
+        "related": lambda: related.figures(tmp),
         "wave": lambda: wave.figures(tmp),
         "conversation": lambda: conversation.figures(tmp),
         "whole-change": lambda: whole_change.figures(tmp),
@@ -72,7 +74,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("sections", nargs="*",
                         help="fanout, throughput, coverage, sweep, startup, memory, context, verify, eval-context, "
-                        "wave, conversation, whole-change, walkthrough (default: all)")
+                        "related, wave, conversation, whole-change, walkthrough (default: all)")
     parser.add_argument("--no-write", action="store_true", help="print only; do not rewrite RESULTS.md")
     args = parser.parse_args()
     started = time.perf_counter()

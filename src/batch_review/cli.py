@@ -53,6 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
     review.add_argument("--base", help="base ref (default: origin/HEAD, origin/main, main or master)")
     review.add_argument("--context-lines",
                         help="git's lines of context around each hunk, before targeted context widens them (default 3)")
+    review.add_argument("--max-related-tokens", metavar="N",
+                        help="tokens of code from other files added to each request (default 4000; 0: none)")
     _common(review)
     sweep = sub.add_parser("sweep", help="review every tracked file of a repository (Message Batches)")
     sweep.add_argument("path", nargs="?", default=".", help="repository (default: .)")
@@ -127,7 +129,7 @@ def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
 # -- the local commands --------------------------------------------------------------------------
 FLAG_OPTIONS = (
     "model", "min_severity", "fail_on", "max_concurrency", "instructions", "budget_usd",
-    "context_lines", "strategy", "wait_minutes", "verify_model",
+    "context_lines", "strategy", "wait_minutes", "verify_model", "max_related_tokens",
 )
 
 

@@ -81,6 +81,7 @@ class Config(BaseModel):
     max_files_per_request: int = Field(default=12, ge=1, le=100)
     context: Literal["definitions", "hunks"] = "definitions"
     max_context_tokens: int = Field(default=8000, ge=0, le=100000)
+    max_related_tokens: int = Field(default=4000, ge=0, le=100000)  # code from other files, per request; 0: none
     verify: bool = True  # a second request checks each new finding before it is posted (verify/)
     verify_model: str = ""  # empty: the review model
     context_lines: int = Field(default=3, ge=0, le=200)

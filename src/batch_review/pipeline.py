@@ -82,12 +82,14 @@ def run(job: Job) -> tuple[RunReport, Plan]:
         with log.group("Plan"):
             budget = Budget(cfg.max_request_tokens, cfg.max_files_per_request, cfg.context, cfg.max_context_tokens)
             plan = make_plan(collected.files, collected.skipped, budget)
-            report.notes += plan.notes
             shared = build_shared(plan, collected.intent)  # intent and change map: in every request's cached prefix
             plan.shared = shared.blocks
             report.notes += shared.notes
             if guide is not None:
                 guide.account(plan)  # path instructions count in each request's estimate
+            if collected.repository is not None and cfg.max_related_tokens and cfg.context == "definitions":
+                _related(cfg, collected, plan)  # code from other files, counted in each request's estimate
+            report.notes += plan.notes
             _estimate(job, plan, report)
         if job.on_plan:
             job.on_plan(report, plan)
@@ -99,8 +101,8 @@ def run(job: Job) -> tuple[RunReport, Plan]:
             if not job.prepaid:  # collecting what an earlier run paid for spends nothing new up front
                 _check_budget(cfg, report, plan, job.engine.batch)
             with log.group(f"Review ({len(plan.requests)} requests, engine {job.engine.name})"):
-                outcome = job.engine.review(plan, lambda request: render_request(request, plan.rows, guide),
-                                            ReviewTask(shared=plan.shared))
+                outcome = job.engine.review(plan, lambda request: render_request(
+                    request, plan.rows, guide, plan.related.get(request.custom_id, ())), ReviewTask(shared=plan.shared))
             _aggregate(job, plan, outcome, report)
             report.files = sorted(report.files + unchanged, key=lambda f: f.path)
             if cfg.verify and outcome.fatal is None and not report.pending:
@@ -146,6 +148,15 @@ def _estimate(job: Job, plan: Plan, report: RunReport) -> None:
         if over:
             log.warning(over)
             report.notes.append(over)
+
+
+def _related(cfg: Config, collected: Collected, plan: Plan) -> None:
+    from .context.related import add_related
+    from .filters import FileFilter
+
+    refuse = FileFilter((), cfg.exclude, defaults=cfg.default_excludes).by_path  # secrets: checked on content
+    assert collected.repository is not None
+    add_related(plan, collected.repository, cfg.max_related_tokens, cfg.max_request_tokens, refuse)
 
 
 def _check_budget(cfg: Config, report: RunReport, plan: Plan, batch: bool) -> None:

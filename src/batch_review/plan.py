@@ -14,12 +14,16 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import accumulate
+from typing import TYPE_CHECKING
 
 from .context import ContextStats, View, select_context
 from .diff import FileDiff, PatchError, Row, content_rows, parse_patch
 from .filters import content_reason
 from .log import log
 from .sources.base import Skip, SourceFile
+
+if TYPE_CHECKING:
+    from .context.related.model import RelatedItem
 
 CHARS_PER_TOKEN = 3.4  # code is denser than prose
 GUTTER_TOKENS = 1.2  # a line number and a marker
@@ -86,6 +90,7 @@ class Plan:
     context: ContextStats = field(default_factory=ContextStats)  # changes only: tokens shown, definitions whole
     notes: list[str] = field(default_factory=list)
     shared: tuple[str, ...] = ()  # the run's shared blocks (shared.py), sent in every request's cached prefix
+    related: dict[str, tuple[RelatedItem, ...]] = field(default_factory=dict)  # by custom_id: code from other files
 
     @property
     def input_tokens(self) -> int:

@@ -29,6 +29,7 @@ from http.server import ThreadingHTTPServer
 from typing import Any
 
 from tests.fakes import (  # noqa: F401  (each registers its routes)
+    github_archive,
     github_checks,
     github_compare,
     github_graphql,
@@ -133,6 +134,11 @@ class FakeGitHub(PeopleMixin):
         self.rate_remaining = self.rate_limit
         self.rate_reset = int(time.time()) + 3600
         self.sarif_max_compressed_bytes = 10 * 1024 * 1024
+        self.archive_links: dict[str, tuple[str, float]] = {}  # codeload token -> (commit, expiry)
+        self.archive_link_seconds = 300.0  # a private repository's archive link lives five minutes
+        self.archive_bytes = 0  # bytes codeload served
+        self.archive_members: list[dict[str, Any]] = []  # members added to every archive (github_archive.py)
+        self.archive_cache: dict[str, bytes] = {}  # commit -> its archive, made once
         self.lock = threading.RLock()
         self._faults: list[Fault] = []
         self._ids = {
@@ -316,6 +322,11 @@ class FakeGitHub(PeopleMixin):
         if self.latency:
             time.sleep(self.latency)
         query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(raw_path).query, keep_blank_values=True))
+        if raw_path.startswith(github_archive.CODELOAD + "/"):  # another host: no API token, no API rate limit
+            with self.lock:
+                resp = github_archive.serve_codeload(self, raw_path, query, headers)
+                self.calls.append(Call(method, urllib.parse.urlsplit(raw_path).path, query, resp.status, None))
+                return resp
         path = self._canonical(raw_path)
         req = Request(method, path or raw_path, query, headers, body)
         with self.lock:

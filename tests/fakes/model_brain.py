@@ -84,11 +84,18 @@ def user_text(body: dict[str, Any]) -> str:
 
 
 def parse_sections(text: str) -> list[Section]:
-    """Split rendered prompt text into file sections with their numbered (added/context) lines."""
+    """Split rendered prompt text into file sections with their numbered (added/context) lines (code from other
+    files, in its own fenced section, is not under review and is left out)."""
     sections: list[Section] = []
     current: Section | None = None
     decoder = json.JSONDecoder()
+    related = False  # code from other files (`<related nonce=…>`): context, not under review
     for raw in text.splitlines():
+        if raw.startswith(("<related nonce=", "</related nonce=")):
+            related, current = raw.startswith("<related"), None
+            continue
+        if related:
+            continue
         if _HEADER.match(raw):
             try:
                 path, _ = decoder.raw_decode(raw, 4)

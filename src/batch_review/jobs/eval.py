@@ -27,7 +27,7 @@ from ..plan import Plan
 from ..prompt import render_request
 from ..report import RunReport
 from ..sources.base import Collected
-from .review import note_nothing_to_review
+from .review import note_nothing_to_review, with_repository
 
 NO_KEY = "no API key"
 
@@ -96,13 +96,13 @@ def case_job(case: Case, config: Config, filt: FileFilter, position: str,
         collected = collect_local(case.repo, case.base, filt, context_lines=config.context_lines, head=case.head)
         collected.label = f"{case.id}: {collected.label}"
         collected.title, collected.description = case.title, case.description
-        return collected
+        return with_repository(collected, case.repo)
 
     def on_plan(report: RunReport, plan: Plan) -> None:
         note_nothing_to_review(report, plan)
         if sent is not None:
             guide = PathGuidance.of(config)
-            sent[case.id] = request_texts(plan, lambda request: render_request(request, plan.rows, guide), REVIEW,
-                                          config)
+            sent[case.id] = request_texts(plan, lambda request: render_request(  # with code from other files
+                request, plan.rows, guide, plan.related.get(request.custom_id, ())), REVIEW, config)
 
     return Job(mode="eval", config=config, collect=collect, engine=None, on_plan=on_plan)

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
     from ..actions_env import ActionsContext
     from ..plan import Plan
+    from ..sources.base import Collected
     from ..sources.pull_request import PullInfo
 
 
@@ -91,7 +92,8 @@ def local_review_job(root: Path, base: str | None, config: Config, secrets: Secr
     return Job(
         mode="local",
         config=config,
-        collect=lambda: _with_intent(root, collect_local(root, base, filt, context_lines=config.context_lines)),
+        collect=lambda: with_repository(
+            _with_intent(root, collect_local(root, base, filt, context_lines=config.context_lines)), root),
         engine=engine,
         plan_only_reason=reason,
         sinks=json_sink(json_path),
@@ -117,15 +119,27 @@ def _collect(repo: Repository, info: PullInfo, filt: FileFilter, workspace: Path
     from ..github_client import describe
     from ..sources.intent import pull_intent
     from ..sources.pull_request import collect_pull_request
+    from ..sources.snapshot import HeadRepository
 
     try:
         collected = collect_pull_request(repo, info, filt, workspace)
+        collected.repository = HeadRepository(repo, info.head_sha, workspace)  # read only if the plan asks
     except GithubException as exc:
         raise GitHubError(f"could not read pull request #{info.number}: {describe(exc)}") from None
     except RequestException as exc:
         raise GitHubError(f"could not reach GitHub to read pull request #{info.number}: {exc}") from None
     if collected.files:  # what the pull request is for: its title and description, its commits' messages
         collected.intent = pull_intent(repo, info.number, info.title, info.body)
+    return collected
+
+
+def with_repository(collected: Collected, root: Path) -> Collected:
+    """A local change: code from other files comes from the head commit's objects (the changed files themselves
+    as they are in the working tree)."""
+    from ..sources.snapshot import GitSnapshot
+
+    if collected.head_sha:
+        collected.repository = GitSnapshot(root, collected.head_sha)
     return collected
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from .intent import Intent
 
@@ -50,6 +51,33 @@ class Collected:
     notes: list[str] = field(default_factory=list)
     incomplete: bool = False  # the host did not list every changed file (GitHub's 3,000-file cap)
     intent: Intent | None = None  # what the change is for (a pull request's or a local range's words; sweeps: none)
+    repository: Snapshot | None = None  # the repository at the head commit, for code from other files
     # an eval case's title and description, as a pull request states them (the intent when `intent` is None)
     title: str = ""
     description: str = ""
+
+
+PathTest = Callable[[str], bool]
+
+
+class SnapshotError(Exception):
+    """The repository could not be read (the message says why); the review goes on without other files."""
+
+
+@dataclass
+class Scan:
+    paths: list[str]  # every regular file at the commit that the path test admits
+    contents: dict[str, bytes]  # those holding a wanted word, and those `keep` names
+    how: str = ""  # where it came from, for the log and the docs
+    github_calls: int = 0
+    bytes_read: int = 0  # downloaded (compressed) bytes; 0 from a checkout
+    seconds: float = 0.0
+
+
+class Snapshot(Protocol):
+    """The repository at the reviewed commit, for code from other files (`snapshot.py`)."""
+
+    def scan(self, words: Iterable[str], admit: PathTest, keep: PathTest) -> Scan:
+        """Paths admitted by `admit`; the content of those holding any of `words` (bytes, anywhere in the file),
+        and of those `keep` accepts whatever they hold (a `go.mod`)."""
+        ...
