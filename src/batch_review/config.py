@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import difflib
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from . import linear
 from .errors import ConfigError
 from .findings import Severity
 from .guidance import PathInstruction
@@ -25,6 +25,7 @@ from .repo_files import RepoFiles, RepoText, WorkingTree, clean_path
 
 DEFAULT_MODEL = "claude-sonnet-5-5"
 DEFAULT_CONFIG_FILE = ".github/batch-review.yml"
+_NAME = linear.compile(r"[a-z][a-z0-9-]{1,62}")  # a cloud region or project
 
 
 def _hyphenate(name: str) -> str:
@@ -115,7 +116,7 @@ class Config(BaseModel):
     @classmethod
     def _cloud_name(cls, value: str) -> str:
         value = value.strip()
-        if value and not re.fullmatch(r"[a-z][a-z0-9-]{1,62}", value):
+        if value and not _NAME.fullmatch(value):
             raise ValueError("must be a name such as us-east-1, my-project or us-east5 "
                              "(lower-case letters, digits, hyphens)")
         return value

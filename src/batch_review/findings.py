@@ -8,13 +8,14 @@ run: where it belongs, where it was published, and the fingerprint that keeps re
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator
+
+from . import linear
 
 
 class Severity(StrEnum):
@@ -176,7 +177,7 @@ def at_or_above(severity: Severity, threshold: Severity) -> bool:
     return severity.rank >= threshold.rank
 
 
-_WS = re.compile(r"\s+")
+_WS = linear.compile(r"\s+")
 
 
 def fingerprint(path: str, category: str, anchor: str, line: int, occurrence: int = 0) -> str:

@@ -18,20 +18,21 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from .. import linear
 from ..findings import CATEGORIES, Finding, Severity
 
 FINDING_PREFIX = "<!-- batch-review:finding "
 STATE_PREFIX = "<!-- batch-review:pr-state "
 SUFFIX = " -->"
-_FINDING = re.compile(r"<!-- batch-review:finding (\{[^\n]*?\}) -->")
-_STATE = re.compile(r"<!-- batch-review:pr-state (\{[^\n]*?\}) -->")
-_OLD_FP = re.compile(r"<!-- batch-review:fp=([0-9a-f]{16}) -->")
-_HEX = re.compile(r"^[0-9a-f]{16}$")
-_SHA = re.compile(r"^[0-9a-f]{40}$")
+_FINDING = linear.compile(r"<!-- batch-review:finding (\{[^\n]*?\}) -->")
+_STATE = linear.compile(r"<!-- batch-review:pr-state (\{[^\n]*?\}) -->")
+_OLD_FP = linear.compile(r"<!-- batch-review:fp=([0-9a-f]{16}) -->")
+_HEX = linear.compile(r"^[0-9a-f]{16}$")
+_SHA = linear.compile(r"^[0-9a-f]{40}$")
+_SETTINGS = linear.compile(r"[0-9a-f]{8,64}")
 KEY_BYTES = 6
 MAX_COMMITS = 200
 STATE_VERSION = 1
@@ -155,7 +156,7 @@ class PullState:
         if not isinstance(data, dict) or data.get("v") != STATE_VERSION:
             raise ValueError("not a batch-review pull-request state (version 1)")
         settings, commits, files = data.get("settings"), data.get("commits"), data.get("files")
-        if not (isinstance(settings, str) and re.fullmatch(r"[0-9a-f]{8,64}", settings)):
+        if not (isinstance(settings, str) and _SETTINGS.fullmatch(settings)):
             raise ValueError("settings must be hexadecimal")
         if not (isinstance(commits, list) and all(isinstance(c, str) and _SHA.match(c) for c in commits)):
             raise ValueError("commits must be commit SHAs")

@@ -19,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -27,6 +26,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from .. import linear
 from ..config import Config
 from ..findings import Category, Finding, Severity, sort_key
 from ..log import log
@@ -37,7 +37,7 @@ from ..words import plural
 from .settings import settings_key
 
 MEMORY_VERSION = 1
-_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_SAFE = linear.compile(r"[^A-Za-z0-9._-]+")
 
 
 def memory_path(report_folder: Path, ref: str) -> Path:

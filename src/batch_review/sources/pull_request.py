@@ -9,12 +9,12 @@ it, from the workspace or in batches through GraphQL (`head_content.py`).
 from __future__ import annotations
 
 import base64
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .. import linear
 from ..errors import EventError, RunError
 from ..filters import FileFilter, content_reason, patch_reason
 from ..gitcmd import DIFF_FLAGS, diff_blobs, git, rev_parse
@@ -30,9 +30,9 @@ GITHUB_FILE_CAP = 3000
 NOT_LISTED = f"not reviewed: GitHub lists only the first {GITHUB_FILE_CAP:,} files of a pull request"
 # A symlink's patch is its target: one line, no final newline (a real one-line file looks the same,
 # so such a file is checked with one contents request).
-_LINK_PATCH = re.compile(
+_LINK_PATCH = linear.compile(
     r"\A@@ -(?:0,0|1) \+1 @@\n(?:-[^\n]*\n\\ No newline at end of file\n)?\+[^\n]*\n"
-    r"\\ No newline at end of file\n?\Z"
+    r"\\ No newline at end of file\n?\z"
 )
 
 
