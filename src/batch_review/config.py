@@ -182,7 +182,7 @@ class Config(BaseModel):
 
 
 OPTION_NAMES: tuple[str, ...] = tuple(_hyphenate(name) for name in Config.model_fields)
-SECRET_INPUTS = ("anthropic-api-key", "github-token")
+SECRET_INPUTS = ("anthropic-api-key", "github-token", "memory-key")
 # Options the action does not take as inputs, and inputs the config file may not set.
 FILE_ONLY = {"prices", "path-instructions"}
 LOCAL_ONLY = {"context-lines"}
@@ -193,13 +193,16 @@ INPUT_ONLY = {"config-file", *SECRET_INPUTS}
 class Secrets:
     anthropic_api_key: str | None
     github_token: str | None
+    memory_key: str | None = None  # seals batch-review's memory on GitHub (memory/seal.py)
 
 
 def read_secrets(inputs: Mapping[str, str], environ: Mapping[str, str] = os.environ) -> Secrets:
-    """The API key comes from the input, else ANTHROPIC_API_KEY; the token from the input, else GITHUB_TOKEN."""
+    """The API key comes from the input, else ANTHROPIC_API_KEY; the token from the input, else GITHUB_TOKEN;
+    the memory key from the input, else BATCH_REVIEW_MEMORY_KEY."""
     key = (inputs.get("anthropic-api-key") or "").strip() or environ.get("ANTHROPIC_API_KEY", "").strip()
     token = (inputs.get("github-token") or "").strip() or environ.get("GITHUB_TOKEN", "").strip()
-    return Secrets(anthropic_api_key=key or None, github_token=token or None)
+    memory = (inputs.get("memory-key") or "").strip() or environ.get("BATCH_REVIEW_MEMORY_KEY", "").strip()
+    return Secrets(anthropic_api_key=key or None, github_token=token or None, memory_key=memory or None)
 
 
 def load_config(

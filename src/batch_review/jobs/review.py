@@ -13,6 +13,7 @@ from ..filters import FileFilter
 from ..log import log
 from ..memory.pull import PullMemory
 from ..memory.pull_github import read_snapshot
+from ..memory.seal import Seal
 from ..pipeline import Job, Sink
 from ..report import RunReport, tally
 from .sinks import json_sink, runner_sinks
@@ -50,7 +51,9 @@ def pull_request_job(context: ActionsContext, config: Config, secrets: Secrets) 
     gh = make_github(secrets.github_token, context.api_url, max_wait=config.max_retry_wait)
     repo = gh.get_repo(context.repository)
     filt = FileFilter(config.include, config.exclude, defaults=config.default_excludes)
-    memory = PullMemory(config, lambda: read_snapshot(gh, repo, info.number))
+    seal = Seal.make(f"{context.repository}#{info.number}", memory_key=secrets.memory_key,
+                     api_key=secrets.anthropic_api_key)
+    memory = PullMemory(config, lambda seal: read_snapshot(gh, repo, info.number, seal), seal)
     job = Job(
         mode="review",
         config=config,
@@ -152,11 +155,12 @@ def pull_request_sinks(
             return ""
         pull = repo.get_pull(info.number)
         snapshot = memory.snapshot
-        posted = snapshot.posted() if snapshot is not None else own_posted(gh, pull)
+        posted = snapshot.posted() if snapshot is not None else own_posted(gh, pull, memory.seal)
         try:
             what = review.publish_review(
                 repo, pull, info.head_sha, report, plan, max_inline=config.max_inline_comments,
                 request_changes_on=config.request_changes_on, posted=posted, file_keys=memory.current,
+                seal=memory.seal,
             )
         except review.ReadOnlyToken as exc:
             count = annotations.annotate(report.findings, log)
@@ -171,7 +175,7 @@ def pull_request_sinks(
     def close_threads(report: RunReport, plan: Plan) -> str:
         if not posted_ok:
             return ""
-        return threads.apply_actions(gh, repo.get_pull(info.number), memory.actions, info.head_sha)
+        return threads.apply_actions(gh, repo.get_pull(info.number), memory.actions, info.head_sha, memory.seal)
 
     def status_comment(report: RunReport, plan: Plan) -> str:
         if not posted_ok:
@@ -192,14 +196,15 @@ def pull_request_sinks(
             ("check run", check_run), sarif, *runner_sinks(context, config)]
 
 
-def own_posted(gh: Github, pull: Any) -> set[str]:
-    """Without the GraphQL snapshot: the findings batch-review posted, from its own reviews and comments."""
+def own_posted(gh: Github, pull: Any, seal: Seal) -> set[str]:
+    """Without the GraphQL snapshot: the findings batch-review posted, from its own reviews and comments
+    (written by its identity, and sealed: a marker planted by anyone else hides no finding)."""
     from ..memory.identity import fallback
     from ..memory.markers import posted_findings
 
     me = fallback(gh)
     found: set[str] = set()
     for item in [*pull.get_reviews(), *pull.get_review_comments()]:
-        if me.wrote(item.user.login if item.user is not None else None):
-            found |= {f.fingerprint for f in posted_findings(item.body)}
+        if item.user is not None and me.wrote(item.user.login, item.user.type):
+            found |= {f.fingerprint for f in posted_findings(item.body, seal)}
     return found

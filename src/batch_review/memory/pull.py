@@ -27,6 +27,7 @@ from ..sources.base import Collected, SourceFile
 from ..words import plural
 from .markers import PostedFinding, PullState, file_key
 from .pull_github import PullSnapshot, Thread
+from .seal import Seal
 from .settings import settings_key
 
 
@@ -41,8 +42,9 @@ class Actions:
 
 
 class PullMemory:
-    def __init__(self, config: Config, read: Callable[[], PullSnapshot]) -> None:
+    def __init__(self, config: Config, read: Callable[[Seal], PullSnapshot], seal: Seal) -> None:
         self.key = settings_key(config)
+        self.seal = seal
         self.full_review = bool(getattr(config, "full_review", False))
         self.request_changes_on = config.request_changes_on
         self.read = read
@@ -61,12 +63,17 @@ class PullMemory:
                 self.current[item[0]] = file_key(item[0], item[1])
         self.skipped = {s.path: s.reason for s in collected.skipped}
         try:
-            self.snapshot = self.read()
+            self.snapshot = self.read(self.seal)
         except RunError as exc:
             self._note(report, f"batch-review's earlier reviews could not be read ({exc.message}): every file is "
                                "reviewed, and no thread is resolved this run")
             return []
         snapshot = self.snapshot
+        if not self.seal.keyed:
+            self._note(report, "no memory key (the memory-key input, or an Anthropic API key to derive it from): "
+                               "batch-review cannot tell its own memory from a forgery, so every file is reviewed "
+                               "and findings posted earlier may be posted again")
+            return []
         if snapshot.state_problem:
             self._note(report, snapshot.state_problem + ": every file is reviewed again (a full review)")
             return []
@@ -118,7 +125,8 @@ class PullMemory:
         dropped = {f.finding.fingerprint: f.reason for f in report.filtered or []}  # found again, then dropped
         for fp, earlier in posted.items():
             thread = threads.get(fp)
-            by_person = thread is not None and thread.resolved and not self.snapshot.identity.wrote(thread.resolved_by)
+            by_person = (thread is not None and thread.resolved
+                         and not self.snapshot.identity.is_login(thread.resolved_by))
             if fp in found:
                 if by_person:
                     self._acknowledge(report, found.pop(fp), thread)

@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Any, cast
 from ..findings import Finding, Severity, at_or_above, counts_by_severity
 from ..github_client import describe, is_read_only, post_once
 from ..log import log
-from ..memory.markers import finding_marker
+from ..memory.markers import finding_marker, review_marker
+from ..memory.seal import Seal
 from ..plan import Plan
 from .markdown import (
     GITHUB_BODY_LIMIT,
@@ -132,7 +133,7 @@ def body_entry(finding: Finding, marker: str) -> str:
     return "\n".join(parts)
 
 
-def review_bodies(report: RunReport, layout: ReviewPlan, head_sha: str, nonce: str) -> list[str]:
+def review_bodies(report: RunReport, layout: ReviewPlan, head_sha: str, nonce: str, seal: Seal) -> list[str]:
     """The review body (and continuation bodies if the findings outgrow one)."""
     new = [f for f, _ in layout.inline] + layout.body
     counts = counts_by_severity(new)
@@ -150,7 +151,6 @@ def review_bodies(report: RunReport, layout: ReviewPlan, head_sha: str, nonce: s
     head += [f"{n}" for n in (f"> {sanitize(note)}" for note in report.notes)]
     if layout.body:
         head += ["", f"**{len(layout.body)} finding(s) could not be placed on a line of the diff:**"]
-    marker = f"<!-- batch-review:review head={head_sha} run={nonce} -->"
     bodies: list[str] = []
     current = "\n".join(head)
     for entry in (body_entry(f, layout.mark(f)) for f in layout.body):
@@ -159,12 +159,12 @@ def review_bodies(report: RunReport, layout: ReviewPlan, head_sha: str, nonce: s
             current = f"### batch-review (continued)\n<sub>more findings for {head_sha[:12]}</sub>"
         current += "\n\n" + entry
     bodies.append(current)
-    return [cap(body + "\n\n" + marker.replace("run=", f"part={i} run=")) for i, body in enumerate(bodies)]
+    return [cap(body + "\n\n" + review_marker(seal, head_sha, i, nonce)) for i, body in enumerate(bodies)]
 
 
 def publish_review(repo: Repository, pull: PullRequest, commit_sha: str, report: RunReport, plan: Plan, *,
                    max_inline: int, request_changes_on: Severity | str, posted: Collection[str],
-                   file_keys: Mapping[str, str]) -> str:
+                   file_keys: Mapping[str, str], seal: Seal) -> str:
     """Post the review of the findings not yet on the pull request (`posted`: fingerprints batch-review
     itself posted earlier). Returns what happened, for the report. Raises ReadOnlyToken on a 403 write."""
     from github.GithubException import GithubException
@@ -182,14 +182,14 @@ def publish_review(repo: Repository, pull: PullRequest, commit_sha: str, report:
             return "nothing new to post (failed files are named in the check run and the summary)"
         return "nothing new to post" if report.findings else "no findings; no review posted"
     layout = place(fresh, plan, max_inline,
-                   lambda f: finding_marker(f, commit_sha, file_keys.get(f.origin or f.path, "")))
+                   lambda f: finding_marker(f, commit_sha, file_keys.get(f.origin or f.path, ""), seal))
     event = "COMMENT"
     if isinstance(request_changes_on, Severity) and any(at_or_above(f.severity, request_changes_on) for f in fresh):
         event = "REQUEST_CHANGES"
     commit = repo.get_commit(commit_sha)  # lazy: no request
     nonce = uuid.uuid4().hex[:16]
     try:
-        refused = _post(pull, commit, report, layout, commit_sha, nonce, event)
+        refused = _post(pull, commit, report, layout, commit_sha, nonce, event, seal)
     except GithubException as exc:
         if is_read_only(exc):
             raise ReadOnlyToken(describe(exc)) from None
@@ -199,7 +199,7 @@ def publish_review(repo: Repository, pull: PullRequest, commit_sha: str, report:
 
 
 def _post(pull: PullRequest, commit: Any, report: RunReport, layout: ReviewPlan,
-          head_sha: str, nonce: str, event: str) -> int:
+          head_sha: str, nonce: str, event: str, seal: Seal) -> int:
     """Post the review; on a 422 for its comments, move the refused ones to the body and post again.
 
     Attempt 1 posts as planned; if GitHub refuses it, `find_refused` names the refused comments. If it
@@ -209,7 +209,7 @@ def _post(pull: PullRequest, commit: Any, report: RunReport, layout: ReviewPlan,
 
     refused = 0
     for attempt in range(3):
-        bodies = review_bodies(report, layout, head_sha, nonce)
+        bodies = review_bodies(report, layout, head_sha, nonce, seal)
         comments = [c for _, c in layout.inline]
         posted = 0
         try:
