@@ -225,7 +225,7 @@ def load_config(
         path = clean_path(config_file)
         if path is None:
             raise ConfigError(f"config-file: {config_file!r} is outside the repository")
-        prefetched = reader.read([path, *GUIDANCE_FILES])  # one read: one query when through the API
+        prefetched = reader.read([path, *GUIDANCE_FILES, ".gitattributes"])  # one read: one query through the API
         found = prefetched.get(path)
         for key, value in _config_values(found, config_file, reader, bool(inputs.get("config-file"))).items():
             merged[key] = value
@@ -245,7 +245,20 @@ def load_config(
         text, entries = resolve(config.instructions, config.path_instructions, files=reader, prefetched=prefetched,
                                 repository_files=config.repository_guidance)
         config = config.model_copy(update={"instructions": text, "path_instructions": entries})
+        attributes = prefetched.get(".gitattributes")
+        generated = _generated(attributes.text) if attributes is not None and attributes.text else ()
+        if generated and config.default_excludes:  # what the repository itself says is generated (base commit)
+            config = config.model_copy(update={"exclude": (*config.exclude, *generated)})
     return config
+
+
+def _generated(text: str) -> tuple[str, ...]:
+    from .filters import linguist_generated
+
+    try:
+        return linguist_generated(text)
+    except ValueError:
+        return ()
 
 
 def _config_values(found: RepoText | None, name: str, files: RepoFiles, explicit: bool) -> dict[str, Any]:

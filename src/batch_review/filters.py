@@ -3,8 +3,11 @@
 Paths are matched with `pathspec` using .gitignore semantics (`vendor/` matches at any depth,
 `*.py` matches in every folder). The defaults skip vendored, lock, minified and generated files, and
 key material and environment files; `exclude` adds patterns, `include` narrows, and `default-excludes:
-false` turns the defaults off. Whatever the options, a file whose content (or, for a change, whose diff)
-holds a private key or a credential in a known format is skipped: "may contain a secret" (`secret_scan.py`).
+false` turns the defaults off.
+
+Content a pull request writes never skips its own file: a credential in it is a finding and is redacted
+before sending, a long line is cut (scrub.py); a "generated" marker counts only where the pull request did
+not write it (the base version had it too, or a whole-file review of committed code).
 """
 
 from __future__ import annotations
@@ -15,7 +18,6 @@ from typing import Any
 import pathspec
 
 from . import linear
-from .secret_scan import secret_reason
 
 KEY_MATERIAL = "key material or environment file"
 # `.env.example` and its kin are templates, meant to be committed: reviewed (their content is still scanned)
@@ -96,23 +98,23 @@ def _looks_generated(head: bytes) -> bool:
     return (b"enerat" in head or b"ENERAT" in head) and _GENERATED.search(head) is not None
 
 
-def content_reason(data: bytes) -> str | None:
-    """The reason to skip a file from its content: binary, too large, generated, minified, a secret in it."""
+def content_reason(data: bytes, *, base: bytes | None = None) -> str | None:
+    """The reason to skip a file from its content: binary, too large, or generated. For a change, `base` is
+    the version it changes: a generated marker counts only when the base had one too (one the change
+    added is words the author chose, and never takes their code out of review)."""
     head = data[:8192]
     if b"\0" in head:
         return "binary"
     if len(data) > MAX_FILE_BYTES:
         return f"larger than {MAX_FILE_BYTES // 1_000_000} MB"
-    if _looks_generated(data[:2048]):
+    if _looks_generated(data[:2048]) and (base is None or _looks_generated(base[:2048])):
         return "generated"
-    lines = data.count(b"\n") + 1
-    if len(data) > 4096 and len(data) / lines > 500:
-        return "minified"
-    return secret_reason(data)
+    return None
 
 
 def patch_reason(patch: str) -> str | None:
-    """The reason to skip a change from its patch alone (when the content is not at hand)."""
+    """The reason to skip a change from its patch alone (when the content is not at hand): binary, too large,
+    a submodule. Nothing the patch's added lines say (a marker, a long line, a credential) skips it."""
     if "\0" in patch:
         return "binary"
     if len(patch) > MAX_FILE_BYTES:
@@ -120,12 +122,19 @@ def patch_reason(patch: str) -> str | None:
     body = [line for line in patch.split("\n") if line[:1] in "+- " and not line.startswith("@@")]
     if body and all(line[1:].startswith("Subproject commit ") for line in body):
         return "submodule"
-    if any(len(line) > 3000 for line in body):
-        return "minified"
-    added = "\n".join(line[1:] for line in body[:40] if line.startswith("+"))
-    if _looks_generated(added.encode("utf-8", "replace")[:2048]):
-        return "generated"
-    return secret_reason(patch.encode("utf-8", "replace"), where="in the diff")
+    return None
+
+
+def linguist_generated(text: str) -> tuple[str, ...]:
+    """The paths a `.gitattributes` marks `linguist-generated` (or `linguist-generated=true`), as patterns."""
+    found = []
+    for line in text.splitlines():
+        parts = line.split()
+        if not parts or parts[0].startswith("#"):
+            continue
+        if any(a in ("linguist-generated", "linguist-generated=true") for a in parts[1:]):
+            found.append(parts[0])
+    return tuple(check_patterns(tuple(found))) if found else ()
 
 
 def pattern_lines(value: Any) -> Any:

@@ -152,6 +152,12 @@ class PullMemory:
                     finding = self._carried(earlier, earlier.commit)
                     finding.extra_notes.append("its file changed, and its review failed this run: still counted")
                     report.findings.append(finding)
+            elif outcome is not None and outcome.status == "skipped" and outcome.reason != "deleted":
+                if was_open and not by_person:  # skipped now (a marker, a pattern): not fixed, still counted
+                    finding = self._carried(earlier, earlier.commit)
+                    finding.extra_notes.append(f"its file is skipped now ({outcome.reason}): still counted until "
+                                               "a person resolves it")
+                    report.findings.append(finding)
             elif outcome is not None and outcome.status == "reviewed":
                 why = f"dropped by verification: {dropped[fp]}" if fp in dropped else "fixed"
                 self._close(report, earlier, thread, was_open, why, head)

@@ -217,7 +217,7 @@ def _recompute_patch(
         old = b"" if source.status == "added" else _file_at(repo, source.old_path or source.path, merge_base())
     except GithubException as exc:
         return f"content unavailable from GitHub ({exc.status})"
-    reason = content_reason(new) or (content_reason(old) if old else None)
+    reason = content_reason(new, base=old) or (content_reason(old, base=b"") if old else None)
     if reason:
         return reason
     source.patch = diff_blobs(old, new)
