@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from .findings import Check, Finding, Severity, fingerprint
 from .secret_scan import Found, find_secrets
-from .sources.base import Collected, SourceFile
+from .sources.base import Collected
 
 MAX_LINE = 2000
 TITLE = "A credential is committed: {kind}"
