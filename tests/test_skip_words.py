@@ -119,3 +119,43 @@ def test_findings_on_a_file_that_becomes_skipped_stay_open_and_counted(world: Wo
     assert not threads["src/a.py"].is_resolved
     env, result, sent = world.run()  # and again: still counted
     assert result.code == 1 and [f["path"] for f in env.report()["findings"]].count("src/a.py") == 1
+
+
+def test_a_finding_the_model_does_not_repeat_stays_open_while_its_code_is_unchanged(world: World) -> None:
+    """#16.4: pushing until the model happens not to repeat a finding is no bypass: a.py changes elsewhere, the
+    model says nothing this time, but line 10 is as it was — the finding is carried, its thread stays open."""
+    import json
+
+    world.inputs = {"request-changes-on": "high"}
+    first_push(world)
+    world.run()
+    world.ai.engine.brain = lambda body: json.dumps({"findings": []})  # a run where the model misses it
+    world.push({"src/a.py": module("a", {10: SQL}, tag="touched")}, "touch a.py elsewhere")
+    env, result, sent = world.run()
+    assert sent == ["src/a.py"] and env.report()["fixed"] == [], result.log
+    assert result.code == 1 and [f["path"] for f in env.report()["findings"]].count("src/a.py") == 1
+    threads = {t.path: t for t in world.gh.threads(NUMBER)}
+    assert not threads["src/a.py"].is_resolved
+    (review,) = world.our_reviews()
+    assert review["state"] == "CHANGES_REQUESTED"
+    world.push({"src/a.py": module("a", tag="fixed")}, "really fix it")  # now the line is gone: fixed
+    env, result, _ = world.run()
+    assert [(f["path"], f["why"]) for f in env.report()["fixed"]] == [("src/a.py", "fixed")], result.log
+    assert result.code == 0
+
+
+def test_a_thread_a_person_reopened_is_never_resolved_again(world: World) -> None:
+    first_push(world)
+    world.run()
+    world.push({"src/a.py": module("a", tag="fixed")}, "fix the SQL")
+    world.run()
+    thread_a = next(t for t in world.gh.threads(NUMBER) if t.path == "src/a.py")
+    assert thread_a.is_resolved
+    world.gh.unresolve_thread(thread_a.id)  # a person disagrees: re-opened
+    world.push({"src/e.py": module("e", tag="z")}, "unrelated")
+    world.run()
+    world.push({"src/a.py": module("a", tag="fixed again")}, "a.py changes again")
+    env, result, _ = world.run()
+    thread_a = next(t for t in world.gh.threads(NUMBER) if t.path == "src/a.py")
+    assert not thread_a.is_resolved, result.log
+    assert env.report()["fixed"] == []

@@ -194,6 +194,11 @@ def fingerprint(path: str, category: str, anchor: str, line: int, occurrence: in
     return digest[:16]
 
 
+def squeeze(text: str) -> str:
+    """A line's text with whitespace squeezed, as fingerprints compare it."""
+    return _WS.sub(" ", text).strip()
+
+
 def occurrence(lines: Sequence[str], first: int, last: int) -> int:
     """How many times the text of lines first..last (1-based, whitespace squeezed) appears earlier in `lines`."""
     if first < 1 or last > len(lines) or last < first:
