@@ -159,3 +159,20 @@ def test_a_thread_a_person_reopened_is_never_resolved_again(world: World) -> Non
     thread_a = next(t for t in world.gh.threads(NUMBER) if t.path == "src/a.py")
     assert not thread_a.is_resolved, result.log
     assert env.report()["fixed"] == []
+
+
+def test_past_github_s_listing_an_unlisted_file_s_finding_is_not_fixed(world: World) -> None:
+    """GitHub lists at most 3,000 files of a pull request; the fake's cap is lowered to 3 here to keep the pull
+    request small. b.py (with an open finding) falls off the listing: unknown is not fixed."""
+    from tests.fakes import github_pulls
+
+    first_push(world)
+    world.run()
+    world.monkeypatch.setattr(github_pulls, "MAX_FILES", 3)
+    world.push({"src/0.py": module("z0", tag="n"), "src/1.py": module("z1", tag="n")}, "two more files")
+    env, result, _ = world.run()
+    report = env.report()
+    assert report["fixed"] == [], result.log
+    assert sorted(f["path"] for f in report["findings"]) == ["src/a.py", "src/b.py"]
+    threads = {t.path: t for t in world.gh.threads(NUMBER)}
+    assert not threads["src/b.py"].is_resolved
