@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from tests.fakes.model_brain import plant
+from tests.support.gitrepo import pull_from_git
 from tests.test_bad_input_world import make_pr, numbered, pr_world, run_action
 from tests.test_memory_pr import NUMBER, SQL, World, first_push, module, pull_world
 from tests.test_secrets import rand
@@ -176,3 +177,21 @@ def test_past_github_s_listing_an_unlisted_file_s_finding_is_not_fixed(world: Wo
     assert sorted(f["path"] for f in report["findings"]) == ["src/a.py", "src/b.py"]
     threads = {t.path: t for t in world.gh.threads(NUMBER)}
     assert not threads["src/b.py"].is_resolved
+
+
+def test_the_same_head_content_against_a_new_base_is_reviewed_again(world: World) -> None:
+    """#16.4: main removes a dangerous line from c.py; the PR merges main but keeps its own c.py, so the PR
+    now re-adds what main removed. The head content of c.py is the one reviewed before, its change is not:
+    c.py is reviewed again (a review covers base and head)."""
+    first_push(world)
+    world.run()
+    repo = world.repo
+    repo.run("reset", "-q", "--hard")  # commit_files leaves the working tree alone
+    repo.checkout("main")
+    repo.commit_files({"src/c.py": module("c", tag="main removed the risky line")}, "main changes c.py")
+    repo.run("reset", "-q", "--hard")
+    repo.checkout("feature")
+    repo.run("merge", "-q", "-s", "ours", "-m", "merge main, keep ours", "main")
+    world.fx = world.gh.add_pull(pull_from_git(repo, "main", "feature", NUMBER))
+    env, result, sent = world.run()
+    assert sent == ["src/c.py"], result.log  # a and b: same content, same base: not sent again

@@ -52,9 +52,12 @@ def _embed(data: dict[str, Any]) -> str:
     return text.replace("--", "-\\u002d")
 
 
-def file_key(path: str, blob: str) -> str:
-    """One version of one file: its path and its blob (content), as 12 hex digits."""
-    return hashlib.sha256(f"{path}\0{blob}".encode("utf-8", "surrogatepass")).hexdigest()[: KEY_BYTES * 2]
+def file_key(path: str, blob: str, base: str = "") -> str:
+    """One change of one file: its path, its blob (content) and the blob it is compared with (the base's;
+    "" when the base has no such file, "?" when it is not known), as 12 hex digits. A review covers a change:
+    the same head content against another base (main moved, then the branch merged it) is a new change."""
+    text = f"{path}\0{blob}\0{base}"
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[: KEY_BYTES * 2]
 
 
 @dataclass(frozen=True)

@@ -85,9 +85,11 @@ class PullMemory:
 
     # -- recall ----------------------------------------------------------------------------------
     def recall(self, collected: Collected, report: RunReport) -> list[FileOutcome]:
-        for item in [*((f.path, f.blob) for f in collected.files), *((s.path, s.blob) for s in collected.skipped)]:
-            if item[1]:
-                self.current[item[0]] = file_key(item[0], item[1])
+        bases = collected.base_blobs
+        for path, blob, old in [*((f.path, f.blob, f.old_path or f.path) for f in collected.files),
+                                *((s.path, s.blob, s.path) for s in collected.skipped)]:
+            if blob:
+                self.current[path] = file_key(path, blob, "?" if bases is None else bases.get(old, ""))
         self.skipped = {s.path: s.reason for s in collected.skipped}
         self.incomplete = collected.incomplete  # GitHub did not list every changed file
         try:

@@ -47,3 +47,4 @@ class Collected:
     label: str = ""
     notes: list[str] = field(default_factory=list)
     incomplete: bool = False  # the host did not list every changed file (GitHub's 3,000-file cap)
+    base_blobs: dict[str, str] | None = None  # path -> blob at the base commit (None: not known)

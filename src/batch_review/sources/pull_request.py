@@ -120,7 +120,7 @@ def collect_pull_request(
         files.append(source)
     collected = Collected(
         files=files, skipped=skipped, head_sha=info.head_sha, base_sha=info.base_sha,
-        label=f"#{info.number}",
+        label=f"#{info.number}", base_blobs=_base_blobs(repo, info),
     )
     if info.changed_files is not None and info.changed_files > len(listed):
         missing = info.changed_files - len(listed)
@@ -138,6 +138,24 @@ def collect_pull_request(
             f"GitHub listed {len(listed):,} files, its limit: any further changed files are NOT reviewed."
         )
     return collected
+
+
+def _base_blobs(repo: Repository, info: PullInfo) -> dict[str, str] | None:
+    """Every blob of the base commit, path -> blob (one request: `git/trees/{sha}?recursive=1`); None when
+    GitHub cannot list it whole (truncated past 100,000 entries, or refused): memory then keys each file
+    by its head alone plus "unknown base", so every file is reviewed again rather than trusted."""
+    from github.GithubException import GithubException
+
+    try:
+        tree = repo.get_git_tree(info.base_sha, recursive=True)
+        entries = tree.tree
+    except GithubException as exc:
+        log.info(f"the base commit's files could not be listed (GitHub {exc.status})")
+        return None
+    if tree.raw_data.get("truncated"):
+        log.info("the base commit's tree is too large for one listing: every file is reviewed as a new change")
+        return None
+    return {e.path: e.sha for e in entries if e.type == "blob"}
 
 
 def _skip_reason(status: str, path: str, patch: str | None, changes: int, filt: FileFilter) -> str | None:
