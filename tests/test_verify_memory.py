@@ -15,7 +15,6 @@ import pytest
 
 from tests.fakes.model_brain import (
     is_verification,
-    keep_all_verifier,
     parse_sections,
     user_text,
     verdict,
