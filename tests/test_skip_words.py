@@ -195,3 +195,29 @@ def test_the_same_head_content_against_a_new_base_is_reviewed_again(world: World
     world.fx = world.gh.add_pull(pull_from_git(repo, "main", "feature", NUMBER))
     env, result, sent = world.run()
     assert sent == ["src/c.py"], result.log  # a and b: same content, same base: not sent again
+
+
+def test_two_findings_on_one_line_stay_open_when_the_model_repeats_only_one(world: World) -> None:
+    """#16.4: two problems on one line (same category, two titles); the next run the model names only the
+    second while the line is unchanged. Neither is declared fixed, no thread is resolved."""
+    import json
+
+    from tests.fakes.model_brain import expected_findings, user_text
+
+    def two_on_line_10(titles: list[str]) -> Any:
+        def brain(body: dict[str, Any]) -> str:
+            found = expected_findings(user_text(body))
+            extra = [{**f, "title": t, "body": t} for f in found if f["line"] == 10 for t in titles]
+            return json.dumps({"findings": [f for f in found if f["line"] != 10] + extra})
+        return brain
+
+    first_push(world)
+    world.ai.engine.brain = two_on_line_10(["SQL built by concatenation", "the query is logged with secrets"])
+    world.run()
+    assert len([t for t in world.gh.threads(NUMBER) if t.path == "src/a.py"]) == 2
+    world.ai.engine.brain = two_on_line_10(["the query is logged with secrets"])
+    world.push({"src/a.py": module("a", {10: SQL}, tag="touched")}, "touch a.py elsewhere")
+    env, result, sent = world.run()
+    assert sent == ["src/a.py"] and env.report()["fixed"] == [], result.log
+    assert [f["path"] for f in env.report()["findings"]].count("src/a.py") == 2
+    assert not any(t.is_resolved for t in world.gh.threads(NUMBER))

@@ -215,8 +215,13 @@ def distinct(fingerprint_: str, title: str, taken: Mapping[str, str]) -> str:
     candidate, n = fingerprint_, 1
     while candidate in taken and taken[candidate] != title:
         n += 1
-        candidate = hashlib.sha256(f"{fingerprint_}\0{n}".encode()).hexdigest()[:16]
+        candidate = nth_id(fingerprint_, n)
     return candidate
+
+
+def nth_id(fingerprint_: str, n: int) -> str:
+    """The id of the n-th distinct finding at one place (n ≥ 2)."""
+    return hashlib.sha256(f"{fingerprint_}\0{n}".encode()).hexdigest()[:16]
 
 
 def sort_key(finding: Finding) -> tuple[int, str, int, str]:

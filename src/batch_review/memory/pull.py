@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from ..config import Config
 from ..errors import RunError
-from ..findings import Finding, Severity, at_or_above, fingerprint, sort_key, squeeze
+from ..findings import Finding, Severity, at_or_above, fingerprint, nth_id, sort_key, squeeze
 from ..log import log
 from ..plan import UNKNOWN, Plan
 from ..report import Closed, FileOutcome, RunReport
@@ -62,9 +62,15 @@ def unchanged_at(plan: Plan, earlier: PostedFinding) -> bool:
         count = seen.get(key, 0)
         seen[key] = count + 1
         text = "\n".join(lines[start : start + width])
-        if fingerprint(earlier.path, earlier.category, text, start + 1, count) == earlier.fingerprint:
+        base = fingerprint(earlier.path, earlier.category, text, start + 1, count)
+        if earlier.fingerprint in _variants(base):
             return True
     return False
+
+
+def _variants(base: str, most: int = 8) -> set[str]:
+    """A place's fingerprint and the ids `findings.distinct` gives further findings at the same place."""
+    return {base, *(nth_id(base, n) for n in range(2, most + 1))}
 
 
 class PullMemory:
