@@ -48,3 +48,7 @@ class Collected:
     notes: list[str] = field(default_factory=list)
     incomplete: bool = False  # the host did not list every changed file (GitHub's 3,000-file cap)
     base_blobs: dict[str, str] | None = None  # path -> blob at the base commit (None: not known)
+    # what the change is for, in its author's words (an eval case's title and description, as a pull request
+    # states them); the shared intent block (issue #15.1) is built from these
+    title: str = ""
+    description: str = ""
