@@ -120,7 +120,7 @@ def collect_pull_request(
         files.append(source)
     collected = Collected(
         files=files, skipped=skipped, head_sha=info.head_sha, base_sha=info.base_sha,
-        label=f"#{info.number}", base_blobs=_base_blobs(repo, info),
+        label=f"#{info.number}", base_blobs=_base_blobs(repo, info, workspace),
     )
     if info.changed_files is not None and info.changed_files > len(listed):
         missing = info.changed_files - len(listed)
@@ -140,11 +140,21 @@ def collect_pull_request(
     return collected
 
 
-def _base_blobs(repo: Repository, info: PullInfo) -> dict[str, str] | None:
-    """Every blob of the base commit, path -> blob (one request: `git/trees/{sha}?recursive=1`); None when
-    GitHub cannot list it whole (truncated past 100,000 entries, or refused): memory then keys each file
-    by its head alone plus "unknown base", so every file is reviewed again rather than trusted."""
+def _base_blobs(repo: Repository, info: PullInfo, workspace: Path | None) -> dict[str, str] | None:
+    """Every blob of the base commit, path -> blob: from the checkout when it holds the commit, else one
+    request (`git/trees/{sha}?recursive=1`); None when GitHub cannot list it whole (truncated past 100,000
+    entries, or refused): memory then keys each file with "unknown base", so it is reviewed again."""
     from github.GithubException import GithubException
+
+    if workspace is not None:
+        try:
+            if rev_parse(workspace, info.base_sha):
+                raw = git(workspace, "ls-tree", "-r", "-z", info.base_sha)
+                rows = [r.split(b"\t", 1) for r in raw.split(b"\0") if b"\t" in r]
+                return {display_path(path.decode("utf-8", "surrogateescape")): meta.split()[2].decode()
+                        for meta, path in rows if meta.split()[1] == b"blob"}
+        except RunError as exc:
+            log.info(f"the checkout's base commit could not be listed ({exc.message}); asking GitHub")
 
     try:
         tree = repo.get_git_tree(info.base_sha, recursive=True)
