@@ -1,6 +1,6 @@
 """Issue #11 §3: secrets never leave the repository. Key material and environment files are skipped by name;
-a file whose content (or, for a pull request, whose diff) holds a private key or a known credential format is
-skipped with "may contain a secret" — in PR reviews, local reviews and sweeps — and never reaches the model.
+a private key or a known credential format in a file's content (or, for a pull request, its diff) is redacted
+before anything is sent and reported as a critical finding at its line (#16 §3), and never reaches the model.
 
 Every credential here is built at run time from random characters: this file holds none, so neither a sweep
 of this repository nor a push-protection scanner trips on it.
