@@ -42,8 +42,8 @@ class Price(BaseModel):
 class Config(BaseModel):
     """Every option of a run. Field names are the input names with `_` for `-`."""
 
-    model_config = ConfigDict(
-        extra="forbid", alias_generator=_hyphenate, populate_by_name=True, frozen=True
+    model_config = ConfigDict(  # no option takes inf or nan (`budget-usd: inf` is not a cap)
+        extra="forbid", alias_generator=_hyphenate, populate_by_name=True, frozen=True, allow_inf_nan=False
     )
 
     mode: Literal["auto", "review", "sweep"] = "auto"
@@ -52,7 +52,7 @@ class Config(BaseModel):
     vertex_project: str = ""
     vertex_region: str = ""
     model: str = DEFAULT_MODEL
-    max_concurrency: int = Field(default=8, ge=1, le=64)
+    max_concurrency: int | None = Field(default=None, ge=1, le=64)  # None: "auto" (engines/limiter.py)
     min_severity: Severity = Severity.low
     fail_on: Severity | Literal["none"] = "none"
     request_changes_on: Severity | Literal["none"] = "none"
@@ -62,7 +62,7 @@ class Config(BaseModel):
     instructions: str = ""  # once loaded: the text of every instruction for all files (see guidance.py)
     repository_guidance: bool = True
     path_instructions: tuple[PathInstruction, ...] = ()  # once loaded: text, not file names
-    budget_usd: float | None = Field(default=None, gt=0)
+    budget_usd: float | None = Field(default=None, gt=0, allow_inf_nan=False)  # a cap: a number of dollars
     batch_wait_minutes: float = Field(default=30, ge=0, le=350)
     dry_run: bool = False
     strategy: Literal["auto", "parallel", "batch"] = "auto"
@@ -106,6 +106,11 @@ class Config(BaseModel):
     def verifier(self) -> str:
         """The model that verifies findings: `verify-model`, else the review model."""
         return self.verify_model or self.model
+
+    @field_validator("max_concurrency", mode="before")
+    @classmethod
+    def _auto(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and value.strip().lower() == "auto" else value
 
     @field_validator("provider", mode="before")
     @classmethod
