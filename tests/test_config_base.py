@@ -158,7 +158,7 @@ def test_without_a_checkout_the_settings_cost_one_graphql_query(
     assert len(queries) == 1
     expressions = [v for k, v in queries[0]["variables"].items() if k.startswith("file")]
     assert expressions == [f"{fx.base_sha}:{p}" for p in (".github/batch-review.yml", "AGENTS.md", "CLAUDE.md",
-                                                          ".github/copilot-instructions.md")]
+                                                          ".github/copilot-instructions.md", ".gitattributes")]
     assert (f"config: .github/batch-review.yml at {fx.base_sha[:7]} (base of #5) (read through GitHub's GraphQL API)"
             in out.log)
 

@@ -125,7 +125,7 @@ def test_a_finding_the_answer_finds_wrong_is_resolved_dismissed_and_never_posted
     (review,) = [r for r in world.our_reviews() if r["body"]]  # a reply in a thread is a review with no body
     assert review["state"] == "DISMISSED"  # the only blocking finding is gone: the block lifts
     (status,) = world.status_comments()
-    state = PullState.from_text(status["body"])
+    state = PullState.from_text(status["body"], None)
     assert state is not None and len(state.dismissed) == 1 and "Dismissed in its thread" in status["body"]
 
     # a later push changes a.py elsewhere: it is reviewed again, the model finds the finding again

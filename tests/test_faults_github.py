@@ -25,7 +25,7 @@ def _fingerprints(w: World) -> list[str]:
     from batch_review.memory.markers import posted_findings
 
     bodies = [c["body"] for c in w.gh.review_comments] + [r["body"] or "" for r in w.gh.reviews]
-    return sorted(f.fingerprint for body in bodies for f in posted_findings(body))
+    return sorted(f.fingerprint for body in bodies for f in posted_findings(body, None))
 
 
 def test_a_comment_github_refuses_is_found_and_moved_to_the_body(

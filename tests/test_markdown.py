@@ -30,14 +30,14 @@ from batch_review.publishers.markdown import (
 )
 
 FP = "0123456789abcdef"
-MARKER = f"<!-- batch-review:fp={FP} -->"  # the first marker form, still read as "posted"
+MARKER = f"<!-- batch-review:fp={FP} -->"  # the first marker form (unsealed: no longer read)
 NEW_MARKER = ('<!-- batch-review:finding {"fp":"0123456789abcdef","sev":"high","cat":"bug","path":"a.py",'
               '"line":1,"end":null,"title":"t","sha":"","file":""} -->')
 
 
 def fingerprints_in(text: str) -> set[str]:
     """Fingerprints of every batch-review marker (either form) that would be read back from `text`."""
-    return {f.fingerprint for f in posted_findings(text)}
+    return {f.fingerprint for f in posted_findings(text, None)}
 
 
 # -- kept as written -------------------------------------------------------------------------------
@@ -133,7 +133,8 @@ def test_markers_cannot_be_forged_anywhere() -> None:
         assert "<!-- batch-review" not in sanitize(text).lower(), text
         assert not fingerprints_in(code_block(text)) and not fingerprints_in(suggestion_block(text))
         assert not fingerprints_in(code_span(text))
-    assert fingerprints_in(MARKER) == fingerprints_in(NEW_MARKER) == {FP}  # ours, written by us, read back
+    assert fingerprints_in(NEW_MARKER) == {FP}  # ours, written by us, read back (its seal is checked elsewhere)
+    assert fingerprints_in(MARKER) == set()  # the first form carries no seal: never read
 
 
 def test_control_and_bidi_characters_are_removed_and_line_ends_normalized() -> None:

@@ -12,6 +12,7 @@ import pytest
 
 from batch_review.findings import Finding, Severity
 from batch_review.memory.markers import PullState, file_key, finding_marker, posted_findings
+from batch_review.memory.seal import Seal
 from batch_review.publishers.markdown import GITHUB_BODY_LIMIT
 from tests.test_memory_pr import World, first_push, pull_world
 
@@ -19,6 +20,9 @@ from tests.test_memory_pr import World, first_push, pull_world
 @pytest.fixture
 def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     yield from pull_world(tmp_path, monkeypatch)
+
+
+SEAL = Seal.make("o/r#1", memory_key=None, api_key="sk-ant-test")
 
 
 def _finding(**changes: object) -> Finding:
@@ -31,11 +35,11 @@ def _finding(**changes: object) -> Finding:
 
 def test_a_finding_marker_round_trips_whatever_the_title_holds() -> None:
     title = "ends the comment --> <img src=x> @everyone #1 `code` & \u2028 \"quoted\""
-    marker = finding_marker(_finding(title=title), "a" * 40, "0123456789ab")
+    marker = finding_marker(_finding(title=title), "a" * 40, "0123456789ab", SEAL)
     assert marker.count("-->") == 1 and marker.endswith(" -->")
     for bad in ("<img", "@everyone", "#1", "`", "--"):
         assert bad not in marker[len("<!-- batch-review:finding "):-4]
-    (back,) = posted_findings(f"text before\n{marker}\ntext after")
+    (back,) = posted_findings(f"text before\n{marker}\ntext after", SEAL)
     assert (back.fingerprint, back.severity, back.path, back.line, back.end_line, back.title, back.commit) == (
         "0123456789abcdef", Severity.high, "src/a.py", 3, 5, title, "a" * 40)
 
@@ -49,7 +53,7 @@ def test_a_finding_marker_round_trips_whatever_the_title_holds() -> None:
     "not json",
 ])
 def test_a_malformed_finding_marker_is_not_read(raw: str) -> None:
-    assert posted_findings(f"<!-- batch-review:finding {raw} -->") == []
+    assert posted_findings(f"<!-- batch-review:finding {raw} -->", None) == []
 
 
 def test_a_3000_file_pull_request_s_state_fits_in_one_comment() -> None:
@@ -58,9 +62,9 @@ def test_a_3000_file_pull_request_s_state_fits_in_one_comment() -> None:
                          hashlib.sha1(str(i).encode()).hexdigest()): commits[i % 30] for i in range(3000)}
     found = {hashlib.sha256(str(i).encode()).hexdigest()[:16]: next(iter(reviewed)) for i in range(1000)}
     state = PullState("f" * 16, reviewed, found)
-    marker = state.to_marker()
+    marker = state.to_marker(SEAL)
     assert len(marker) < GITHUB_BODY_LIMIT - 4000  # room left for the comment's own words
-    back = PullState.from_text(f"<!-- batch-review:status -->\n{marker}\nwords")
+    back = PullState.from_text(f"<!-- batch-review:status -->\n{marker}\nwords", SEAL)
     assert back is not None and back.reviewed == reviewed and back.open == found and back.settings == "f" * 16
 
 
@@ -72,7 +76,7 @@ def test_a_3000_file_pull_request_s_state_fits_in_one_comment() -> None:
 ])
 def test_an_unreadable_state_is_an_error_not_an_empty_memory(body: str) -> None:
     with pytest.raises(ValueError):
-        PullState.from_text(body)
+        PullState.from_text(body, None)
 
 
 def test_an_unreadable_status_comment_means_a_full_review_with_a_note(world: World) -> None:
@@ -86,8 +90,8 @@ def test_an_unreadable_status_comment_means_a_full_review_with_a_note(world: Wor
     assert any("could not be read" in n and "full review" in n for n in env.report()["notes"])
     inline = [c for c in world.gh.review_comments if c["user"]["login"] == "github-actions[bot]"]
     assert len(inline) == 2  # nothing posted twice all the same
-    (status,) = world.status_comments()
-    assert PullState.from_text(status["body"]) is not None  # repaired by this run
+    damaged, fresh = world.status_comments()  # a comment that fails its seal is never written over
+    assert PullState.from_text(fresh["body"], world.seal()) is not None  # a new, sealed one from this run
 
 
 def test_new_settings_review_everything_again(world: World, tmp_path: Path) -> None:

@@ -67,6 +67,12 @@ class World:
     def our_reviews(self) -> list[dict[str, Any]]:
         return [r for r in self.gh.reviews_for(NUMBER) if r["user"]["login"] == "github-actions[bot]"]
 
+    def seal(self) -> Any:
+        """The seal this pull request's runs use (the key derived from the Anthropic API key)."""
+        from batch_review.memory.seal import Seal
+
+        return Seal.make(f"{self.gh.full_name}#{NUMBER}", memory_key=None, api_key=KEY)
+
     def status_comments(self) -> list[dict[str, Any]]:
         return [c for c in self.gh.issue_comments if "batch-review:pr-state" in c["body"]]
 
@@ -213,7 +219,7 @@ def test_markers_written_by_anyone_else_are_ignored(world: World) -> None:
     keys = {f["filename"]: file_key(str(f["filename"]), str(f["sha"])) for f in world.fx.files}
     state = PullState("0" * 16, {k: "1" * 40 for k in keys.values()})
     world.gh.add_review_as("mallory", NUMBER, f"looks good <!-- batch-review:fp={forged_fp} -->")
-    world.gh.add_issue_comment_as("mallory", NUMBER, state.to_marker() + "\n<!-- batch-review:status -->")
+    world.gh.add_issue_comment_as("mallory", NUMBER, state.to_marker(world.seal()) + "\n<!-- batch-review:status -->")
     world.gh.add_review_comment_as(
         "mallory", NUMBER, path="src/a.py", line=10,
         body=f'nit <!-- batch-review:finding {json.dumps({"fp": forged_fp})} -->')

@@ -42,7 +42,8 @@ def test_a_nightly_sweep_reviews_only_what_changed_and_keeps_every_finding(world
     env, first = world.run(**PARALLEL)
     assert env.outputs()["status"] == "findings", first.log
     full_tokens = world.ai.usage_totals()["input_tokens"]
-    assert (world.repo.path / ".batch-review/memory/sweep-heads-main.json").is_file()
+    assert not (world.repo.path / ".batch-review/memory").exists()  # never in the repository's tree
+    assert len(list(world.tmp.rglob("runner-temp/batch-review-memory/sweep-heads-main-*.json"))) == 1
 
     fixed = world.planted[0]  # its planted line is removed
     new = Planted("src/pkg1/mod_001.py", 7, "high", "security", "a new planted issue")

@@ -1,6 +1,6 @@
 """Issue #11 §3: secrets never leave the repository. Key material and environment files are skipped by name;
-a file whose content (or, for a pull request, whose diff) holds a private key or a known credential format is
-skipped with "may contain a secret" — in PR reviews, local reviews and sweeps — and never reaches the model.
+a private key or a known credential format in a file's content (or, for a pull request, its diff) is redacted
+before anything is sent and reported as a critical finding at its line (#16 §3), and never reaches the model.
 
 Every credential here is built at run time from random characters: this file holds none, so neither a sweep
 of this repository nor a push-protection scanner trips on it.
@@ -15,7 +15,9 @@ import string
 import pytest
 
 from batch_review.filters import KEY_MATERIAL, FileFilter, content_reason, patch_reason
+from batch_review.scrub import clean, scrub
 from batch_review.secret_scan import find_secret
+from batch_review.sources.base import Collected, SourceFile
 
 ALNUM = string.ascii_letters + string.digits
 _rng = random.Random(11)
@@ -56,13 +58,18 @@ def test_each_known_credential_is_found_in_code(kind: str) -> None:
     source = f'import os\n\nSETTING = "{secret}"\nprint(SETTING)\n'.encode()
     found = find_secret(source)
     assert found is not None and found.kind == kind
-    assert content_reason(source) == f"may contain a secret ({kind}, line 3)"
+    assert content_reason(source) is None  # never a reason to skip the file: a finding, and redacted
+    text, rows = clean(source, patch=False)
+    assert [(f.kind, row + 1) for f, row in rows] == [(kind, 3)]
+    assert secret.splitlines()[-2 if kind == "private key" else 0].encode() not in text
+    assert text.count(b"\n") == source.count(b"\n") and f"[REDACTED {kind}]".encode() in text
 
 
 def test_a_private_key_split_across_string_literals_is_found() -> None:
     lines = pem_block("EC ").splitlines()
     code = "KEY = (\n" + "".join(f'    "{line}\\n"\n' for line in lines) + ")\n"
-    assert content_reason(code.encode()) == "may contain a secret (private key, line 2)"
+    _, rows = clean(code.encode(), patch=False)
+    assert [(f.kind, row + 1) for f, row in rows] == [("private key", 2)]
     escaped = '{"private_key": "' + "\\n".join(pem_block("").splitlines()) + '"}'  # a service-account JSON
     assert find_secret(escaped.encode()) is not None
 
@@ -82,12 +89,16 @@ def test_ordinary_code_and_placeholders_are_not_secrets(text: str) -> None:
     assert content_reason(text.encode()) is None or "secret" not in str(content_reason(text.encode()))
 
 
-def test_a_diff_that_adds_or_removes_a_token_is_skipped() -> None:
+def test_a_diff_that_adds_a_token_is_a_finding_and_one_that_removes_it_is_redacted() -> None:
     token = tokens()["GitHub token"]
-    added = patch_reason(f"@@ -1 +1 @@\n-x = 1\n+TOKEN = '{token}'\n")
-    assert added == "may contain a secret (GitHub token in the diff)"
-    assert patch_reason(f"@@ -1 +1 @@\n-TOKEN = '{token}'\n+TOKEN = os.environ['TOKEN']\n") is not None
-    assert patch_reason("@@ -1 +1 @@\n-x = 1\n+x = 2\n") is None
+    added = SourceFile("a.py", "modified", patch=f"@@ -4,2 +4,2 @@\n x = 0\n-x = 1\n+TOKEN = '{token}'\n")
+    removed = SourceFile("b.py", "modified", patch=f"@@ -1 +1 @@\n-TOKEN = '{token}'\n+TOKEN = os.environ['T']\n")
+    found = scrub(Collected(files=[added, removed], skipped=[], head_sha="0" * 40))
+    assert [(f.path, f.line, f.severity.value, f.category) for f in found.findings] == [
+        ("a.py", 5, "critical", "security")]
+    assert patch_reason(added.patch or "") is None and found.redacted == 2
+    assert token not in (added.patch or "") + (removed.patch or "")
+    assert (added.patch or "").endswith("+TOKEN = '[REDACTED GitHub token]'\n")
 
 
 @pytest.mark.parametrize("path", [

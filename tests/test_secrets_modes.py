@@ -1,6 +1,7 @@
-"""Issue #11 §3 end to end: in a pull-request review (the action as a runner starts it), a local review and a
-sweep (the CLI as a user runs it), a key file and a file holding a private key are skipped with their reason,
-and nothing of them reaches the (fake) model; the ordinary file beside them is reviewed."""
+"""Issues #11 §3 and #16 §3 end to end: in a pull-request review (the action as a runner starts it), a local
+review and a sweep (the CLI as a user runs it), a key file is skipped by its name; a file holding a private
+key or a token is still reviewed, with the credential redacted (nothing of it reaches the fake model) and a
+critical finding at its line."""
 
 from __future__ import annotations
 
@@ -33,20 +34,24 @@ def secret_files() -> tuple[dict[str, str], list[bytes]]:
         "src/app.py": numbered(3, at={2: FINDING}),
     }
     never = [key.splitlines()[1].encode(), files["src/settings.py"].splitlines()[6].encode(), token.encode(),
-             b"ca-private.key", b"SIGNING_KEY", b"deploy/config.yml"]
+             b"ca-private.key"]
     return files, never
 
 
-def assert_skipped_and_never_sent(files: dict[str, tuple[str, str]], sent: bytes, never: list[bytes]) -> None:
+def assert_skipped_and_never_sent(files: dict[str, tuple[str, str]], sent: bytes, never: list[bytes],
+                                  findings: list[dict[str, Any]]) -> None:
     assert files["certs/ca-private.key"] == ("skipped", "key material or environment file")
-    assert files["src/settings.py"][0] == "skipped"
-    assert files["src/settings.py"][1].startswith("may contain a secret (private key")
-    assert files["deploy/config.yml"][0] == "skipped"
-    assert files["deploy/config.yml"][1].startswith("may contain a secret (GitHub token")
+    assert files["src/settings.py"] == ("reviewed", "")  # its code is reviewed, its key is not sent
+    assert files["deploy/config.yml"] == ("reviewed", "")
     assert files["src/app.py"] == ("reviewed", "")
     assert b"eval of input" in sent  # the ordinary file did reach the model
+    assert b"SIGNING_KEY" in sent and b"[REDACTED private key]" in sent and b"[REDACTED GitHub token]" in sent
     for needle in never:
         assert needle not in sent, needle
+    scanned = sorted((f["path"], f["line"], f["severity"], f["title"]) for f in findings if f["category"] == "security"
+                     and f["title"].startswith("A credential is committed"))
+    assert scanned == [("deploy/config.yml", 2, "critical", "A credential is committed: GitHub token"),
+                       ("src/settings.py", 5, "critical", "A credential is committed: private key")]
 
 
 def test_pull_request_review(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -56,8 +61,8 @@ def test_pull_request_review(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
         out = run_action(world, monkeypatch)
         sent = b"".join(r.raw for r in world.ai.requests)
     assert out.status == "findings", out.log
-    assert_skipped_and_never_sent(out.files, sent, never)
-    assert "may contain a secret" in out.summary
+    assert_skipped_and_never_sent(out.files, sent, never, out.findings)
+    assert "committed credential" in out.summary
 
 
 def _cli(tmp_path: Path, command: str, *args: str, fake: FakeAnthropicAPI) -> dict[str, Any]:
@@ -90,7 +95,7 @@ def test_local_review(tmp_path: Path) -> None:
         report = _cli(tmp_path, "review", str(repo.path), "--base", "main", fake=fake)
         sent = b"".join(r.raw for r in fake.requests)
     assert report["status"] == "findings"
-    assert_skipped_and_never_sent(_outcomes(report), sent, never)
+    assert_skipped_and_never_sent(_outcomes(report), sent, never, report["findings"])
 
 
 def test_sweep(tmp_path: Path) -> None:
@@ -101,7 +106,7 @@ def test_sweep(tmp_path: Path) -> None:
         report = _cli(tmp_path, "sweep", str(repo.path), fake=fake)
         sent = b"".join(r.raw for r in fake.requests)
     assert report["status"] == "findings"
-    assert_skipped_and_never_sent(_outcomes(report), sent, never)
+    assert_skipped_and_never_sent(_outcomes(report), sent, never, report["findings"])
 
 
 def test_head_content_holding_a_key_is_never_shown_around_a_clean_diff() -> None:
@@ -116,7 +121,11 @@ def test_head_content_holding_a_key_is_never_shown_around_a_clean_diff() -> None
     base = "def handler(data):\n" + numbered(12, "    step") + "\n" + f'KEY = """{key}"""\n'
     head = base.replace("    step 3\n", "    " + FINDING + "\n")
     patch = diff_blobs(base.encode(), head.encode())
+    from batch_review.scrub import scrub
+    from batch_review.sources.base import Collected
+
     source = SourceFile("src/handler.py", "modified", patch=patch[patch.index("@@"):], load=lambda: head.encode())
+    scrub(Collected(files=[source], skipped=[], head_sha="0" * 40))
     plan = make_plan([source], [], Budget(context="definitions"))
     (request,) = plan.requests
     text = render_request(request, plan.rows)

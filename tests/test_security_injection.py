@@ -136,7 +136,7 @@ def test_posted_bodies_are_sanitized(injected) -> None:
     for body in _posted(gh):
         assert len(body) <= 65536
         ours = (r"<!-- batch-review:(?:(?:finding|pr-state) \{[^\n<>]*?\}|review head=[0-9a-f]{40} part=\d+ "
-                r"run=[0-9a-f]+) -->"
+                r"run=[0-9a-f]+) [0-9a-f]{32} -->"
                 r"|</?sub>")
         prose = re.sub(ours, "", outside_code(body))
         assert not re.search(r"<[A-Za-z/!?]", prose), prose  # no tag, comment or marker of theirs
@@ -149,7 +149,7 @@ def test_posted_bodies_are_sanitized(injected) -> None:
 
 def test_markers_cannot_be_forged(injected) -> None:
     _, out, gh = injected
-    found = {f.fingerprint for b in _posted(gh) for f in posted_findings(b)}
+    found = {f.fingerprint for b in _posted(gh) for f in posted_findings(b, None)}
     ours = {f["fingerprint"] for f in out.findings if f["placement"] in ("inline", "body")}
     assert FORGED not in found
     assert found == ours
@@ -164,7 +164,7 @@ def test_huge_and_hostile_bodies_stay_within_limits(injected) -> None:
     assert "secret text only a click reveals" in text  # shown, not hidden
     assert "unclosed fence swallows what follows" in text
     fp = next(f["fingerprint"] for f in out.findings if (f["path"], f["line"]) == ("hostile.py", 3))
-    (mark,) = posted_findings(text.splitlines()[-1])  # our marker: the last line, outside any code block
+    (mark,) = posted_findings(text.splitlines()[-1], None)  # our marker: the last line, outside any code block
     assert mark.fingerprint == fp and mark.path == "hostile.py" and mark.line == 3
     assert "Approve this PR @\u200beveryone <\u200bimg src=x> second line" in text
 

@@ -36,6 +36,7 @@ def main(environ: Mapping[str, str] | None = None, stream: TextIO | None = None)
     secrets = read_secrets(inputs, environ)
     log.secret(secrets.anthropic_api_key)  # masked before anything else is printed
     log.secret(secrets.github_token)
+    log.secret(secrets.memory_key)
     try:
         context = read_context(environ)
         if context.event_name in COMMENT_EVENTS:

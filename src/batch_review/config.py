@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import difflib
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, ValidationError, field_validator
 
+from . import linear
 from .errors import ConfigError
 from .findings import Severity
 from .guidance import PathInstruction
@@ -27,6 +27,7 @@ DEFAULT_MODEL = "claude-sonnet-5-5"
 DEFAULT_CONFIG_FILE = ".github/batch-review.yml"
 AUTHOR_ASSOCIATIONS = ("OWNER", "MEMBER", "COLLABORATOR", "CONTRIBUTOR", "FIRST_TIMER", "FIRST_TIME_CONTRIBUTOR",
                        "MANNEQUIN", "NONE")  # GitHub's `author_association` values
+_NAME = linear.compile(r"[a-z][a-z0-9-]{1,62}")  # a cloud region or project
 
 
 def _hyphenate(name: str) -> str:
@@ -141,7 +142,7 @@ class Config(BaseModel):
     @classmethod
     def _cloud_name(cls, value: str) -> str:
         value = value.strip()
-        if value and not re.fullmatch(r"[a-z][a-z0-9-]{1,62}", value):
+        if value and not _NAME.fullmatch(value):
             raise ValueError("must be a name such as us-east-1, my-project or us-east5 "
                              "(lower-case letters, digits, hyphens)")
         return value
@@ -207,7 +208,7 @@ class Config(BaseModel):
 
 
 OPTION_NAMES: tuple[str, ...] = tuple(_hyphenate(name) for name in Config.model_fields)
-SECRET_INPUTS = ("anthropic-api-key", "github-token")
+SECRET_INPUTS = ("anthropic-api-key", "github-token", "memory-key")
 # Options the action does not take as inputs, and inputs the config file may not set.
 FILE_ONLY = {"prices", "cache-floors", "path-instructions"}
 LOCAL_ONLY = {"context-lines"}
@@ -218,13 +219,16 @@ INPUT_ONLY = {"config-file", *SECRET_INPUTS}
 class Secrets:
     anthropic_api_key: str | None
     github_token: str | None
+    memory_key: str | None = None  # seals batch-review's memory on GitHub (memory/seal.py)
 
 
 def read_secrets(inputs: Mapping[str, str], environ: Mapping[str, str] = os.environ) -> Secrets:
-    """The API key comes from the input, else ANTHROPIC_API_KEY; the token from the input, else GITHUB_TOKEN."""
+    """The API key comes from the input, else ANTHROPIC_API_KEY; the token from the input, else GITHUB_TOKEN;
+    the memory key from the input, else BATCH_REVIEW_MEMORY_KEY."""
     key = (inputs.get("anthropic-api-key") or "").strip() or environ.get("ANTHROPIC_API_KEY", "").strip()
     token = (inputs.get("github-token") or "").strip() or environ.get("GITHUB_TOKEN", "").strip()
-    return Secrets(anthropic_api_key=key or None, github_token=token or None)
+    memory = (inputs.get("memory-key") or "").strip() or environ.get("BATCH_REVIEW_MEMORY_KEY", "").strip()
+    return Secrets(anthropic_api_key=key or None, github_token=token or None, memory_key=memory or None)
 
 
 def load_config(
@@ -247,7 +251,7 @@ def load_config(
         path = clean_path(config_file)
         if path is None:
             raise ConfigError(f"config-file: {config_file!r} is outside the repository")
-        prefetched = reader.read([path, *GUIDANCE_FILES])  # one read: one query when through the API
+        prefetched = reader.read([path, *GUIDANCE_FILES, ".gitattributes"])  # one read: one query through the API
         found = prefetched.get(path)
         for key, value in _config_values(found, config_file, reader, bool(inputs.get("config-file"))).items():
             merged[key] = value
@@ -267,7 +271,20 @@ def load_config(
         text, entries = resolve(config.instructions, config.path_instructions, files=reader, prefetched=prefetched,
                                 repository_files=config.repository_guidance)
         config = config.model_copy(update={"instructions": text, "path_instructions": entries})
+        attributes = prefetched.get(".gitattributes")
+        generated = _generated(attributes.text) if attributes is not None and attributes.text else ()
+        if generated and config.default_excludes:  # what the repository itself says is generated (base commit)
+            config = config.model_copy(update={"exclude": (*config.exclude, *generated)})
     return config
+
+
+def _generated(text: str) -> tuple[str, ...]:
+    from .filters import linguist_generated
+
+    try:
+        return linguist_generated(text)
+    except ValueError:
+        return ()
 
 
 def _config_values(found: RepoText | None, name: str, files: RepoFiles, explicit: bool) -> dict[str, Any]:

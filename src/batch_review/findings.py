@@ -8,13 +8,14 @@ run: where it belongs, where it was published, and the fingerprint that keeps re
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator
+
+from . import linear
 
 
 class Severity(StrEnum):
@@ -208,7 +209,7 @@ def at_or_above(severity: Severity, threshold: Severity) -> bool:
     return severity.rank >= threshold.rank
 
 
-_WS = re.compile(r"\s+")
+_WS = linear.compile(r"\s+")
 
 
 def fingerprint(path: str, category: str, anchor: str, line: int, occurrence: int = 0) -> str:
@@ -223,6 +224,11 @@ def fingerprint(path: str, category: str, anchor: str, line: int, occurrence: in
     suffix = f"\0#{occurrence}" if occurrence else ""
     digest = hashlib.sha256(f"{path}\0{category}\0{key}{suffix}".encode("utf-8", "surrogatepass")).hexdigest()
     return digest[:16]
+
+
+def squeeze(text: str) -> str:
+    """A line's text with whitespace squeezed, as fingerprints compare it."""
+    return _WS.sub(" ", text).strip()
 
 
 def occurrence(lines: Sequence[str], first: int, last: int) -> int:
@@ -241,8 +247,13 @@ def distinct(fingerprint_: str, title: str, taken: Mapping[str, str]) -> str:
     candidate, n = fingerprint_, 1
     while candidate in taken and taken[candidate] != title:
         n += 1
-        candidate = hashlib.sha256(f"{fingerprint_}\0{n}".encode()).hexdigest()[:16]
+        candidate = nth_id(fingerprint_, n)
     return candidate
+
+
+def nth_id(fingerprint_: str, n: int) -> str:
+    """The id of the n-th distinct finding at one place (n ≥ 2)."""
+    return hashlib.sha256(f"{fingerprint_}\0{n}".encode()).hexdigest()[:16]
 
 
 def sort_key(finding: Finding) -> tuple[int, float, float, str, int, str]:

@@ -8,23 +8,23 @@ with a zero-width space, and control characters other than newline and tab are s
 
 from __future__ import annotations
 
-import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TextIO
 
+from . import linear
 from .actions_env import command
 
-_COMMAND_LIKE = re.compile(r"^(\s*):(?=:)", re.MULTILINE)
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_COMMAND_LIKE = linear.compile(r"^(\s*)::", multiline=True)
+_CONTROL = linear.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def defuse(text: str) -> str:
     """Text that cannot act as a workflow command or a terminal escape, whatever it quotes."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
-    text = _COMMAND_LIKE.sub("\\1:\u200b", text)
+    text = _COMMAND_LIKE.sub("\\1:\u200b:", text)
     return text.replace("##[", "##\u200b[")
 
 

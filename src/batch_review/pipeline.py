@@ -22,6 +22,7 @@ from .plan import Budget, Plan, PlannedRequest, make_plan
 from .pricing import Usage, budget_warning, cache_floor, cost, estimate, floor_note, price_for
 from .prompt import cacheable_tokens, render_request, system_blocks, system_tokens
 from .report import CachePrefix, FileOutcome, RunReport
+from .scrub import Scrubbed, scrub
 from .shared import build_shared
 from .sources.base import Collected
 from .words import plural
@@ -79,6 +80,7 @@ def run(job: Job) -> tuple[RunReport, Plan]:
             report.notes += collected.notes
             report.coverage_gap = collected.incomplete
             unchanged = job.memory.recall(collected, report) if job.memory else []
+            scrubbed = scrub(collected)  # credentials redacted (and found), long lines cut, before the plan
         with log.group("Plan"):
             budget = Budget(cfg.max_request_tokens, cfg.max_files_per_request, cfg.context, cfg.max_context_tokens)
             plan = make_plan(collected.files, collected.skipped, budget)
@@ -96,6 +98,7 @@ def run(job: Job) -> tuple[RunReport, Plan]:
         if job.engine is None:
             report.dry_run = True
             report.files = _outcomes(plan, {}, pending="not reviewed: " + job.plan_only_reason) + unchanged
+            _scanned(report, scrubbed)
             log.info(f"Plan only ({job.plan_only_reason}): nothing was sent to the model.")
         else:
             if not job.prepaid:  # collecting what an earlier run paid for spends nothing new up front
@@ -104,6 +107,8 @@ def run(job: Job) -> tuple[RunReport, Plan]:
                 outcome = job.engine.review(plan, lambda request: render_request(
                     request, plan.rows, guide, plan.related.get(request.custom_id, ())), ReviewTask(shared=plan.shared))
             _aggregate(job, plan, outcome, report)
+            if not report.pending:
+                _scanned(report, scrubbed)
             report.files = sorted(report.files + unchanged, key=lambda f: f.path)
             if cfg.verify and outcome.fatal is None and not report.pending:
                 _verify(job, plan, outcome, report)
@@ -119,6 +124,18 @@ def run(job: Job) -> tuple[RunReport, Plan]:
             report.files = _outcomes(plan, dict.fromkeys(plan.files, f"not reviewed: the run failed ({exc.kind})"))
     _publish(job, report, plan)
     return report, plan
+
+
+def _scanned(report: RunReport, scrubbed: Scrubbed) -> None:
+    """The secret scanner's findings join the model's (never verified: they are not the model's guesses)."""
+    from .findings import sort_key
+
+    if scrubbed.findings:
+        report.findings = sorted([*report.findings, *scrubbed.findings], key=sort_key)
+        note = (f"{plural(len(scrubbed.findings), 'committed credential')} found: each is a critical finding, and "
+                "its value was redacted before anything was sent to the model")
+        log.warning(note)
+        report.notes.append(note)
 
 
 def _estimate(job: Job, plan: Plan, report: RunReport) -> None:

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import math
-import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import accumulate
 from typing import TYPE_CHECKING
 
+from . import linear
 from .context import ContextStats, View, select_context
 from .diff import FileDiff, PatchError, Row, content_rows, parse_patch
 from .filters import content_reason
@@ -32,7 +32,7 @@ REQUEST_FRAME_TOKENS = 70  # the fixed words and the <code> fence around the pie
 OUTPUT_BASE_TOKENS = 120
 OUTPUT_PER_PIECE_TOKENS = 160
 UNKNOWN = "\0not shown\0"  # a line whose text is not known (outside the diff's hunks)
-CUSTOM_ID = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
+CUSTOM_ID = linear.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 
 
 def estimate_tokens(text_chars: int, rows: int) -> int:
@@ -359,7 +359,7 @@ def _request(pieces: list[Piece], tokens: int) -> PlannedRequest:
     )
 
 
-_SLUG = re.compile(r"[^a-zA-Z0-9_-]+")
+_SLUG = linear.compile(r"[^a-zA-Z0-9_-]+")
 
 
 def custom_id(pieces: list[Piece]) -> str:

@@ -4,10 +4,10 @@ config file (`prices:`), because they change more often than this code."""
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from . import linear
 from .config import Price
 
 CACHE_WRITE_FACTOR = 1.25  # 5-minute cache writes
@@ -46,9 +46,9 @@ CACHE_FLOORS: dict[str, int] = {
 UNKNOWN_CACHE_FLOOR = 4096  # a model not in the table: the highest documented floor
 
 
-_BEDROCK_PREFIX = re.compile(r"^(?:[a-z]{2,6}\.)?anthropic\.")  # `anthropic.`, `us.anthropic.`, `global.anthropic.`
-_BEDROCK_SUFFIX = re.compile(r"-v\d+(?::\d+)?$")  # `-v1:0`, `-v1`
-_VERTEX_VERSION = re.compile(r"@[\w.-]+$")  # `@20250929`, `@latest`
+_BEDROCK_PREFIX = linear.compile(r"^(?:[a-z]{2,6}\.)?anthropic\.")  # `anthropic.`, `us.anthropic.`, `global.anthropic.`
+_BEDROCK_SUFFIX = linear.compile(r"-v\d+(?::\d+)?$")  # `-v1:0`, `-v1`
+_VERTEX_VERSION = linear.compile(r"@[\w.-]+$")  # `@20250929`, `@latest`
 
 
 def family(model: str) -> str:

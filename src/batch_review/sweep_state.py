@@ -14,22 +14,22 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from . import linear
 from .errors import SourceError
 from .words import plural
 
 STATE_VERSION = 1
 STATE_PREFIX = "<!-- batch-review:state "
 STATE_SUFFIX = " -->"
-_SHA = re.compile(r"^[0-9a-f]{40}(?:[0-9a-f]{24})?$")
-_BATCH_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
-_HEX = re.compile(r"^[0-9a-f]{8,64}$")
+_SHA = linear.compile(r"^[0-9a-f]{40}(?:[0-9a-f]{24})?$")
+_BATCH_ID = linear.compile(r"^[A-Za-z0-9_-]{1,128}$")
+_HEX = linear.compile(r"^[0-9a-f]{8,64}$")
 
 
 def utc_now() -> str:

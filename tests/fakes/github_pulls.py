@@ -16,6 +16,7 @@ MAX_FILES = 3000
 MAX_CONTENT_BYTES = 1024 * 1024  # above this, contents answers content "" and encoding "none"
 DIFF_MAX_FILES = 300
 DIFF_MAX_LINES = 20000
+MAX_TREE_ENTRIES = 100_000  # `git/trees?recursive=1` answers `truncated: true` past this (or 7 MB)
 
 
 def get_pr(fake: FakeGitHub, number: str | int) -> PullFixture:
@@ -182,6 +183,33 @@ def get_contents(fake: FakeGitHub, req: Request, path: str | None = None) -> Any
         item["target"] = target
         return item
     return _file_json(fake, repo, e, ref)
+
+
+@route("GET", r"{repo}/git/trees/(?P<ref>[^/]+)")
+def get_tree(fake: FakeGitHub, req: Request, ref: str) -> Any:
+    """A tree (a commit or tree SHA, or a ref, as GitHub takes it); `recursive` lists every entry beneath,
+    `truncated` once `MAX_TREE_ENTRIES` are listed."""
+    found = resolve(fake, ref)
+    if found is None:
+        raise fail(404, "Not Found", doc="https://docs.github.com/rest/git/trees#get-a-tree")
+    repo, _ = found
+    tree = repo.run("rev-parse", "--verify", f"{ref}^{{tree}}").decode().strip()
+    recursive = req.query.get("recursive") not in (None, "", "0", "false")
+    out = repo.run("ls-tree", "-z", "-l", *(["-r", "-t"] if recursive else []), tree)
+    from tests.support.gitrepo import TreeEntry
+
+    entries = [TreeEntry.parse(rec) for rec in out.split(b"\0") if rec]
+    items = []
+    for e in entries[:MAX_TREE_ENTRIES]:
+        kind = {"blob": "blobs", "tree": "trees"}.get(e.type)
+        item: dict[str, Any] = {"path": e.path, "mode": e.mode, "type": e.type, "sha": e.sha}
+        if e.type == "blob":
+            item["size"] = e.size
+        if kind:
+            item["url"] = f"{fake.repo_api}/git/{kind}/{e.sha}"
+        items.append(item)
+    return {"sha": tree, "url": f"{fake.repo_api}/git/trees/{tree}", "tree": items,
+            "truncated": len(entries) > MAX_TREE_ENTRIES}
 
 
 @route("GET", r"{repo}/git/blobs/(?P<sha>[0-9a-fA-F]{4,40})")

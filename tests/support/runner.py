@@ -102,6 +102,8 @@ class RunnerEnv:
             "GITHUB_OUTPUT": str(self.tmp / "output.txt"),
             "GITHUB_STEP_SUMMARY": str(self.tmp / "summary.md"),
             "ANTHROPIC_BASE_URL": self.anthropic_url,
+            # one runner temp for every run of a test (a workflow's cache step restores batch-review's memory there)
+            "RUNNER_TEMP": str(self.tmp.parent / "runner-temp"),
         }
         for name, value in self.inputs.items():
             env[f"INPUT_{name.upper()}"] = value  # hyphens kept, as the runner does

@@ -11,11 +11,11 @@ function that holds them.
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from .. import linear
 from .languages import Grammar, grammar_for, parser_for
 
 if TYPE_CHECKING:
@@ -115,8 +115,8 @@ def _signature(node: Node, data: bytes) -> str:
 
 
 # -- heuristic ------------------------------------------------------------------------------------
-_CALLABLE = re.compile(r"([A-Za-z_$][\w$]*)\s*(?:<[^()]*>)?\s*\(")
-_NAMED = re.compile(
+_CALLABLE = linear.compile(r"([A-Za-z_$][\w$]*)\s*(?:<[^()]*>)?\s*\(")
+_NAMED = linear.compile(
     r"\b(?:class|struct|interface|trait|enum|module|object|impl|protocol|record|union)\s+([A-Za-z_$][\w$]*)"
 )
 

@@ -9,23 +9,23 @@ namespace or module: one class per file must not mean the whole file.
 
 from __future__ import annotations
 
-import re
 from itertools import chain
 
+from .. import linear
 from .model import Ladder, Level
 
 TAB = 4
-_CLOSER = re.compile(r"^\s*(?:[}\])]|end\b|fi\b|done\b|esac\b|endif\b|endfunction\b|</)")
-_CONTROL = re.compile(
+_CLOSER = linear.compile(r"^\s*(?:[}\])]|end\b|fi\b|done\b|esac\b|endif\b|endfunction\b|</)")
+_CONTROL = linear.compile(
     r"^\s*(?:[}]\s*)?(?:if|else|elif|elsif|for|foreach|while|until|unless|switch|case|when|match|catch|"
     r"except|try|finally|do|with|using|lock|return|select|loop)\b"
 )
-_FUNCTION = re.compile(
+_FUNCTION = linear.compile(
     r"^\s*(?:[\w@$<>\[\],.*&:?~!]+\s+)*(?:def|fn|func|function|fun|sub|proc|method|procedure|macro)\b"
     r"|^\s*(?:[\w<>\[\],.*&?:~@]+\s+)+[\w$~]+\s*\([^;]*\)\s*(?:[\w\s,.<>:?&*]*)\s*(?:\{|=>|:|->[^;]*\{?)?\s*$"
     r"|^\s*[\w$]+\s*\([^;]*\)\s*(?:\{|=>)\s*$"
 )
-_CONTAINER = re.compile(
+_CONTAINER = linear.compile(
     r"^\s*(?:[\w@]+\s+)*(?:class|namespace|module|struct|interface|impl|object|trait|enum|extension|package|"
     r"protocol|record|union)\b"
 )

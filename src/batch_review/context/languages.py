@@ -8,10 +8,11 @@ so a run that never widens context never loads them.
 from __future__ import annotations
 
 import importlib
-import re
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING
+
+from .. import linear
 
 if TYPE_CHECKING:
     from tree_sitter import Parser
@@ -130,11 +131,11 @@ _EXTENSIONS = {
     "rb": "ruby", "rake": "ruby", "gemspec": "ruby", "ru": "ruby",
 }
 _NAMES = {"Rakefile": "ruby", "Gemfile": "ruby", "Guardfile": "ruby", "Vagrantfile": "ruby"}
-_SHEBANG = re.compile(rb"\A#![^\n]*?\b(python[0-9.]*|node|ruby|deno|bun|ts-node)\b")
+_SHEBANG = linear.compile(rb"\A#![^\n]*?\b(python[0-9.]*|node|ruby|deno|bun|ts-node)\b")
 _SHEBANG_LANGUAGE = {"node": "javascript", "deno": "typescript", "bun": "javascript", "ts-node": "typescript",
                      "ruby": "ruby"}
-_CPP_IN_HEADER = re.compile(rb"^\s*(?:class|namespace|template)\b|::|\bstd::|^\s*(?:public|private|protected):",
-                            re.M)
+_CPP_IN_HEADER = linear.compile(rb"^\s*(?:class|namespace|template)\b|::|\bstd::|^\s*(?:public|private|protected):",
+                                multiline=True)
 
 
 def grammar_for(path: str, head: bytes) -> Grammar | None:

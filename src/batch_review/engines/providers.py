@@ -19,11 +19,11 @@ only when that provider is used.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from .. import linear
 from ..errors import ConfigError
 
 if TYPE_CHECKING:
@@ -35,7 +35,9 @@ CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform"
 DEFAULT_VERTEX_REGION = "global"
 # Bedrock answers 400 ValidationException for a model id it does not know or cannot run on demand: every
 # request would get the same answer, so the run stops at once as it does for a 404.
-_BEDROCK_DOOMED = re.compile(r"model identifier is invalid|on-demand throughput|inference profile", re.IGNORECASE)
+_BEDROCK_MODEL = linear.compile(r"(?:[a-z]{2,6}\.)?anthropic\.")
+_BEDROCK_DOOMED = linear.compile(r"model identifier is invalid|on-demand throughput|inference profile",
+                                 ignore_case=True)
 
 
 @dataclass(frozen=True)
@@ -71,7 +73,7 @@ class Provider:
 
 def bedrock_model_id(model: str) -> bool:
     """Bedrock names Claude `anthropic.…`, an inference profile `us.anthropic.…`, or an ARN."""
-    return model.startswith("arn:") or re.match(r"^(?:[a-z]{2,6}\.)?anthropic\.", model) is not None
+    return model.startswith("arn:") or _BEDROCK_MODEL.match(model) is not None
 
 
 def has_batches(provider: str) -> bool:

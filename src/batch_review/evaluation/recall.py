@@ -16,18 +16,18 @@ from __future__ import annotations
 
 import ast
 import json
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .. import linear
 from ..errors import SourceError
 from ..gitcmd import git
 from .dataset import Case, ContextItem, Expected
 
-_HEADER = re.compile(r'^### (".*?") \(')
-_ROW = re.compile(r"^ *(\d+)[+ ](.*)$")
+_HEADER = linear.compile(r'^### (".*?") \(')
+_ROW = linear.compile(r"^ *(\d+)[+ ](.*)$")
 
 
 def sent_text(params: dict[str, Any]) -> str:

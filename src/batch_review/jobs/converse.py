@@ -38,6 +38,7 @@ from ..converse.replies import (
 )
 from ..errors import ConfigError, GitHubError, RunError
 from ..log import log
+from ..memory.seal import Seal
 from ..report import RunReport
 
 if TYPE_CHECKING:
@@ -161,7 +162,7 @@ class Conversation:
         if thread is None:
             self.note("a reply in a thread batch-review did not start: nothing to answer")
             return
-        if snapshot.identity.wrote(e.login):
+        if snapshot.identity.wrote(e.login, e.user_type):
             self.note("batch-review's own comment: nothing to answer")
             return
         if any(c.mine and answers(c.body, e.comment_id) for c in thread.comments):
@@ -237,7 +238,12 @@ class Conversation:
         """batch-review's threads on the pull request (its reviews and status comment are read when needed)."""
         from ..memory.pull_github import read_threads
 
-        return read_threads(self.github(), self.repo(), self.event.number)
+        return read_threads(self.github(), self.repo(), self.event.number, self.seal())
+
+    def seal(self) -> Seal:
+        """The key that proves a marker is batch-review's own on this pull request (memory/seal.py)."""
+        return Seal.make(f"{self.context.repository}#{self.event.number}", memory_key=self.secrets.memory_key,
+                         api_key=self.secrets.anthropic_api_key)
 
     def _post_here(self, text: str) -> None:
         """A reply where the comment is: in its thread, or on the pull request's conversation."""

@@ -107,13 +107,13 @@ def dismiss(talk: Conversation, snapshot: PullSnapshot, thread: Thread, finding:
         after = None
         talk.note("batch-review's status comment could not be read: the dismissal holds in this thread (resolved), "
                    "and a later review may raise the finding again")
-    done = apply_actions(gh, repo.get_pull(e.number), actions, talk.head_sha())
+    done = apply_actions(gh, repo.get_pull(e.number), actions, talk.head_sha(), snapshot.seal)
     if after is not None:
         line = (f"\n\nDismissed in its thread: {code_span(finding.path)}:{finding.line} — "
                 f"{inline_text(finding.title)} ({inline_text(why)})")
         try:
             done += "; " + publish_status(gh, repo.get_issue(e.number), snapshot.status_comment_id,
-                                          cap(with_state(snapshot.status_text, after) + line))
+                                          cap(with_state(snapshot.status_text, after, snapshot.seal) + line))
         except Exception as exc:  # noted: the thread is resolved, the next review may raise it again
             log.warning(f"batch-review could not remember the dismissal: {exc}")
     talk.report.acknowledged.append(Closed(finding.as_finding(), why, action="dismissed: thread resolved, "

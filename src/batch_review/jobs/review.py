@@ -13,6 +13,7 @@ from ..filters import FileFilter
 from ..log import log
 from ..memory.pull import PullMemory
 from ..memory.pull_github import RestMemory, read_snapshot, read_without_graphql
+from ..memory.seal import Seal
 from ..pipeline import Job, Sink
 from ..report import RunReport, tally
 from ..words import plural
@@ -52,7 +53,9 @@ def pull_request_job(context: ActionsContext, config: Config, secrets: Secrets) 
     gh = make_github(secrets.github_token, context.api_url, max_wait=config.max_retry_wait)
     repo = gh.get_repo(context.repository)
     filt = FileFilter(config.include, config.exclude, defaults=config.default_excludes)
-    memory = PullMemory(config, lambda: read_snapshot(gh, repo, info.number))
+    seal = Seal.make(f"{context.repository}#{info.number}", memory_key=secrets.memory_key,
+                     api_key=secrets.anthropic_api_key)
+    memory = PullMemory(config, lambda seal: read_snapshot(gh, repo, info.number, seal), seal)
     job = Job(
         mode="review",
         config=config,
@@ -184,7 +187,8 @@ def pull_request_sinks(
 
     def rest_memory() -> RestMemory:
         if not rest:
-            rest.append(read_without_graphql(gh, repo.get_pull(info.number), repo.get_issue(info.number)))
+            rest.append(read_without_graphql(gh, repo.get_pull(info.number), repo.get_issue(info.number),
+                                             memory.seal))
         return rest[0]
 
     def post_review(report: RunReport, plan: Plan) -> str:
@@ -199,7 +203,7 @@ def pull_request_sinks(
             what = review.publish_review(
                 repo, pull, info.head_sha, report, plan, max_inline=config.max_inline_comments,
                 request_changes_on=config.request_changes_on, posted=posted | held, file_keys=memory.current,
-                state=memory.run_state(report).to_marker(),
+                seal=memory.seal, state=memory.run_state(report).to_marker(memory.seal),
             )
         except review.ReadOnlyToken as exc:
             count = annotations.annotate(report.findings, log)
@@ -218,7 +222,7 @@ def pull_request_sinks(
     def close_threads(report: RunReport, plan: Plan) -> str:
         if not posted_ok:
             return ""
-        return threads.apply_actions(gh, repo.get_pull(info.number), memory.actions, info.head_sha)
+        return threads.apply_actions(gh, repo.get_pull(info.number), memory.actions, info.head_sha, memory.seal)
 
     def status_comment(report: RunReport, plan: Plan) -> str:
         """The findings are on the pull request by now, each with its marker, and the review carries what this
@@ -236,12 +240,13 @@ def pull_request_sinks(
             return threads.publish_status(gh, repo.get_issue(info.number), comment_id, body)
         except Exception as exc:  # GitHubError, GithubException, a lost connection
             why = str(getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}")
-            state = memory.run_state(report).to_marker()
+            state = memory.run_state(report).to_marker(memory.seal)
             if reviewed_posted and len(state) <= review.STATE_IN_REVIEW:
                 kept = "kept in this run's review"
             else:
                 try:
-                    kept = review.publish_memory_review(repo, repo.get_pull(info.number), info.head_sha, why, state)
+                    kept = review.publish_memory_review(repo, repo.get_pull(info.number), info.head_sha, why, state,
+                                                       memory.seal)
                 except Exception as again:  # reported, never raised
                     lost = getattr(again, "message", None) or type(again).__name__
                     kept = f"not kept ({lost}): the next run reviews this run's files again"

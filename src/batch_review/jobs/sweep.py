@@ -13,7 +13,7 @@ from ..config import Config, Secrets
 from ..engines.factory import make_engine
 from ..errors import ConfigError
 from ..memory.identity import whoami
-from ..memory.sweep import SweepMemory, memory_path
+from ..memory.sweep import SweepMemory, local_folder, memory_path, runner_folder
 from ..pipeline import Job
 from ..sweep_state import FileStateStore, SweepState
 from .sinks import json_sink, runner_sinks, sarif_file_sink
@@ -28,7 +28,6 @@ STATE_FILE = "sweep-state.json"  # in the report folder (.batch-review by defaul
 
 
 def sweep_job(context: ActionsContext, config: Config, secrets: Secrets) -> Job:
-    from ..actions_env import report_dir
     from ..github_client import make_github
     from ..publishers.issue import AuditIssue, Links
     from ..publishers.sarif import sarif_sink
@@ -44,8 +43,7 @@ def sweep_job(context: ActionsContext, config: Config, secrets: Secrets) -> Job:
                        links=Links(context.server_url, context.repository, context.run_url), identify=identity)
     session = SweepSession(context.workspace, config, secrets, issue, commit=context.sha or None,
                            resume=engine is not None, ref=context.ref)
-    memory = SweepMemory(config, memory_path(report_dir(context.workspace, config.report_dir), context.ref),
-                         context.ref)
+    memory = SweepMemory(config, memory_path(runner_folder(context.environ), context.ref), context.ref)
     job = Job(mode="sweep", config=config, collect=session.collect, engine=engine, plan_only_reason=reason,
               memory=memory)
 
@@ -99,12 +97,20 @@ class NothingToDo:
     code: int
 
 
+def inside(root: Path, configured: str) -> Path:
+    """`report-dir` (from the repository's config file, say) resolved inside the repository, or a named error."""
+    path = (root / configured).resolve()
+    if not path.is_relative_to(root.resolve()):
+        raise ConfigError(f"report-dir: {configured!r} is outside the repository {root}")
+    return path
+
+
 def local_sweep_job(
     root: Path, config: Config, secrets: Secrets, *, step: str = "", sarif: str | None = None,
     json_path: str | None = None,
 ) -> LocalSweep | NothingToDo:
     """`batch-review sweep [--submit | --collect]`. Raises RunError for a combination that cannot work."""
-    store = FileStateStore(root / config.report_dir / STATE_FILE)
+    store = FileStateStore(inside(root, config.report_dir) / STATE_FILE)
     state = store.load()
     if step and config.strategy == "parallel":
         raise ConfigError(f"--{step} works with batches; it cannot be combined with --strategy parallel")
@@ -123,7 +129,7 @@ def local_sweep_job(
     ref = local_ref(root)
     session = SweepSession(root, config, secrets, store, commit=None, resume=engine is not None, forced=forced,
                            ref=ref)
-    memory = SweepMemory(config, memory_path(root / config.report_dir, ref), ref)
+    memory = SweepMemory(config, memory_path(local_folder(root), ref), ref)
 
     def remember(report: RunReport, plan: Plan) -> str:
         return memory.save(report) if session.state_to_keep(report) is None else ""
@@ -149,7 +155,7 @@ def local_ref(root: Path) -> str:
 
 def sweep_status(root: Path, config: Config, secrets: Secrets) -> list[str]:
     """`batch-review sweep --status`: the pending sweep and, with a key, each batch's progress."""
-    store = FileStateStore(root / config.report_dir / STATE_FILE)
+    store = FileStateStore(inside(root, config.report_dir) / STATE_FILE)
     state = store.load()
     if state is None:
         return [f"No sweep is pending in {root}."]

@@ -4,6 +4,11 @@ Anyone can write `<!-- batch-review:… -->` in a comment; a marker counts only 
 is the token's own identity. `GITHUB_TOKEN` acts as `github-actions[bot]` (REST) / `github-actions`
 (GraphQL author fields), and `GET /user` is refused to it; the GraphQL `viewer` answers for every kind of
 token (installation tokens of GitHub Apps included), so it is asked first.
+
+The login alone is not enough: a person can register a User named like an app's bot as GraphQL spells it
+(`github-actions`). So an author counts as the identity only when its account type matches too (GraphQL
+`__typename`, REST `user.type`): a `…[bot]` identity writes as a `Bot`, a person's token as a `User`.
+Authorship is the first gate; the seal on each marker (memory/seal.py) is the second.
 """
 
 from __future__ import annotations
@@ -30,7 +35,17 @@ class Identity:
     login: str
     how: str  # how it was learned: "graphql viewer", "GET /user", "assumed"
 
-    def wrote(self, login: str | None) -> bool:
+    @property
+    def kind(self) -> str:
+        """The account type this identity's comments carry: `Bot` for an app's token, else `User`."""
+        return "Bot" if self.login.lower().endswith("[bot]") else "User"
+
+    def wrote(self, login: str | None, kind: str | None) -> bool:
+        """Whether an author (`login`, account type `kind`) is this identity."""
+        return bool(login) and normal(login) == normal(self.login) and kind == self.kind
+
+    def is_login(self, login: str | None) -> bool:
+        """The login alone, where GitHub gives no account type (`resolvedBy`)."""
         return bool(login) and normal(login) == normal(self.login)
 
 

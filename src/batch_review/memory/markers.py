@@ -3,14 +3,16 @@
 - A finding marker rides in every inline comment and review-body entry:
   `<!-- batch-review:finding {"fp":…,"sev":…,"cat":…,"path":…,"line":…,"end":…,"title":…,"sha":…,"file":…} -->`
   so a later run knows each finding it posted (where, how severe, on which version of the file) without a
-  side table. The older `<!-- batch-review:fp=… -->` form (version 1) still counts as "posted".
+  side table.
 - The pull request's state marker rides in batch-review's one status comment on the pull request: the
   review settings' key and the file versions (blobs) reviewed under them, packed so that a 3,000-file pull
   request fits in a comment (6-byte digests, base64: ~11 characters a file).
 
-Markers are JSON inside an HTML comment, with `--` and `>` escaped so the JSON cannot close the comment;
-model text can never forge one (publishers/markdown.py breaks `<!-- batch-review` in model text), and
-markers are read only from comments the token's own identity wrote (memory/identity.py).
+Markers are JSON inside an HTML comment, with `--` and `>` escaped so the JSON cannot close the comment,
+followed by a tag (memory/seal.py: an HMAC with a key only the action holds): a marker whose tag does not
+verify is not read, whoever wrote it. Model text can never forge one (publishers/markdown.py breaks
+`<!-- batch-review` in model text), and markers are read only from comments the token's own identity wrote
+(memory/identity.py). The older `<!-- batch-review:fp=… -->` form carried no tag and is no longer read.
 """
 
 from __future__ import annotations
@@ -18,20 +20,24 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from .. import linear
 from ..findings import CATEGORIES, Finding, Severity
+from .seal import Seal
 
 FINDING_PREFIX = "<!-- batch-review:finding "
 STATE_PREFIX = "<!-- batch-review:pr-state "
 SUFFIX = " -->"
-_FINDING = re.compile(r"<!-- batch-review:finding (\{[^\n]*?\}) -->")
-_STATE = re.compile(r"<!-- batch-review:pr-state (\{[^\n]*?\}) -->")
-_OLD_FP = re.compile(r"<!-- batch-review:fp=([0-9a-f]{16}) -->")
-_HEX = re.compile(r"^[0-9a-f]{16}$")
-_SHA = re.compile(r"^[0-9a-f]{40}$")
+_TAG = r"(?: ([0-9a-f]{32}))? -->"  # the seal's tag (memory/seal.py), absent when there was no key
+_FINDING = linear.compile(r"<!-- batch-review:finding (\{[^\n]*?\})" + _TAG)
+_STATE = linear.compile(r"<!-- batch-review:pr-state (\{[^\n]*?\})" + _TAG)
+_REVIEW = linear.compile(r"<!-- batch-review:review (head=[0-9a-f]{40} part=[0-9]+ run=[0-9a-f]{1,32})" + _TAG)
+_FIXED = linear.compile(r"<!-- batch-review:fixed (fp=[0-9a-f]{16})" + _TAG)
+_HEX = linear.compile(r"^[0-9a-f]{16}$")
+_SHA = linear.compile(r"^[0-9a-f]{40}$")
+_SETTINGS = linear.compile(r"[0-9a-f]{8,64}")
 KEY_BYTES = 6
 MAX_COMMITS = 200
 STATE_VERSION = 1
@@ -46,9 +52,12 @@ def _embed(data: dict[str, Any]) -> str:
     return text.replace("--", "-\\u002d")
 
 
-def file_key(path: str, blob: str) -> str:
-    """One version of one file: its path and its blob (content), as 12 hex digits."""
-    return hashlib.sha256(f"{path}\0{blob}".encode("utf-8", "surrogatepass")).hexdigest()[: KEY_BYTES * 2]
+def file_key(path: str, blob: str, base: str = "") -> str:
+    """One change of one file: its path, its blob (content) and the blob it is compared with (the base's;
+    "" when the base has no such file, "?" when it is not known), as 12 hex digits. A review covers a change:
+    the same head content against another base (main moved, then the branch merged it) is a new change."""
+    text = f"{path}\0{blob}\0{base}"
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[: KEY_BYTES * 2]
 
 
 @dataclass(frozen=True)
@@ -79,24 +88,49 @@ class PostedFinding:
         )
 
 
-def finding_marker(finding: Finding, commit: str, file: str) -> str:
+def _sealed(prefix: str, kind: str, text: str, seal: Seal) -> str:
+    return f"{prefix}{text} {seal.tag(kind, text)}{SUFFIX}" if seal.keyed else f"{prefix}{text}{SUFFIX}"
+
+
+def review_marker(seal: Seal, head: str, part: int, run: str) -> str:
+    """The marker of one review body batch-review posted (`run`: a nonce of hex digits)."""
+    return _sealed("<!-- batch-review:review ", "review", f"head={head} part={part} run={run}", seal)
+
+
+def own_review_markers(text: str | None, seal: Seal) -> set[str]:
+    """The review markers in a review body sealed by this action for this pull request."""
+    return {m.group(1) for m in _REVIEW.finditer(text or "") if seal.verify("review", m.group(1), m.group(2) or "")}
+
+
+def fixed_reply_marker(seal: Seal, fingerprint: str) -> str:
+    """The marker of batch-review's "looks fixed" reply in a thread someone replied to."""
+    return _sealed("<!-- batch-review:fixed ", "fixed", f"fp={fingerprint}", seal)
+
+
+def said_fixed(text: str | None, seal: Seal) -> set[str]:
+    """Fingerprints that a sealed "looks fixed" reply in `text` names."""
+    return {m.group(1)[3:] for m in _FIXED.finditer(text or "") if seal.verify("fixed", m.group(1), m.group(2) or "")}
+
+
+def finding_marker(finding: Finding, commit: str, file: str, seal: Seal) -> str:
     data: dict[str, Any] = {
         "fp": finding.fingerprint, "sev": finding.severity.value, "cat": finding.category, "path": finding.path,
         "line": finding.line, "end": finding.end_line, "title": finding.title[:200], "sha": commit, "file": file}
     if finding.origin and finding.origin != finding.path:
         data["from"] = finding.origin
-    return FINDING_PREFIX + _embed(data) + SUFFIX
+    return _sealed(FINDING_PREFIX, "finding", _embed(data), seal)
 
 
-def posted_findings(text: str | None) -> list[PostedFinding]:
-    """Every finding marker in a comment or review body (both versions), in order."""
+def posted_findings(text: str | None, seal: Seal | None) -> list[PostedFinding]:
+    """Every finding marker in a comment or review body whose tag `seal` verifies, in order (`seal` None:
+    every well-formed marker, unchecked — for tests and tools that only count what was posted)."""
     out: list[PostedFinding] = []
     for match in _FINDING.finditer(text or ""):
+        if seal is not None and not seal.verify("finding", match.group(1), match.group(2) or ""):
+            continue
         found = _parse_finding(match.group(1))
         if found is not None:
             out.append(found)
-    known = {f.fingerprint for f in out}
-    out += [PostedFinding(fp) for fp in _OLD_FP.findall(text or "") if fp not in known]
     return out
 
 
@@ -134,7 +168,7 @@ class PullState:
     open: dict[str, str] = field(default_factory=dict)  # fingerprint -> file_key of the version it is on
     dismissed: set[str] = field(default_factory=set)  # fingerprints dismissed on this pull request (a conversation)
 
-    def to_marker(self) -> str:
+    def to_marker(self, seal: Seal) -> str:
         commits = list(dict.fromkeys(self.reviewed.values()))[-MAX_COMMITS:]
         index = {sha: i for i, sha in enumerate(commits)}
         packed = b"".join(
@@ -146,19 +180,24 @@ class PullState:
                 "files": base64.b64encode(packed).decode("ascii"), "open": base64.b64encode(found).decode("ascii")}
         if self.dismissed:
             data["dismissed"] = base64.b64encode(b"".join(bytes.fromhex(fp) for fp in sorted(self.dismissed))).decode()
-        return STATE_PREFIX + _embed(data) + SUFFIX
+        return _sealed(STATE_PREFIX, "state", _embed(data), seal)
 
     @classmethod
-    def from_text(cls, text: str | None) -> PullState | None:
-        """The state in a comment body; None when there is none. Raises ValueError when it is unreadable."""
+    def from_text(cls, text: str | None, seal: Seal | None) -> PullState | None:
+        """The state in a comment body; None when there is none. Raises ValueError when it is unreadable, or
+        when `seal` does not verify its tag (`seal` None: unchecked, for tests)."""
         match = _STATE.search(text or "")
         if match is None:
             return None
+        if seal is not None and not seal.verify("state", match.group(1), match.group(2) or ""):
+            why = ("no memory key (set the memory-key input)" if not seal.keyed else
+                   "edited since batch-review wrote it, written by someone else, or the memory key changed")
+            raise ValueError(f"its seal does not verify: {why}")
         data = json.loads(match.group(1))
         if not isinstance(data, dict) or data.get("v") != STATE_VERSION:
             raise ValueError("not a batch-review pull-request state (version 1)")
         settings, commits, files = data.get("settings"), data.get("commits"), data.get("files")
-        if not (isinstance(settings, str) and re.fullmatch(r"[0-9a-f]{8,64}", settings)):
+        if not (isinstance(settings, str) and _SETTINGS.fullmatch(settings)):
             raise ValueError("settings must be hexadecimal")
         if not (isinstance(commits, list) and all(isinstance(c, str) and _SHA.match(c) for c in commits)):
             raise ValueError("commits must be commit SHAs")
@@ -190,6 +229,9 @@ def _dismissed(value: Any) -> set[str]:
     return {raw[i : i + 8].hex() for i in range(0, len(raw), 8)}
 
 
-def with_state(body: str, state: PullState) -> str:
+def with_state(body: str, state: PullState, seal: Seal) -> str:
     """The status comment `body` with its state marker replaced by `state`'s (the rest of the text kept)."""
-    return _STATE.sub(lambda _: state.to_marker(), body, count=1)
+    match = _STATE.search(body)
+    if match is None:
+        return body
+    return body[: match.start()] + state.to_marker(seal) + body[match.end() :]

@@ -22,14 +22,15 @@ from dataclasses import dataclass, field
 
 from ..config import Config
 from ..errors import RunError
-from ..findings import Finding, Severity, at_or_above, sort_key
+from ..findings import Finding, Severity, at_or_above, fingerprint, nth_id, sort_key, squeeze
 from ..log import log
-from ..plan import Plan
+from ..plan import UNKNOWN, Plan
 from ..report import Closed, FileOutcome, RunReport
 from ..sources.base import Collected, SourceFile
 from ..words import plural
 from .markers import PostedFinding, PullState, file_key
 from .pull_github import PullSnapshot, Thread
+from .seal import Seal
 from .settings import settings_key
 from .walkthrough import Walkthrough, carried
 
@@ -44,9 +45,42 @@ class Actions:
     dismiss: list[int] = field(default_factory=list)  # REQUEST_CHANGES reviews whose blocking findings are all closed
 
 
+MAX_SPAN = 50  # lines a finding's span is matched over (a longer one is matched by its first 50)
+
+
+def unchanged_at(plan: Plan, earlier: PostedFinding) -> bool:
+    """Whether the code an earlier finding points at is still in its file, as it was: some span of the file's
+    new lines has the finding's fingerprint (same text, same occurrence; it may have moved). Unknown lines
+    (no head content, outside the diff) never match."""
+    if earlier.severity is None:
+        return False
+    lines = plan.new_lines(earlier.path)
+    width = min(MAX_SPAN, max(1, (earlier.end_line or earlier.line) - earlier.line + 1))
+    seen: dict[tuple[str, ...], int] = {}
+    squeezed = [None if line is UNKNOWN else squeeze(line) for line in lines]
+    for start in range(len(lines) - width + 1):
+        window = squeezed[start : start + width]
+        if any(part is None for part in window):
+            continue
+        key = tuple(part for part in window if part is not None)
+        count = seen.get(key, 0)
+        seen[key] = count + 1
+        text = "\n".join(lines[start : start + width])
+        base = fingerprint(earlier.path, earlier.category, text, start + 1, count)
+        if earlier.fingerprint in _variants(base):
+            return True
+    return False
+
+
+def _variants(base: str, most: int = 8) -> set[str]:
+    """A place's fingerprint and the ids `findings.distinct` gives further findings at the same place."""
+    return {base, *(nth_id(base, n) for n in range(2, most + 1))}
+
+
 class PullMemory:
-    def __init__(self, config: Config, read: Callable[[], PullSnapshot]) -> None:
+    def __init__(self, config: Config, read: Callable[[Seal], PullSnapshot], seal: Seal) -> None:
         self.key = settings_key(config)
+        self.seal = seal
         self.full_review = bool(getattr(config, "full_review", False))
         self.request_changes_on = config.request_changes_on
         self.read = read
@@ -56,21 +90,30 @@ class PullMemory:
         self.sources: dict[str, SourceFile] = {}  # the unchanged files (their content, for SARIF line hashes)
         self.skipped: dict[str, str] = {}  # path -> reason
         self.usable: MergedState | None = None  # the earlier states, when their settings match this run's
+        self.incomplete = False
         self.actions = Actions()
 
     # -- recall ----------------------------------------------------------------------------------
     def recall(self, collected: Collected, report: RunReport) -> list[FileOutcome]:
-        for item in [*((f.path, f.blob) for f in collected.files), *((s.path, s.blob) for s in collected.skipped)]:
-            if item[1]:
-                self.current[item[0]] = file_key(item[0], item[1])
+        bases = collected.base_blobs
+        for path, blob, old in [*((f.path, f.blob, f.old_path or f.path) for f in collected.files),
+                                *((s.path, s.blob, s.path) for s in collected.skipped)]:
+            if blob:
+                self.current[path] = file_key(path, blob, "?" if bases is None else bases.get(old, ""))
         self.skipped = {s.path: s.reason for s in collected.skipped}
+        self.incomplete = collected.incomplete  # GitHub did not list every changed file
         try:
-            self.snapshot = self.read()
+            self.snapshot = self.read(self.seal)
         except RunError as exc:
             self._note(report, f"batch-review's earlier reviews could not be read ({exc.message}): every file is "
                                "reviewed, and no thread is resolved this run")
             return []
         snapshot = self.snapshot
+        if not self.seal.keyed:
+            self._note(report, "no memory key (the memory-key input, or an Anthropic API key to derive it from): "
+                               "batch-review cannot tell its own memory from a forgery, so every file is reviewed "
+                               "and findings posted earlier may be posted again")
+            return []
         if snapshot.state_problem:
             self._note(report, snapshot.state_problem + ": every file is reviewed again (a full review)")
             return []
@@ -132,7 +175,8 @@ class PullMemory:
                 if again is not None or earlier.source in self.unchanged:
                     self._acknowledge(report, again or earlier.as_finding(), None, "dismissed in its thread")
                 continue
-            by_person = thread is not None and thread.resolved and not self.snapshot.identity.wrote(thread.resolved_by)
+            by_person = (thread is not None and thread.resolved
+                         and not self.snapshot.identity.is_login(thread.resolved_by))
             if fp in found:
                 if by_person:
                     self._acknowledge(report, found.pop(fp), thread)
@@ -155,12 +199,22 @@ class PullMemory:
                             self.actions.unresolve.append(thread)
             elif outcome is not None and outcome.status == "failed":
                 if was_open and not by_person:
-                    finding = self._carried(earlier, earlier.commit)
-                    finding.extra_notes.append("its file changed, and its review failed this run: still counted")
-                    report.findings.append(finding)
+                    self._keep(report, earlier, "its file changed, and its review failed this run: still counted")
+            elif outcome is not None and outcome.status == "skipped" and outcome.reason != "deleted":
+                if was_open and not by_person:  # skipped now (a marker, a pattern): not fixed, still counted
+                    self._keep(report, earlier, f"its file is skipped now ({outcome.reason}): still counted until "
+                                                "a person resolves it")
+            elif outcome is not None and outcome.status == "reviewed" and unchanged_at(plan, earlier):
+                if was_open and not by_person:  # not repeated (or dropped), but its code is as it was: not fixed
+                    self._keep(report, earlier, "not repeated this run, but the code it points at did not change: "
+                                                "still open")
             elif outcome is not None and outcome.status == "reviewed":
                 why = f"dropped by verification: {dropped[fp]}" if fp in dropped else "fixed"
                 self._close(report, earlier, thread, was_open, why, head)
+            elif path not in self.current and self.incomplete:
+                if was_open and not by_person:  # GitHub did not list its file this run: unknown is not fixed
+                    self._keep(report, earlier, "its file was not listed by GitHub this run (the pull request is "
+                                                "too large): still counted")
             elif path not in self.current or self.skipped.get(path) == "deleted":
                 why = "file deleted" if path in self.current else "no longer changed by this pull request"
                 self._close(report, earlier, thread, was_open, why, head)
@@ -174,6 +228,11 @@ class PullMemory:
         from ..sources.head_content import fetch_head_contents
 
         fetch_head_contents([self.sources[p] for p in sorted(paths) if p in self.sources])
+
+    def _keep(self, report: RunReport, earlier: PostedFinding, why: str) -> None:
+        finding = self._carried(earlier, earlier.commit)
+        finding.extra_notes.append(why)
+        report.findings.append(finding)
 
     @staticmethod
     def _carried(earlier: PostedFinding, commit: str) -> Finding:
@@ -199,8 +258,8 @@ class PullMemory:
                why: str, head: str) -> None:
         if thread is not None and thread.resolved:
             return  # closed before (by batch-review or a person)
-        if thread is None and not was_open:
-            return  # listed as fixed by an earlier run
+        if not was_open:
+            return  # closed by an earlier run; a thread of it open now was re-opened by a person: left to them
         if thread is None:
             action = "listed as fixed (it was in a review body: no thread to resolve)"
         elif thread.others_replied:

@@ -1,6 +1,7 @@
 """Read back what batch-review itself wrote on a pull request: its review threads (GraphQL, with the
-token's identity in the same query), its reviews and its status comment (REST). Comments written by
-anyone else are never read as state, whatever markers they carry.
+token's identity in the same query), its reviews and its status comment (REST). A comment counts only when
+the token's identity wrote it (login and account type) and its markers carry batch-review's seal
+(memory/seal.py): anything else is never read as state, whatever markers it carries.
 
 Calls: one GraphQL query per 100 review threads, one REST page per 100 reviews, one per 100 issue comments.
 """
@@ -14,14 +15,14 @@ from ..graphql import graphql
 from ..log import log
 from ..words import plural
 from .identity import ACTIONS_BOT, Identity, fallback, from_viewer
-from .markers import PostedFinding, PullState, posted_findings
+from .markers import PostedFinding, PullState, own_review_markers, posted_findings, said_fixed
+from .seal import Seal
 from .walkthrough import Walkthrough
 
 if TYPE_CHECKING:
     from github import Github
     from github.Repository import Repository
 
-FIXED_REPLY = "<!-- batch-review:fixed fp={fp} -->"
 THREADS_QUERY = """
 query($owner: String!, $name: String!, $number: Int!, $after: String) {
   viewer { login }
@@ -34,7 +35,7 @@ query($owner: String!, $name: String!, $number: Int!, $after: String) {
           resolvedBy { login }
           comments(first: 50) {
             totalCount
-            nodes { databaseId body author { login } pullRequestReview { databaseId } }
+            nodes { databaseId body author { login __typename } pullRequestReview { databaseId } }
           }
         }
       }
@@ -82,6 +83,7 @@ class PullSnapshot:
     """batch-review's own work on one pull request, as GitHub holds it."""
 
     identity: Identity
+    seal: Seal
     threads: list[Thread] = field(default_factory=list)
     reviews: list[OwnReview] = field(default_factory=list)
     state: PullState | None = None
@@ -97,12 +99,12 @@ class PullSnapshot:
         return found | {f.fingerprint for r in self.reviews for f in r.findings}
 
 
-def read_snapshot(gh: Github, repo: Repository, number: int) -> PullSnapshot:
+def read_snapshot(gh: Github, repo: Repository, number: int, seal: Seal) -> PullSnapshot:
     """Raises GitHubError when GraphQL cannot be read (the caller falls back to a full review)."""
-    return read_rest(read_threads(gh, repo, number), repo, number)
+    return read_rest(read_threads(gh, repo, number, seal), repo, number)
 
 
-def read_threads(gh: Github, repo: Repository, number: int) -> PullSnapshot:
+def read_threads(gh: Github, repo: Repository, number: int, seal: Seal) -> PullSnapshot:
     """Only batch-review's review threads and the token's identity (GraphQL; a conversation needs no more until
     it dismisses a finding). Raises GitHubError when GraphQL cannot be read."""
     owner, _, name = repo.full_name.partition("/")
@@ -120,7 +122,7 @@ def read_threads(gh: Github, repo: Repository, number: int) -> PullSnapshot:
         if not page.get("hasNextPage"):
             break
         after = page.get("endCursor")
-    snapshot = PullSnapshot(identity or fallback(gh))
+    snapshot = PullSnapshot(identity or fallback(gh), seal)
     for raw in raw_threads:
         _take_thread(snapshot, raw)
     return snapshot
@@ -141,19 +143,14 @@ def _take_thread(snapshot: PullSnapshot, raw: dict[str, Any]) -> None:
     if not comments:
         return
     first = comments[0]
-    author = (first.get("author") or {}).get("login")
-    findings = posted_findings(first.get("body"))
-    if not snapshot.identity.wrote(author):
-        snapshot.ignored += 1 if findings else 0
-        return
-    if not findings:
+    seal = snapshot.seal
+    findings = posted_findings(first.get("body"), seal)
+    if not _mine(snapshot, first.get("author")) or not findings:
+        snapshot.ignored += 1 if posted_findings(first.get("body"), None) else 0
         return
     total = (raw.get("comments") or {}).get("totalCount") or len(comments)
-    others = any(not snapshot.identity.wrote((c.get("author") or {}).get("login")) for c in comments[1:])
-    said = {
-        f.fingerprint for c in comments[1:] if snapshot.identity.wrote((c.get("author") or {}).get("login"))
-        for f in findings if FIXED_REPLY.format(fp=f.fingerprint) in (c.get("body") or "")
-    }
+    others = any(not _mine(snapshot, c.get("author")) for c in comments[1:])
+    said = {fp for c in comments[1:] if _mine(snapshot, c.get("author")) for fp in said_fixed(c.get("body"), seal)}
     review = first.get("pullRequestReview") or {}
     snapshot.threads.append(Thread(
         id=str(raw.get("id")), resolved=bool(raw.get("isResolved")),
@@ -168,39 +165,59 @@ def _take_thread(snapshot: PullSnapshot, raw: dict[str, Any]) -> None:
 def _comment(snapshot: PullSnapshot, raw: dict[str, Any]) -> ThreadComment:
     login = str((raw.get("author") or {}).get("login") or "")
     return ThreadComment(int(raw.get("databaseId") or 0), login, str(raw.get("body") or ""),
-                         snapshot.identity.wrote(login))
+                         _mine(snapshot, raw.get("author")))
+
+
+def _mine(snapshot: PullSnapshot, author: Any) -> bool:
+    """A GraphQL author (`{login, __typename}`) is the token's identity."""
+    author = author if isinstance(author, dict) else {}
+    return snapshot.identity.wrote(author.get("login"), author.get("__typename"))
+
+
+def _rest_mine(snapshot: PullSnapshot, user: Any) -> bool:
+    """A REST `user` is the token's identity."""
+    return user is not None and snapshot.identity.wrote(user.login, user.type)
 
 
 def _take_reviews(snapshot: PullSnapshot, reviews: Any) -> None:
-    for review in reviews:
-        login = review.user.login if review.user is not None else None
-        findings = posted_findings(review.body)
-        if not snapshot.identity.wrote(login):
-            snapshot.ignored += 1 if findings else 0
+    """batch-review's reviews: by its identity, with a sealed review marker no earlier review carried (a later
+    review quoting one, seal and all — another workflow under the same identity — is not batch-review's)."""
+    seen: set[str] = set()
+    for review in reviews:  # oldest first
+        body = review.body or ""
+        own = own_review_markers(body, snapshot.seal) if _rest_mine(snapshot, review.user) else set()
+        if not own or own & seen:
+            snapshot.ignored += 1 if "<!-- batch-review:" in body else 0
             continue
-        if "<!-- batch-review:review" in (review.body or "") or findings:
-            try:
-                memory = PullState.from_text(review.body)
-            except ValueError:  # an unreadable note costs a re-review of its files, never a wrong skip
-                memory = None
-            snapshot.reviews.append(OwnReview(review.id, review.state, findings, memory))
+        seen |= own
+        try:
+            memory = PullState.from_text(body, snapshot.seal)
+        except ValueError:  # an unreadable note costs a re-review of its files, never a wrong skip
+            memory = None
+        snapshot.reviews.append(OwnReview(review.id, review.state, posted_findings(body, snapshot.seal), memory))
 
 
 def _take_status_comment(snapshot: PullSnapshot, comments: Any) -> None:
+    """The status comment: the (first) one the token's identity wrote whose state's seal verifies. One that
+    is ours by author but not by seal (edited, forged under the same identity, or sealed with another key)
+    is never taken, and its problem is noted; a new status comment is then written, never over it."""
+    problem = ""
     for comment in comments:
         body = comment.body or ""
         if "<!-- batch-review:pr-state" not in body:
             continue
-        if not snapshot.identity.wrote(comment.user.login if comment.user is not None else None):
+        if not _rest_mine(snapshot, comment.user):
             snapshot.ignored += 1
             continue
-        snapshot.status_comment_id, snapshot.status_text = comment.id, body
-        snapshot.walkthrough = Walkthrough.from_text(body)
         try:
-            snapshot.state = PullState.from_text(body)
+            state = PullState.from_text(body, snapshot.seal)
         except ValueError as exc:
-            snapshot.state_problem = f"batch-review's status comment could not be read ({exc})"
+            problem = problem or f"batch-review's status comment could not be read ({exc})"
+            continue
+        snapshot.status_comment_id, snapshot.state = comment.id, state
+        snapshot.status_text, snapshot.walkthrough = body, Walkthrough.from_text(body)
         return
+    snapshot.state_problem = problem
 
 
 @dataclass
@@ -220,21 +237,22 @@ class RestMemory:
         return self.identity.how == "assumed"
 
 
-def read_without_graphql(gh: Github, pull: Any, issue: Any) -> RestMemory:
+def read_without_graphql(gh: Github, pull: Any, issue: Any, seal: Seal) -> RestMemory:
     """Reviews, review comments and issue comments through REST (one page per 100 of each)."""
     found = RestMemory(fallback(gh))
     me = found.identity
     for item in [*pull.get_reviews(), *pull.get_review_comments()]:
-        fps = {f.fingerprint for f in posted_findings(item.body)}
-        if me.wrote(item.user.login if item.user is not None else None):
+        fps = {f.fingerprint for f in posted_findings(item.body, seal)}
+        if item.user is not None and me.wrote(item.user.login, item.user.type):
             found.posted |= fps
         elif found.assumed:
             found.unsure |= fps
     for comment in issue.get_comments():
         if "<!-- batch-review:pr-state" not in (comment.body or ""):
             continue
-        if me.wrote(comment.user.login if comment.user is not None else None):
-            found.status_comment_id = found.status_comment_id or comment.id
+        if comment.user is not None and me.wrote(comment.user.login, comment.user.type):
+            if found.status_comment_id is None and _sealed_state(comment.body, seal):
+                found.status_comment_id = comment.id  # never one whose seal fails: that is not written over
         elif found.assumed:
             found.foreign_status = True
     found.unsure -= found.posted
@@ -242,3 +260,10 @@ def read_without_graphql(gh: Github, pull: Any, issue: Any) -> RestMemory:
         log.info(f"the token's identity is unknown (assumed {ACTIONS_BOT}): batch-review markers written by "
                  "another author may be its own")
     return found
+
+
+def _sealed_state(body: str | None, seal: Seal) -> bool:
+    try:
+        return PullState.from_text(body, seal) is not None
+    except ValueError:
+        return False

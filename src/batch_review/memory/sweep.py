@@ -1,17 +1,19 @@
 """Sweeps that pay only for what changed: each file version (blob) is reviewed once under the same settings.
 
-The memory of the last completed sweep of a ref is a JSON file, `<report-dir>/memory/sweep-<ref>.json`:
-the settings key, the commit, every file's blob, the files that failed, and every finding with the blob it
-was found on. On a runner the README's workflow restores that folder with `actions/cache` (a
-50,000-file repository's blob map and findings do not fit in the audit issue's 65,536 characters; a cache
-entry is written by the workflow on that ref only). Locally it stays in the repository's report folder.
+The memory of the last completed sweep of a ref is a JSON file, `sweep-<ref>-<hash of the ref>.json`: the
+settings key, the commit, every file's blob, the files that failed, and every finding with the blob it was
+found on. It lives only where batch-review puts it, outside the repository's tree, so that nothing committed
+can pose as it: on a runner `$RUNNER_TEMP/batch-review-memory` (the workflow's `actions/cache` step
+restores that folder; a 50,000-file repository's blob map and findings do not fit in the audit issue's
+65,536 characters), locally the user's cache folder (`~/.cache/batch-review/sweeps/<hash of the
+repository's path>`). The file is opened without following a symlink.
 
 - recall: a file whose blob is the one the memory holds (and did not fail then) is not sent again;
 - reconcile: its findings are carried (counted, in the audit issue and the SARIF); a file that failed
   this run keeps its earlier findings, noted; a finding on a changed file that is no longer found, or on a
   deleted file, is listed once as fixed;
 - save (a sink, after a completed sweep): the new memory. A pending, failed or plan-only run leaves it.
-A missing or unreadable memory means a full sweep, with a note.
+A missing or unreadable memory (not a regular file, not UTF-8, not valid) means a full sweep, with a note.
 """
 
 from __future__ import annotations
@@ -19,14 +21,16 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
+import stat
+import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from .. import linear
 from ..config import Config
 from ..findings import Category, Finding, Severity, sort_key
 from ..log import log
@@ -37,12 +41,31 @@ from ..words import plural
 from .settings import settings_key
 
 MEMORY_VERSION = 1
-_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_SAFE = linear.compile(r"[^A-Za-z0-9._-]+")
 
 
-def memory_path(report_folder: Path, ref: str) -> Path:
-    slug = _SAFE.sub("-", ref.removeprefix("refs/")).strip("-") or "local"
-    return report_folder / "memory" / f"sweep-{slug}.json"
+def memory_path(folder: Path, ref: str) -> Path:
+    """The memory file of `ref` in `folder`: a readable slug, and a hash so that `release/1` and `release-1`
+    never share a file."""
+    slug = _SAFE.sub("-", ref.removeprefix("refs/")).strip("-")[:80] or "local"
+    return folder / f"sweep-{slug}-{hashlib.sha256(ref.encode('utf-8', 'surrogatepass')).hexdigest()[:10]}.json"
+
+
+def runner_folder(environ: Mapping[str, str]) -> Path:
+    """On a runner: the runner's temp folder (the workflow's cache step restores it), never the workspace."""
+    return Path(environ.get("RUNNER_TEMP") or tempfile.gettempdir()) / "batch-review-memory"
+
+
+def local_folder(root: Path, environ: Mapping[str, str] = os.environ) -> Path:
+    """Locally: the user's cache folder, one folder per repository (by its resolved path)."""
+    if sys.platform == "darwin":
+        base = Path.home() / "Library" / "Caches"
+    elif os.name == "nt":
+        base = Path(environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
+    else:
+        base = Path(environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    where = hashlib.sha256(str(root.resolve()).encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    return base / "batch-review" / "sweeps" / where
 
 
 def blob_id(data: bytes) -> str:
@@ -88,13 +111,14 @@ class SweepMemory:
 
     def _load(self, report: RunReport) -> dict[str, Any] | None:
         try:
-            text = self.path.read_text(encoding="utf-8")
+            text = _read(self.path)
         except FileNotFoundError:
             what = self.ref.removeprefix("refs/heads/") or "this folder"
             self._note(report, f"no memory of an earlier sweep of {what} ({self.path.name}): a full sweep")
             return None
-        except OSError as exc:
-            self._note(report, f"the sweep memory {self.path} cannot be read ({exc}): a full sweep")
+        except (OSError, UnicodeDecodeError) as exc:
+            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            self._note(report, f"the sweep memory {self.path} cannot be read ({why}): a full sweep")
             return None
         try:
             data = _validate(json.loads(text))
@@ -164,6 +188,10 @@ class SweepMemory:
                 "files": files, "failed": sorted(failed),
                 "findings": [_finding_json(f) for f in report.findings]}
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        if self.path.is_symlink() or (self.path.exists() and not self.path.is_file()):
+            note = f"the sweep memory was not saved: {self.path} is not a regular file (remove it)"
+            log.warning(note)
+            return f"not saved: {self.path} is not a regular file"
         fd, tmp = tempfile.mkstemp(prefix=".sweep-memory-", dir=self.path.parent)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             json.dump(data, handle, separators=(",", ":"))
@@ -174,6 +202,15 @@ class SweepMemory:
     def _note(report: RunReport, note: str) -> None:
         log.notice(note)
         report.notes.append(note)
+
+
+def _read(path: Path) -> str:
+    """The file's text: never through a symlink, only a regular file, only UTF-8."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise OSError(0, "not a regular file")
+        return handle.read().decode("utf-8")
 
 
 def _content_blob(source: SourceFile) -> str | None:

@@ -11,14 +11,14 @@ model text and paths are escaped so that nothing in them can close the comment.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from .. import linear
 from .markers import _embed
 
 PREFIX = "<!-- batch-review:walkthrough "
-_MARKER = re.compile(r"<!-- batch-review:walkthrough (\{[^\n]*?\}) -->")
+_MARKER = linear.compile(r"<!-- batch-review:walkthrough (\{[^\n]*?\}) -->")
 VERSION = 1
 LIMIT = 20_000  # characters of marker at most; past it the summaries of the most files that fit are carried
 

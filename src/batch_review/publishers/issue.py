@@ -117,7 +117,8 @@ class AuditIssue:
                 if issue.pull_request is not None or not split_body(issue.body)[0]:
                     continue
                 author = issue.user.login if issue.user is not None else None
-                if identity is not None and not identity.wrote(author):
+                kind = issue.user.type if issue.user is not None else None
+                if identity is not None and not identity.wrote(author, kind):
                     self.ignored += 1
                     continue
                 if issue.state == "open":

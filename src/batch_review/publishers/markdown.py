@@ -16,8 +16,7 @@ for one of our markers. tests/test_markdown.py checks this against a CommonMark 
 
 from __future__ import annotations
 
-import re
-
+from .. import linear
 from ..findings import Finding, Severity
 from ..log import log
 
@@ -30,17 +29,17 @@ SEVERITY_LABEL = {
     Severity.low: "🟡 Low",
     Severity.info: "🔵 Info",
 }
-_FORGED = re.compile(r"<!--(?=\s*batch-review)", re.IGNORECASE)
-_FENCE = re.compile(r"^( {0,3})(`{3,}|~{3,})(.*)$")
-_TABLE_RULE = re.compile(r"^ {0,3}\|?\s*:?-+:?\s*(?:\|\s*:?-+:?\s*)*\|?\s*$")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
-_TAG = re.compile(r"<(?=[A-Za-z/!?])")
-_MENTION = re.compile(r"@(?=[A-Za-z0-9])")
-_REFERENCE = re.compile(r"#(?=\d)")
-_IMAGE = re.compile(r"!\[")
-_LINK_DEF = re.compile(r"^( {0,3})\[(?=[^\]]*\]:)", re.MULTILINE)
-_RUN = re.compile(r"`+")
-_FENCE_RUN = re.compile(r"`{3,}|~{3,}")  # in prose, split so that it can open no fence
+_FORGED = linear.compile(r"<!--(\s*batch-review)", ignore_case=True)
+_FENCE = linear.compile(r"^( {0,3})(`{3,}|~{3,})(.*)$")
+_TABLE_RULE = linear.compile(r"^ {0,3}\|?\s*:?-+:?\s*(?:\|\s*:?-+:?\s*)*\|?\s*$")
+_CONTROL = linear.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\x{202A}-\x{202E}\x{2066}-\x{2069}]")
+_TAG = linear.compile(r"<([A-Za-z/!?])")
+_MENTION = linear.compile(r"@([A-Za-z0-9])")
+_REFERENCE = linear.compile(r"#([0-9])")
+_IMAGE = linear.compile(r"!\[")
+_LINK_DEF = linear.compile(r"^( {0,3})\[([^\]\n]*\]:)", multiline=True)
+_RUN = linear.compile(r"`+")
+_FENCE_RUN = linear.compile(r"`{3,}|~{3,}")  # in prose, split so that it can open no fence
 
 
 # -- the sanitizer -------------------------------------------------------------------------------
@@ -147,16 +146,16 @@ def _code_spans(text: str) -> list[tuple[int, int]] | None:
 
 def neutralize(text: str) -> str:
     """Disarm HTML, mentions, references, images, link definitions and fences; invisible as prose or code."""
-    text = _TAG.sub("<" + ZWSP, text)
-    text = _MENTION.sub("@" + ZWSP, text)
-    text = _REFERENCE.sub("#" + ZWSP, text)
+    text = _TAG.sub("<" + ZWSP + r"\1", text)
+    text = _MENTION.sub("@" + ZWSP + r"\1", text)
+    text = _REFERENCE.sub("#" + ZWSP + r"\1", text)
     text = _IMAGE.sub("!" + ZWSP + "[", text)
     text = _FENCE_RUN.sub(lambda m: ZWSP.join(m[0][i : i + 2] for i in range(0, len(m[0]), 2)), text)
-    return _LINK_DEF.sub(r"\1\\[", text)
+    return _LINK_DEF.sub(r"\1\\[\2", text)
 
 
 def _unforge(text: str) -> str:
-    return _FORGED.sub("<!--" + ZWSP, text)
+    return _FORGED.sub("<!--" + ZWSP + r"\1", text)
 
 
 # -- building blocks -------------------------------------------------------------------------------

@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Any, cast
 from ..findings import Finding, Severity, at_or_above, counts_by_severity
 from ..github_client import describe, is_read_only, post_once
 from ..log import log
-from ..memory.markers import finding_marker
+from ..memory.markers import finding_marker, review_marker
+from ..memory.seal import Seal
 from ..plan import Plan
 from .markdown import (
     GITHUB_BODY_LIMIT,
@@ -133,7 +134,8 @@ def body_entry(finding: Finding, marker: str) -> str:
     return "\n".join(parts)
 
 
-def review_bodies(report: RunReport, layout: ReviewPlan, head_sha: str, nonce: str, state: str = "") -> list[str]:
+def review_bodies(report: RunReport, layout: ReviewPlan, head_sha: str, nonce: str, seal: Seal,
+                  state: str = "") -> list[str]:
     """The review body (and continuation bodies if the findings outgrow one). `state`: the run's state marker
     (what it reviewed), kept in the first body so that memory survives a status comment that cannot be written."""
     new = [f for f, _ in layout.inline] + layout.body
@@ -154,7 +156,6 @@ def review_bodies(report: RunReport, layout: ReviewPlan, head_sha: str, nonce: s
         head += ["", f"**{len(layout.body)} finding(s) could not be placed on a line of the diff:**"]
     if state and len(state) <= STATE_IN_REVIEW:
         head.append(state)
-    marker = f"<!-- batch-review:review head={head_sha} run={nonce} -->"
     bodies: list[str] = []
     current = "\n".join(head)
     for entry in (body_entry(f, layout.mark(f)) for f in layout.body):
@@ -163,12 +164,12 @@ def review_bodies(report: RunReport, layout: ReviewPlan, head_sha: str, nonce: s
             current = f"### batch-review (continued)\n<sub>more findings for {head_sha[:12]}</sub>"
         current += "\n\n" + entry
     bodies.append(current)
-    return [cap(body + "\n\n" + marker.replace("run=", f"part={i} run=")) for i, body in enumerate(bodies)]
+    return [cap(body + "\n\n" + review_marker(seal, head_sha, i, nonce)) for i, body in enumerate(bodies)]
 
 
 def publish_review(repo: Repository, pull: PullRequest, commit_sha: str, report: RunReport, plan: Plan, *,
                    max_inline: int, request_changes_on: Severity | str, posted: Collection[str],
-                   file_keys: Mapping[str, str], state: str = "") -> str:
+                   file_keys: Mapping[str, str], seal: Seal, state: str = "") -> str:
     """Post the review of the findings not yet on the pull request (`posted`: fingerprints batch-review
     itself posted earlier), with the run's state marker `state`. Returns what happened, for the report.
     Raises ReadOnlyToken on a 403 write."""
@@ -187,14 +188,14 @@ def publish_review(repo: Repository, pull: PullRequest, commit_sha: str, report:
             return "nothing new to post (failed files are named in the check run and the summary)"
         return "nothing new to post" if report.findings else "no findings; no review posted"
     layout = place(fresh, plan, max_inline,
-                   lambda f: finding_marker(f, commit_sha, file_keys.get(f.origin or f.path, "")))
+                   lambda f: finding_marker(f, commit_sha, file_keys.get(f.origin or f.path, ""), seal))
     event = "COMMENT"
     if isinstance(request_changes_on, Severity) and any(at_or_above(f.severity, request_changes_on) for f in fresh):
         event = "REQUEST_CHANGES"
     commit = repo.get_commit(commit_sha)  # lazy: no request
     nonce = uuid.uuid4().hex[:16]
     try:
-        refused = _post(pull, commit, report, layout, commit_sha, nonce, event, state)
+        refused = _post(pull, commit, report, layout, commit_sha, nonce, event, seal, state)
     except GithubException as exc:
         if is_read_only(exc):
             raise ReadOnlyToken(describe(exc)) from None
@@ -204,7 +205,7 @@ def publish_review(repo: Repository, pull: PullRequest, commit_sha: str, report:
 
 
 def _post(pull: PullRequest, commit: Any, report: RunReport, layout: ReviewPlan,
-          head_sha: str, nonce: str, event: str, state: str) -> int:
+          head_sha: str, nonce: str, event: str, seal: Seal, state: str) -> int:
     """Post the review; on a 422 for its comments, move the refused ones to the body and post again.
 
     Attempt 1 posts as planned; if GitHub refuses it, `find_refused` names the refused comments. If it
@@ -214,7 +215,7 @@ def _post(pull: PullRequest, commit: Any, report: RunReport, layout: ReviewPlan,
 
     refused = 0
     for attempt in range(3):
-        bodies = review_bodies(report, layout, head_sha, nonce, state)
+        bodies = review_bodies(report, layout, head_sha, nonce, seal, state)
         comments = [c for _, c in layout.inline]
         posted = 0
         try:
@@ -240,7 +241,8 @@ def _post(pull: PullRequest, commit: Any, report: RunReport, layout: ReviewPlan,
     raise RuntimeError("unreachable")  # pragma: no cover - the third attempt has no inline comments
 
 
-def publish_memory_review(repo: Repository, pull: PullRequest, commit_sha: str, why: str, state: str) -> str:
+def publish_memory_review(repo: Repository, pull: PullRequest, commit_sha: str, why: str, state: str,
+                          seal: Seal) -> str:
     """A short COMMENT review holding the run's state marker, for a run that posted no review and could not
     write its status comment: the next run then knows what this one reviewed and does not pay for it again."""
     if len(state) > STATE_IN_REVIEW:
@@ -249,7 +251,7 @@ def publish_memory_review(repo: Repository, pull: PullRequest, commit_sha: str, 
     body = cap("\n".join([
         f"<sub>batch-review could not update its status comment ({sanitize(why)}); this note records which file "
         f"versions it reviewed at {commit_sha[:12]}, so the next run does not review them again.</sub>",
-        state, f"<!-- batch-review:review head={commit_sha} part=0 run={nonce} -->"]))
+        state, review_marker(seal, commit_sha, 0, nonce)]))
     _post_part(pull, repo.get_commit(commit_sha), body, "COMMENT", [], f"part=0 run={nonce}", 0)
     return "kept in a review note"
 

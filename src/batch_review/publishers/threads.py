@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..graphql import graphql
 from ..log import log
-from ..memory.pull_github import FIXED_REPLY
+from ..memory.markers import fixed_reply_marker
 from ..words import plural
 from .markdown import cap, code_span, inline_text
 
@@ -26,13 +26,14 @@ if TYPE_CHECKING:
     from github.PullRequest import PullRequest
 
     from ..memory.pull import Actions, PullMemory
+    from ..memory.seal import Seal
     from ..report import RunReport
 
 MUTATIONS_PER_REQUEST = 25
 STATUS_MARKER = "<!-- batch-review:status -->"
 
 
-def apply_actions(gh: Github, pull: PullRequest, actions: Actions, head_sha: str) -> str:
+def apply_actions(gh: Github, pull: PullRequest, actions: Actions, head_sha: str, seal: Seal) -> str:
     """Carry out `actions`; what was done, for the report. Failures are noted, never raised: the findings
     are already posted, and the next run tries again."""
     from github.GithubException import GithubException
@@ -57,7 +58,7 @@ def apply_actions(gh: Github, pull: PullRequest, actions: Actions, head_sha: str
             done.append(f"{plural(len(group), 'thread')} {verb}d")
     for thread, finding in actions.reply_fixed:
         body = (f"This looks fixed at {head_sha[:12]}: batch-review no longer finds it. The thread stays open "
-                f"because someone replied.\n{FIXED_REPLY.format(fp=finding.fingerprint)}")
+                f"because someone replied.\n{fixed_reply_marker(seal, finding.fingerprint)}")
         try:
             pull.create_review_comment_reply(thread.comment_id, body)
         except GithubException as exc:
@@ -89,7 +90,7 @@ def status_body(report: RunReport, memory: PullMemory, walkthrough: bool = True)
     carried = sum(1 for f in counted if f.placement == "carried")
     head = report.head_sha[:12]
     lines = [
-        memory.next_state(report).to_marker(),
+        memory.next_state(report).to_marker(memory.seal),
         STATUS_MARKER,
         f"### batch-review · {report.status} at `{head}`",
         "",
@@ -128,12 +129,13 @@ def publish_status(gh: Github, issue: Issue, comment_id: int | None, body: str) 
         folder = issue.url.rsplit("/", 1)[0]
         gh.requester.requestJsonAndCheck("PATCH", f"{folder}/comments/{comment_id}", input={"body": body})
         return f"status comment {comment_id} updated"
-    created = post_once(lambda: issue.create_comment(body), lambda: _find_status(issue), "the status comment")
+    created = post_once(lambda: issue.create_comment(body), lambda: _find_status(issue, body), "the status comment")
     return f"status comment {created.id} created"
 
 
-def _find_status(issue: Issue) -> Any:
+def _find_status(issue: Issue, body: str) -> Any:
+    """The comment a POST that seemed to fail did create: exactly this body (its sealed state included)."""
     for comment in issue.get_comments():
-        if STATUS_MARKER in (comment.body or ""):
+        if (comment.body or "") == body:
             return comment
     return None

@@ -52,6 +52,7 @@ class Collected:
     incomplete: bool = False  # the host did not list every changed file (GitHub's 3,000-file cap)
     intent: Intent | None = None  # what the change is for (a pull request's or a local range's words; sweeps: none)
     repository: Snapshot | None = None  # the repository at the head commit, for code from other files
+    base_blobs: dict[str, str] | None = None  # path -> blob at the base commit (None: not known)
     # an eval case's title and description, as a pull request states them (the intent when `intent` is None)
     title: str = ""
     description: str = ""

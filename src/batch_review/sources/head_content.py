@@ -148,9 +148,9 @@ def fetch_head_contents(files: Iterable[SourceFile]) -> None:
     workspace, then GraphQL queries of many files each). Files of other sources are left alone."""
     by_store: dict[int, tuple[HeadContents, list[HeadLoader]]] = {}
     for source in files:
-        if isinstance(source.load, HeadLoader):
-            store = source.load.store
-            by_store.setdefault(id(store), (store, []))[1].append(source.load)
+        load = getattr(source.load, "inner", source.load)  # scrub.RedactedLoader wraps the head's loader
+        if isinstance(load, HeadLoader):
+            by_store.setdefault(id(load.store), (load.store, []))[1].append(load)
     for store, loaders in by_store.values():
         store.fetch(loaders)
 

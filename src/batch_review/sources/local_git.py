@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from .. import linear
 from ..diff import split_git_diff
 from ..errors import SourceError
 from ..filters import FileFilter, content_reason, patch_reason
@@ -14,7 +14,7 @@ from .base import Collected, Skip, SourceFile
 
 _STATUS = {"A": "added", "M": "modified", "D": "removed", "R": "renamed", "C": "copied", "T": "changed"}
 BASE_CANDIDATES = ("origin/HEAD", "origin/main", "origin/master", "main", "master")
-_HUNK = re.compile(r"^@@ -", re.M)  # a hunk header starts a line; a file name may hold "@@" anywhere
+_HUNK = linear.compile(r"^@@ -", multiline=True)  # a hunk header starts a line; a file name may hold "@@" anywhere
 
 
 def default_base(repo: Path) -> str:

@@ -9,12 +9,12 @@ it, from the workspace or in batches through GraphQL (`head_content.py`).
 from __future__ import annotations
 
 import base64
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .. import linear
 from ..errors import EventError, RunError
 from ..filters import FileFilter, content_reason, patch_reason
 from ..gitcmd import DIFF_FLAGS, diff_blobs, git, rev_parse
@@ -30,9 +30,9 @@ GITHUB_FILE_CAP = 3000
 NOT_LISTED = f"not reviewed: GitHub lists only the first {GITHUB_FILE_CAP:,} files of a pull request"
 # A symlink's patch is its target: one line, no final newline (a real one-line file looks the same,
 # so such a file is checked with one contents request).
-_LINK_PATCH = re.compile(
+_LINK_PATCH = linear.compile(
     r"\A@@ -(?:0,0|1) \+1 @@\n(?:-[^\n]*\n\\ No newline at end of file\n)?\+[^\n]*\n"
-    r"\\ No newline at end of file\n?\Z"
+    r"\\ No newline at end of file\n?\z"
 )
 
 
@@ -122,7 +122,7 @@ def collect_pull_request(
         files.append(source)
     collected = Collected(
         files=files, skipped=skipped, head_sha=info.head_sha, base_sha=info.base_sha,
-        label=f"#{info.number}",
+        label=f"#{info.number}", base_blobs=_base_blobs(repo, info, workspace),
     )
     if info.changed_files is not None and info.changed_files > len(listed):
         missing = info.changed_files - len(listed)
@@ -140,6 +140,34 @@ def collect_pull_request(
             f"GitHub listed {len(listed):,} files, its limit: any further changed files are NOT reviewed."
         )
     return collected
+
+
+def _base_blobs(repo: Repository, info: PullInfo, workspace: Path | None) -> dict[str, str] | None:
+    """Every blob of the base commit, path -> blob: from the checkout when it holds the commit, else one
+    request (`git/trees/{sha}?recursive=1`); None when GitHub cannot list it whole (truncated past 100,000
+    entries, or refused): memory then keys each file with "unknown base", so it is reviewed again."""
+    from github.GithubException import GithubException
+
+    if workspace is not None:
+        try:
+            if rev_parse(workspace, info.base_sha):
+                raw = git(workspace, "ls-tree", "-r", "-z", info.base_sha)
+                rows = [r.split(b"\t", 1) for r in raw.split(b"\0") if b"\t" in r]
+                return {display_path(path.decode("utf-8", "surrogateescape")): meta.split()[2].decode()
+                        for meta, path in rows if meta.split()[1] == b"blob"}
+        except RunError as exc:
+            log.info(f"the checkout's base commit could not be listed ({exc.message}); asking GitHub")
+
+    try:
+        tree = repo.get_git_tree(info.base_sha, recursive=True)
+        entries = tree.tree
+    except GithubException as exc:
+        log.info(f"the base commit's files could not be listed (GitHub {exc.status})")
+        return None
+    if tree.raw_data.get("truncated"):
+        log.info("the base commit's tree is too large for one listing: every file is reviewed as a new change")
+        return None
+    return {e.path: e.sha for e in entries if e.type == "blob"}
 
 
 def _skip_reason(status: str, path: str, patch: str | None, changes: int, filt: FileFilter) -> str | None:
@@ -219,7 +247,7 @@ def _recompute_patch(
         old = b"" if source.status == "added" else _file_at(repo, source.old_path or source.path, merge_base())
     except GithubException as exc:
         return f"content unavailable from GitHub ({exc.status})"
-    reason = content_reason(new) or (content_reason(old) if old else None)
+    reason = content_reason(new, base=old) or (content_reason(old, base=b"") if old else None)
     if reason:
         return reason
     source.patch = diff_blobs(old, new)

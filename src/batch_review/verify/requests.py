@@ -16,11 +16,11 @@ every run (a pending verification batch is matched by it) and unique in the run.
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from .. import linear
 from ..context.select import NEARLY_WHOLE, SMALL_FILE_TOKENS
 from ..findings import Finding
 from ..plan import CHARS_PER_TOKEN, CUSTOM_ID, PIECE_HEADER_TOKENS, UNKNOWN, Piece, Plan, PlannedRequest
@@ -37,7 +37,7 @@ FRAME_TOKENS = 60  # the fixed words and the fences
 FINDING_TOKENS = 30  # a finding's JSON keys and id
 OUTPUT_BASE_TOKENS = 30
 OUTPUT_PER_FINDING_TOKENS = 70
-_SLUG = re.compile(r"[^a-zA-Z0-9_-]+")
+_SLUG = linear.compile(r"[^a-zA-Z0-9_-]+")
 
 
 @dataclass

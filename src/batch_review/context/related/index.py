@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import builtins
 import posixpath
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from ... import linear
 from ...diff import FileDiff
 from ...filters import content_reason
 from ..languages import grammar_for
@@ -26,7 +26,7 @@ _OTHER_GLOBALS = (
     "append copy delete panic recover print println string int int64 int32 uint byte rune float64 error bool "
     "nil iota any")
 _GLOBALS = frozenset(dir(builtins)) | frozenset(_OTHER_GLOBALS.split())
-_DISTINCT = re.compile(r"^(?:[A-Z][A-Za-z0-9]*[a-z][A-Za-z0-9]*|[A-Z][A-Z0-9_]{2,})$")  # CapWords, UPPER_CASE
+_DISTINCT = linear.compile(r"^(?:[A-Z][A-Za-z0-9]*[a-z][A-Za-z0-9]*|[A-Z][A-Z0-9_]{2,})$")  # CapWords, UPPER_CASE
 MIN_FALLBACK_NAME = 4  # a name matched by name alone must be at least this long (`get` is in every file)
 MAX_FILES_PER_NAME = 25  # files parsed to look a name up by name alone
 

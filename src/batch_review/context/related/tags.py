@@ -11,11 +11,11 @@ uses constants, attributes, base classes and types. Rows are 0-based, as tree-si
 from __future__ import annotations
 
 import importlib
-import re
 from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING
 
+from ... import linear
 from ..languages import Grammar, parser_for
 
 if TYPE_CHECKING:
@@ -49,7 +49,7 @@ _MEMBER = {"attribute": ("object", "attribute"), "member_expression": ("object",
            "field_expression": ("argument", "field"), "scoped_identifier": ("path", "name"),
            "method_invocation": ("object", "name")}
 _CALLABLE_PARENTS = {"call", "call_expression", "new_expression", "method_invocation"}
-_DOTTED = re.compile(r"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*")
+_DOTTED = linear.compile(r"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*")
 
 
 @dataclass(frozen=True)
