@@ -8,6 +8,7 @@ import json
 import re
 import shutil
 import subprocess
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -30,10 +31,19 @@ def actionlint(*paths: Path) -> list[dict[str, Any]]:
     return problems
 
 
+DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+
+
 def readme_workflows() -> list[str]:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    blocks = re.findall(r"^```ya?ml\n(.*?)^```", readme, re.M | re.S)
-    return [b for b in blocks if re.search(r"^on:", b, re.M) and re.search(r"^jobs:", b, re.M)]
+    """The workflow examples of README.md and docs/*.md (a fence may be indented inside a list item)."""
+    found = []
+    for document in DOCUMENTS:
+        text = document.read_text(encoding="utf-8")
+        for indent, block in re.findall(r"^( *)```ya?ml\n(.*?)^\1```", text, re.M | re.S):
+            block = textwrap.dedent(block) if indent else block
+            if re.search(r"^on:", block, re.M) and re.search(r"^jobs:", block, re.M):
+                found.append(block)
+    return found
 
 
 def load(path: Path) -> dict[Any, Any]:
@@ -81,14 +91,33 @@ def test_readme_workflow_examples_pass_actionlint(tmp_path: Path) -> None:
     assert problems == [], "\n".join(f"{Path(p['file']).name}:{p['line']}: {p['message']}" for p in problems)
 
 
-@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
-def test_third_party_actions_are_pinned_by_commit_sha(path: Path) -> None:
-    for line in path.read_text(encoding="utf-8").splitlines():
+def assert_pinned(text: str, *, ours: str = "") -> None:
+    for line in text.splitlines():
         match = re.search(r"\buses:\s*(\S+)(.*)", line)
-        if not match or match[1].startswith(("./", "docker://")):
+        if not match or match[1].startswith(("./", "docker://")) or (ours and match[1].startswith(ours)):
             continue
         assert re.fullmatch(r"[\w.-]+/[\w./-]+@[0-9a-f]{40}", match[1]), f"not pinned by full SHA: {line.strip()}"
         assert re.fullmatch(r"\s*# v\d+\.\d+\.\d+", match[2]), f"say which version the SHA is: {line.strip()}"
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_third_party_actions_are_pinned_by_commit_sha(path: Path) -> None:
+    assert_pinned(path.read_text(encoding="utf-8"))
+
+
+def test_documented_examples_pin_third_party_actions_by_commit_sha() -> None:
+    """The examples users copy pin other people's actions as this project's own workflows do (batch-review
+    itself is named by its major tag, `org/batch-review@v1`: see the README on what `org` stands for)."""
+    examples = readme_workflows()
+    assert sum("actions/checkout@" in e for e in examples) >= 1
+    for example in examples:
+        assert_pinned(example, ours="org/batch-review@")
+
+
+def test_the_sweep_example_can_upload_sarif_from_a_private_repository() -> None:
+    [sweep] = [e for e in readme_workflows() if "upload-sarif@" in e]
+    permissions = yaml.safe_load(sweep)["permissions"]
+    assert permissions == {"contents": "read", "issues": "write", "security-events": "write", "actions": "read"}
 
 
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)

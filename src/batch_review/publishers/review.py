@@ -23,6 +23,7 @@ from ..github_client import describe, is_read_only, post_once
 from ..log import log
 from ..memory.markers import finding_marker
 from ..plan import Plan
+from ..words import plural
 from .markdown import (
     GITHUB_BODY_LIMIT,
     SEVERITY_LABEL,
@@ -149,7 +150,7 @@ def review_bodies(report: RunReport, layout: ReviewPlan, head_sha: str, nonce: s
             f"{code_span(f.path)} ({sanitize(f.reason)})" for f in report.failed_files()[:50])]
     head += [f"{n}" for n in (f"> {sanitize(note)}" for note in report.notes)]
     if layout.body:
-        head += ["", f"**{len(layout.body)} finding(s) could not be placed on a line of the diff:**"]
+        head += ["", f"**{plural(len(layout.body), 'finding')} could not be placed on a line of the diff:**"]
     marker = f"<!-- batch-review:review head={head_sha} run={nonce} -->"
     bodies: list[str] = []
     current = "\n".join(head)
