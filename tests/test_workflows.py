@@ -129,7 +129,8 @@ def test_workflow_permissions_start_read_only(path: Path) -> None:
     for name, job in workflow["jobs"].items():
         granted = job.get("permissions", {})
         assert granted != "write-all", name
-        assert set(granted) <= {"contents", "packages", "id-token", "attestations"}, (name, granted)
+        assert set(granted) <= {"contents", "packages", "id-token", "attestations", "actions"}, (name, granted)
+        assert granted.get("actions", "read") == "read", (name, granted)
 
 
 def test_ci_runs_the_readme_test_command() -> None:
@@ -143,19 +144,40 @@ def test_ci_runs_the_readme_test_command() -> None:
 
 def test_release_attests_and_pins_the_digest_it_pushed() -> None:
     release = load(ROOT / ".github" / "workflows" / "release.yml")
-    assert release.get("on", release.get(True)) == {"push": {"tags": ["v*.*.*"]}}
+    trigger = release.get("on", release.get(True))
+    assert set(trigger) == {"workflow_dispatch"}  # no tag push starts it: the workflow creates the only version tag
+    version = trigger["workflow_dispatch"]["inputs"]["version"]
+    assert version["required"] is True and version["type"] == "string"
     assert release["defaults"]["run"]["shell"] == "bash"  # bash -eo pipefail: `script | tee` fails with the script
-    image, publish = release["jobs"]["image"], release["jobs"]["publish"]
+    gate, image, publish = release["jobs"]["gate"], release["jobs"]["image"], release["jobs"]["publish"]
+    assert gate["permissions"] == {"contents": "read", "actions": "read"}
+    assert "release_gate.py gate" in gate["steps"][-1]["run"]
+    assert image["needs"] == "gate" and publish["needs"] == ["gate", "image"]
     steps = {step.get("id"): step for step in image["steps"] if step.get("id")}
     assert steps["push"]["with"]["push"] is True
+    assert steps["push"]["with"]["tags"] == "${{ needs.gate.outputs.image }}:${{ needs.gate.outputs.version }}"
     attest = next(s for s in image["steps"] if s.get("uses", "").startswith("actions/attest@"))
     assert attest["with"]["subject-digest"] == "${{ steps.push.outputs.digest }}"
     assert image["outputs"]["digest"] == "${{ steps.push.outputs.digest }}"
     assert image["permissions"] == {"contents": "read", "packages": "write", "id-token": "write",
                                     "attestations": "write"}
-    assert publish["permissions"] == {"contents": "write"}
+    assert publish["permissions"] == {"contents": "write", "packages": "write"}
     rewrite = next(s for s in publish["steps"] if "release_action.py action" in s.get("run", ""))
     assert '--digest "$DIGEST"' in rewrite["run"]
     assert rewrite["env"]["DIGEST"] == "${{ needs.image.outputs.digest }}"
-    checkouts = [s for job in (image, publish) for s in job["steps"] if "actions/checkout@" in s.get("uses", "")]
-    assert all(s["with"]["ref"] == "${{ github.sha }}" for s in checkouts)  # a re-run sees main's action.yml
+    checkouts = [s for job in (gate, image, publish) for s in job["steps"] if "actions/checkout@" in s.get("uses", "")]
+    assert all(s["with"]["ref"] == "${{ github.sha }}" for s in checkouts)
+
+
+def test_release_touches_no_tag_before_the_image_can_be_pulled() -> None:
+    """The order of the publish job: the anonymous pull check, then the version tag (created, never forced),
+    then the moving major tags; the version tag is pushed nowhere else."""
+    publish = load(ROOT / ".github" / "workflows" / "release.yml")["jobs"]["publish"]
+    runs = [step.get("run", "") for step in publish["steps"]]
+    pull = next(i for i, run in enumerate(runs) if "release_gate.py pullable" in run)
+    version_tag = next(i for i, run in enumerate(runs) if 'git push origin "refs/tags/$TAG"' in run)
+    major = next(i for i, run in enumerate(runs) if 'git push --force origin "refs/tags/v$MAJOR"' in run)
+    assert pull < version_tag < major
+    assert all("git push" not in run for run in runs[:version_tag])
+    assert "--force" not in runs[version_tag].split("git push origin")[1].split("\n")[0]
+    assert "imagetools create" in runs[major]  # the image's :MAJOR moves with v MAJOR, not at build time
