@@ -72,7 +72,23 @@ def test_actionlint_really_lints(tmp_path: Path) -> None:
 
 
 def test_the_project_has_its_workflows() -> None:
-    assert {p.name for p in WORKFLOWS} >= {"ci.yml", "release.yml"}
+    assert {p.name for p in WORKFLOWS} >= {"ci.yml", "release.yml", "dependencies.yml"}
+
+
+def test_the_newest_versions_are_tested_weekly_without_write_permissions() -> None:
+    """The job that installs the newest packages and runs them holds no write permission; only a job that
+    runs nothing of theirs proposes the new locks, and only after the README's test command passed."""
+    workflow = load(ROOT / ".github" / "workflows" / "dependencies.yml")
+    assert set(workflow.get("on", workflow.get(True))) == {"schedule", "workflow_dispatch"}
+    newest, propose = workflow["jobs"]["newest"], workflow["jobs"]["propose"]
+    assert newest["permissions"] == {"contents": "read"}
+    runs = [step.get("run", "") for step in newest["steps"]]
+    relock = next(i for i, run in enumerate(runs) if "scripts/lock.py --upgrade" in run)
+    assert runs.index("bash .ci/run") > relock
+    assert propose["needs"] == "newest" and "changed == 'true'" in propose["if"]
+    assert propose["permissions"] == {"contents": "write", "pull-requests": "write"}
+    assert not any("pip install" in step.get("run", "") or ".ci/run" in step.get("run", "")
+                   for step in propose["steps"])
 
 
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
@@ -129,7 +145,8 @@ def test_workflow_permissions_start_read_only(path: Path) -> None:
     for name, job in workflow["jobs"].items():
         granted = job.get("permissions", {})
         assert granted != "write-all", name
-        assert set(granted) <= {"contents", "packages", "id-token", "attestations", "actions"}, (name, granted)
+        assert set(granted) <= {"contents", "packages", "id-token", "attestations", "actions", "pull-requests"}, (
+            name, granted)
         assert granted.get("actions", "read") == "read", (name, granted)
 
 
