@@ -135,7 +135,7 @@ def print_totals(console: Console, report: RunReport) -> None:
     if len(stopped) > 1:  # one refusal (budget, key, billing) is one line, not one per file
         names = ", ".join(plain(f.path) for f in stopped[:3]) + (", …" if len(stopped) > 3 else "")
         console.print(f"[red]not reviewed[/]: {plural(len(stopped), 'file')} ({names}) — the run failed "
-                      f"({plain(report.error_kind or "")})")
+                      f"({plain(report.error_kind or '')})")
     for f in failed:
         if len(stopped) > 1 and f in stopped:
             continue
