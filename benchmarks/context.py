@@ -1,7 +1,7 @@
 """Targeted context on real release diffs: how much of each change's enclosing definition the model
 sees, and what it costs in code tokens, with and without targeted context.
 
-The fixtures (benchmarks/data/context, rebuilt by `python -m benchmarks.context_data NAME OLD NEW`)
+The fixtures (benchmarks/context_data.py: fetched by pinned sha256 into the eval's sdist cache)
 are patch releases of public packages from PyPI, diffed with `-U3` as GitHub shows a pull request,
 with the head version of every changed file. Each is planned exactly as a pull request would be
 (`make_plan`, default budget), once with `context: definitions` and once with `context: hunks`.

@@ -19,7 +19,7 @@ HERE = Path(__file__).parent
 
 
 def collect(tmp: Path, only: set[str]) -> list[Row]:
-    from . import context, coverage, fanout, memory, sweeps, throughput, verify
+    from . import context, coverage, eval_context, fanout, memory, sweeps, throughput, verify
 
     sections = {
         "fanout": lambda: fanout.figures(tmp),
@@ -30,6 +30,7 @@ def collect(tmp: Path, only: set[str]) -> list[Row]:
         "memory": lambda: memory.figures(tmp),
         "context": context.figures,
         "verify": lambda: verify.figures(tmp),
+        "eval-context": lambda: eval_context.figures(tmp),
     }
     rows: list[Row] = []
     for name, make in sections.items():
@@ -53,7 +54,8 @@ def table(rows: list[Row]) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("sections", nargs="*",
-                        help="fanout, throughput, coverage, sweep, startup, memory, context, verify (default: all)")
+                        help="fanout, throughput, coverage, sweep, startup, memory, context, verify, eval-context "
+                        "(default: all)")
     parser.add_argument("--no-write", action="store_true", help="print only; do not rewrite RESULTS.md")
     args = parser.parse_args()
     started = time.perf_counter()

@@ -144,7 +144,7 @@ def figures(tmp: Path) -> list[Row]:
                         f"tokens: {how}"))
     data = eval_precision(tmp / "e")
     without = data["verification"]["without_verification"]
-    rows.append(Row("eval with decoys (24 cases): precision with verification / without", f"{data['precision']:.3f} "
+    rows.append(Row("eval with decoys (all cases): precision with verification / without", f"{data['precision']:.3f} "
                     f"/ {without['precision']:.3f}", "report", None,
                     f"verifier keeps findings within 2 lines of a changed line; "
                     f"{data['verification']['filtered']} filtered; "

@@ -1,268 +1,253 @@
-"""Build the example eval dataset: real bugs from patch releases of public Python projects.
+"""Build the example eval dataset: real bugs from patch releases of public Python projects, each case's
+repository holding the package's whole source (from its PyPI sdists, fetched by pinned sha256 and cached).
 
-Each case takes a fix named in a project's changelog (x.y.z → x.y.z+1 on PyPI) and reverses it: the
-case's base is the file as released with the fix, its head the same file with only that fix's hunks
-undone, so the change from base to head introduces the bug. The labels are the head lines the reversal
-wrote (for a fix that only added code: the two head lines around the spot where it is missing).
+Each case takes a fix named in a project's changelog (x.y.z → x.y.z+1 on PyPI) and reverses it: the case's
+base is the release with the fix, its head the same tree with only that fix's hunks of one file undone, so
+the change from base to head introduces the bug. Comment lines that the fix itself added are removed from
+the base as well, so the diff never deletes the fix's own explanation. The labels are the head lines the
+reversal wrote (for a fix that only added code: the lines around the spot where it is missing).
 
-    python eval/build.py                 # offline: git repositories and dataset.jsonl from eval/data
-    python eval/build.py --out DIR       # the same, into DIR (DIR/repos/<project>, DIR/dataset.jsonl)
-    python eval/build.py --from-pypi     # download both sdists of every recipe, extract eval/data anew
+    python eval/build.py                      # eval/repos/<project> and eval/dataset.jsonl
+    python eval/build.py --out DIR            # the same, into DIR
+    python eval/build.py --case ID [--case …]  # only these cases (and only their sdists)
+    python eval/build.py --template           # also rewrite eval/dataset.template.jsonl (the labels)
     python eval/build.py --show click 8.1.6 8.1.7 src/click/shell_completion.py   # hunks to pick from
+    python eval/build.py --pin click 8.1.7    # the sha256 of a release's sdist, for a new recipe
 
-`eval/recipes.json` says, per case: the project, the version pair, the file, which hunks of the
-zero-context diff between the versions make up the fix (numbered as `--show` prints them), the
-changelog line, and a severity. `--from-pypi` writes eval/data/<project>/<version>/<path> (the fixed
-files), eval/data/<project>/cases/<id>.diff (base → head) and the project's licence file, and
-eval/dataset.template.jsonl (the labels). The offline build needs only git: one repository per project,
-a root commit per released version (tag `base/<version>`) and a child commit per case (tag
-`case/<id>`), with fixed dates, so commit ids are the same on every machine.
+`eval/recipes.json` pins every sdist (`sdists`: project → version → sha256) and says per case (`cases`):
+the project, the version pair, the file, which hunks of the zero-context diff between the versions make up
+the fix (numbered as `--show` prints them), the hunks that carry the label, the changelog line, a severity,
+and optionally the intent (`title`, `description`) and `context`: code in other files that a reviewer needs
+to see (`path`, `contains`), checked against the head tree here. One git repository per project, a root
+commit per released version (tag `release/<version>`), per case a base (tag `base/<id>`) and a head (tag
+`case/<id>`), with fixed dates: commit ids are the same on every machine.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import json
-import os
-import shutil
-import subprocess
 import sys
-import tarfile
-import tempfile
 from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-DATA = HERE / "data"
+sys.path.insert(0, str(HERE.parent))
+
+from eval.hunks import fix_comment_lines, rebuild, unified, zero_context_hunks  # noqa: E402
+from eval.repos import commit_tree, git, new_repository  # noqa: E402
+from eval.sdists import FetchError, pin, source  # noqa: E402
+
 RECIPES = HERE / "recipes.json"
 TEMPLATE = HERE / "dataset.template.jsonl"
-CACHE = HERE / ".sdists"
-LICENCE_NAMES = ("LICENSE.rst", "LICENSE.txt", "LICENSE", "LICENSE.md", "COPYING")
-MERGE_GAP = 6  # reversed hunks this close together make one label
+LEFT_OUT_DIRS = {"tests", "testing", "docs", "artwork", "examples"}  # dirs named so, anywhere in the sdist
+LEFT_OUT_FILES = ("CHANGES", "HISTORY", "NEWS", "PKG-INFO", "CHANGELOG", ".complete")
 
 
-def git_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
-    env.update(
-        GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=os.devnull, GIT_TERMINAL_PROMPT="0",
-        GIT_AUTHOR_NAME="batch-review eval", GIT_AUTHOR_EMAIL="eval@example.invalid",
-        GIT_COMMITTER_NAME="batch-review eval", GIT_COMMITTER_EMAIL="eval@example.invalid",
-        GIT_AUTHOR_DATE="2024-01-01T00:00:00+0000", GIT_COMMITTER_DATE="2024-01-01T00:00:00+0000",
-        LC_ALL="C",
-    )
-    return env
+def load_recipes() -> tuple[dict[str, dict[str, str]], list[dict[str, Any]]]:
+    data = json.loads(RECIPES.read_text(encoding="utf-8"))
+    return data["sdists"], data["cases"]
 
 
-def git(repo: Path, *args: str, input: bytes | None = None, check: bool = True) -> str:
-    proc = subprocess.run(["git", "-c", "core.autocrlf=false", "-c", "commit.gpgsign=false", *args], cwd=repo,
-                          input=input, capture_output=True, env=git_env(), check=False)
-    if check and proc.returncode != 0:
-        raise SystemExit(f"git {' '.join(args)} failed in {repo}: {proc.stderr.decode(errors='replace').strip()}")
-    return proc.stdout.decode("utf-8", "replace")
+def release(pins: dict[str, dict[str, str]], project: str, version: str) -> Path:
+    try:
+        sha256 = pins[project][version]
+    except KeyError:
+        raise SystemExit(f"error: recipes.json pins no sdist of {project}=={version}") from None
+    return source(project, version, sha256)
 
 
-# -- offline: repositories and dataset.jsonl from eval/data -----------------------------------------
-def build(out: Path) -> Path:
-    template = [json.loads(line) for line in TEMPLATE.read_text(encoding="utf-8").splitlines() if line.strip()]
-    repos = out / "repos"
-    resolved: list[dict[str, Any]] = []
-    for project in sorted({case["meta"]["project"] for case in template}):
-        repo = repos / project
-        if repo.exists():
-            shutil.rmtree(repo)
-        repo.mkdir(parents=True)
-        git(repo, "init", "-q", "-b", "main")
-        git(repo, "config", "core.hooksPath", os.devnull)
-        for version in sorted({c["meta"]["fixed"] for c in template if c["meta"]["project"] == project}):
-            _commit_version(repo, project, version)
-        for case in (c for c in template if c["meta"]["project"] == project):
-            _commit_case(repo, project, case)
-    for case in template:
-        repo = repos / case["meta"]["project"]
-        entry = dict(case)
-        entry["repo"] = os.path.relpath(repo, out)
-        entry["base"] = git(repo, "rev-parse", f"{case['base']}^{{commit}}").strip()
-        entry["head"] = git(repo, "rev-parse", f"{case['head']}^{{commit}}").strip()
+def tree_files(root: Path) -> dict[str, bytes]:
+    """The sdist's files that a case's repository holds: its source, without tests, docs and changelogs
+    (they describe or test the fix, which the reviewer must find on its own)."""
+    files: dict[str, bytes] = {}
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root)
+        if not path.is_file() or path.is_symlink() or any(p in LEFT_OUT_DIRS or p.endswith(".egg-info")
+                                                          for p in rel.parts[:-1]):
+            continue
+        if rel.name.upper().startswith(LEFT_OUT_FILES) or rel.name == ".complete":
+            continue
+        files[rel.as_posix()] = path.read_bytes()
+    return files
+
+
+def make_case(recipe: dict[str, Any], old_root: Path, new_root: Path) -> dict[str, Any]:
+    """The base and head text of the case's file, its labels, and the leak check. `undone_in_both`
+    (optional) are hunks undone in base and head alike: the fix's own documentation (a docstring's
+    `versionchanged`) or other edits inside the definitions the case changes, so that neither the diff nor the
+    code shown around it explains the bug and the head's definitions are the buggy release's."""
+    path = recipe["path"]
+    old, new = (old_root / path).read_bytes(), (new_root / path).read_bytes()
+    hunks = zero_context_hunks(old, new)
+    chosen, docs = set(recipe["hunks"]), set(recipe.get("undone_in_both", []))
+    if any(i >= len(hunks) for i in chosen | docs) or chosen & docs:
+        raise SystemExit(f"error: {recipe['id']}: hunks {sorted(chosen)} / undone_in_both {sorted(docs)} do not fit "
+                         f"the {len(hunks)} hunks of {path}")
+    head, labels = rebuild(old, new, hunks, chosen | docs, labelled=set(recipe.get("label_hunks", chosen)))
+    base, _ = rebuild(old, new, hunks, docs, drop=fix_comment_lines(hunks, sorted(chosen), old))
+    if head == base:
+        raise SystemExit(f"error: {recipe['id']}: the chosen hunks change nothing")
+    leaks = leaked_comments(unified(base, head, path), old)
+    if leaks:
+        raise SystemExit(f"error: {recipe['id']}: the diff still carries comment lines only the fix has: {leaks}")
+    changed = not_shipped(base, head, old) if path.endswith(".py") else []
+    if changed:
+        raise SystemExit(f"error: {recipe['id']}: the head's {', '.join(changed)} never shipped in {recipe['buggy']} "
+                         "(undo the other hunks inside it too: `undone_in_both`)")
+    return {"base": base, "head": head, "labels": labels}
+
+
+def not_shipped(base: bytes, head: bytes, buggy: bytes) -> list[str]:
+    """Functions the case changes whose head text is not the buggy release's (a hybrid that never shipped)."""
+    before, after, shipped = _functions(base), _functions(head), _functions(buggy)
+    return [name for name, text in after.items() if text != before.get(name) and text != shipped.get(name)]
+
+
+def _functions(source: bytes) -> dict[str, str]:
+    text = source.decode("utf-8", "replace")
+    lines = text.split("\n")
+    found: dict[str, str] = {}
+
+    def walk(node: ast.AST, prefix: str) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                name = prefix + child.name
+                if not isinstance(child, ast.ClassDef):
+                    found[name] = "\n".join(lines[child.lineno - 1 : child.end_lineno])
+                walk(child, name + ".")
+
+    walk(ast.parse(text), "")
+    return found
+
+
+def leaked_comments(diff: bytes, buggy: bytes) -> list[str]:
+    """Comment lines the diff adds or deletes that the buggy release's file does not have (the fix's own)."""
+    known = {line.strip() for line in buggy.decode("utf-8", "replace").split("\n")}
+    out = []
+    for line in diff.decode("utf-8", "replace").split("\n"):
+        if line[:1] in "+-" and not line.startswith(("+++", "---")):
+            text = line[1:].strip()
+            if text.startswith("#") and text not in known:
+                out.append(text)
+    return out
+
+
+def check_context(recipe: dict[str, Any], head_files: dict[str, bytes]) -> None:
+    for item in recipe.get("context", []):
+        text = head_files.get(item["path"])
+        if text is None:
+            raise SystemExit(f"error: {recipe['id']}: context path {item['path']} is not in the head tree")
+        if item["contains"] not in text.decode("utf-8", "replace"):
+            raise SystemExit(f"error: {recipe['id']}: {item['path']} does not contain {item['contains']!r}")
+
+
+def build(out: Path, only: set[str] | None = None) -> tuple[Path, list[dict[str, Any]]]:
+    pins, recipes = load_recipes()
+    if only is not None:
+        unknown = only - {r["id"] for r in recipes}
+        if unknown:
+            raise SystemExit(f"error: no such case(s) in recipes.json: {', '.join(sorted(unknown))}")
+        recipes = [r for r in recipes if r["id"] in only]
+    rows: list[dict[str, Any]] = []
+    for project in sorted({r["project"] for r in recipes}):
+        repo = new_repository(out / "repos" / project)
+        mine = [r for r in recipes if r["project"] == project]
+        trees = {}
+        for version in sorted({r["fixed"] for r in mine}, key=_version_key):
+            trees[version] = tree_files(release(pins, project, version))
+            commit_tree(repo, trees[version], f"{project} {version} as released on PyPI", orphan=f"v{version}")
+            git(repo, "tag", f"release/{version}")
+        for recipe in mine:
+            made = make_case(recipe, release(pins, project, recipe["buggy"]), release(pins, project, recipe["fixed"]))
+            check_context(recipe, {**trees[recipe["fixed"]], recipe["path"]: made["head"]})
+            git(repo, "checkout", "-q", "--detach", f"release/{recipe['fixed']}")
+            if made["base"] != trees[recipe["fixed"]][recipe["path"]]:
+                commit_tree(repo, {recipe["path"]: made["base"]}, f"{recipe['id']}: base")
+            git(repo, "tag", f"base/{recipe['id']}")
+            commit_tree(repo, {recipe["path"]: made["head"]},
+                        f"{recipe['id']}: {recipe.get('title') or recipe['changelog']}")
+            git(repo, "tag", f"case/{recipe['id']}")
+            rows.append(_row(recipe, made["labels"]))
+    order = {r["id"]: i for i, r in enumerate(recipes)}
+    rows.sort(key=lambda row: order[row["id"]])
+    resolved = []
+    for row in rows:
+        repo = out / row["repo"]
+        entry = dict(row, base=git(repo, "rev-parse", f"{row['base']}^{{commit}}").strip(),
+                     head=git(repo, "rev-parse", f"{row['head']}^{{commit}}").strip())
         resolved.append(entry)
     dataset = out / "dataset.jsonl"
+    dataset.parent.mkdir(parents=True, exist_ok=True)
     dataset.write_text("".join(json.dumps(c, ensure_ascii=False) + "\n" for c in resolved), encoding="utf-8")
-    return dataset
+    return dataset, rows
 
 
-def _commit_version(repo: Path, project: str, version: str) -> None:
-    git(repo, "checkout", "-q", "--orphan", f"v{version}")
-    git(repo, "rm", "-rq", "--cached", "--ignore-unmatch", ".")
-    _clean_tree(repo)
-    source = DATA / project / version
-    for path in sorted(p for p in source.rglob("*") if p.is_file()):
-        target = repo / path.relative_to(source)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(path, target)
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", f"{project} {version} as released on PyPI")
-    git(repo, "tag", f"base/{version}")
+def _row(recipe: dict[str, Any], labels: list[list[int]]) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "id": recipe["id"], "repo": f"repos/{recipe['project']}", "base": f"base/{recipe['id']}",
+        "head": f"case/{recipe['id']}",
+        "expected": [{"path": recipe["path"], "line": first, "end_line": last, "severity": recipe["severity"]}
+                     for first, last in labels],
+        "note": recipe["bug"],
+        "meta": {"project": recipe["project"], "buggy": recipe["buggy"], "fixed": recipe["fixed"],
+                 "changelog": recipe["changelog"]},
+    }
+    for key in ("title", "description", "context"):
+        if recipe.get(key):
+            row[key] = recipe[key]
+    return row
 
 
-def _commit_case(repo: Path, project: str, case: dict[str, Any]) -> None:
-    git(repo, "checkout", "-q", "--detach", case["base"])
-    _clean_tree(repo)
-    git(repo, "checkout", "-q", "--", ".")
-    patch = (DATA / project / "cases" / f"{case['id']}.diff").read_bytes()
-    git(repo, "apply", "--whitespace=nowarn", "-", input=patch)
-    git(repo, "commit", "-q", "-am", f"{case['id']}: {case['meta']['changelog']} (reversed)")
-    git(repo, "tag", case["head"])
+def _version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(part) if part.isdigit() else 0 for part in version.split("."))
 
 
-def _clean_tree(repo: Path) -> None:
-    for child in repo.iterdir():
-        if child.name != ".git":
-            shutil.rmtree(child) if child.is_dir() else child.unlink()
-
-
-# -- from PyPI: download, diff, reverse the chosen hunks ------------------------------------------
-def sdist(project: str, version: str) -> Path:
-    """The extracted sdist of project==version (downloaded with pip into eval/.sdists once)."""
-    CACHE.mkdir(exist_ok=True)
-    folder = CACHE / f"{project}-{version}"
-    if folder.is_dir():
-        return folder
-    with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--no-binary", ":all:",
-                        f"{project}=={version}", "-d", tmp], check=True)
-        archives = list(Path(tmp).glob("*.tar.gz"))
-        if len(archives) != 1:
-            raise SystemExit(f"expected one sdist of {project}=={version}, got {archives}")
-        with tarfile.open(archives[0]) as tar:
-            top = tar.getnames()[0].split("/")[0]
-            tar.extractall(tmp, filter="data")
-        shutil.move(str(Path(tmp) / top), folder)
-    return folder
-
-
-def zero_context_hunks(old: bytes, new: bytes) -> list[tuple[int, int, int, int, list[str]]]:
-    """(old start, old count, new start, new count, diff lines) of `git diff -U0`, in order."""
-    with tempfile.TemporaryDirectory() as tmp:
-        a, b = Path(tmp, "a"), Path(tmp, "b")
-        a.write_bytes(old)
-        b.write_bytes(new)
-        proc = subprocess.run(["git", "diff", "--no-index", "-U0", "--no-color", "a", "b"], cwd=tmp,
-                              capture_output=True, env=git_env(), check=False)
-    hunks: list[tuple[int, int, int, int, list[str]]] = []
-    for line in proc.stdout.decode("utf-8", "surrogateescape").split("\n"):
-        if line.startswith("@@ "):
-            old_part, new_part = line.split(" ")[1:3]
-            o_start, o_count = _range(old_part[1:])
-            n_start, n_count = _range(new_part[1:])
-            hunks.append((o_start, o_count, n_start, n_count, []))
-        elif hunks and line[:1] in ("+", "-") and not line.startswith(("+++", "---")):
-            hunks[-1][4].append(line)
-    return hunks
-
-
-def _range(text: str) -> tuple[int, int]:
-    start, _, count = text.partition(",")
-    return int(start), int(count) if count else 1
-
-
-def reverse_hunks(old: bytes, new: bytes, chosen: list[int], labelled: list[int]) -> tuple[bytes, list[list[int]]]:
-    """`new` with the chosen hunks of old → new undone, and the head line ranges of the `labelled` ones:
-    the lines a reversal wrote, or the two lines around the spot where it only removed lines."""
-    hunks = zero_context_hunks(old, new)
-    if any(i >= len(hunks) for i in chosen):
-        raise SystemExit(f"hunk index out of range: there are {len(hunks)} hunks")
-    old_lines, new_lines = old.split(b"\n"), new.split(b"\n")
-    ranges: list[list[int]] = []
-    shift = 0  # lines the reversals above this one added (or removed)
-    for index in sorted(chosen, key=lambda i: hunks[i][2]):
-        o_start, o_count, n_start, n_count, _ = hunks[index]
-        at = (n_start - 1 if n_count else n_start) + shift  # a pure insertion is "after line n_start"
-        new_lines[at : at + n_count] = old_lines[o_start - 1 : o_start - 1 + o_count]
-        shift += o_count - n_count
-        if index in labelled:
-            first, last = (at + 1, at + o_count) if o_count else (max(1, at), at + 1)
-            if ranges and first - ranges[-1][1] <= MERGE_GAP:
-                ranges[-1][1] = max(last, ranges[-1][1])
-            else:
-                ranges.append([first, last])
-    for label in ranges:  # a range must hold code, not only the blank lines around a gap
-        while label[0] > 1 and not new_lines[label[0] - 1].strip():
-            label[0] -= 1
-    return b"\n".join(new_lines), ranges
-
-
-def unified(base: bytes, head: bytes, path: str) -> bytes:
-    with tempfile.TemporaryDirectory() as tmp:
-        a, b = Path(tmp, "a", path), Path(tmp, "b", path)
-        a.parent.mkdir(parents=True)
-        b.parent.mkdir(parents=True)
-        a.write_bytes(base)
-        b.write_bytes(head)
-        command = ["git", "diff", "--no-index", "--no-color", "--no-prefix", f"a/{path}", f"b/{path}"]
-        proc = subprocess.run(command, cwd=tmp, capture_output=True, env=git_env(), check=False)
-    return proc.stdout
-
-
-def from_pypi() -> None:
-    recipes = json.loads(RECIPES.read_text(encoding="utf-8"))
-    if DATA.exists():
-        shutil.rmtree(DATA)
-    lines = []
-    for recipe in recipes:
-        project, old_v, new_v, path = recipe["project"], recipe["buggy"], recipe["fixed"], recipe["path"]
-        old_root, new_root = sdist(project, old_v), sdist(project, new_v)
-        old, new = (old_root / path).read_bytes(), (new_root / path).read_bytes()
-        head, labels = reverse_hunks(old, new, recipe["hunks"], recipe.get("label_hunks", recipe["hunks"]))
-        if head == new:
-            raise SystemExit(f"{recipe['id']}: the chosen hunks change nothing")
-        fixed_file = DATA / project / new_v / path
-        fixed_file.parent.mkdir(parents=True, exist_ok=True)
-        fixed_file.write_bytes(new)
-        cases = DATA / project / "cases"
-        cases.mkdir(parents=True, exist_ok=True)
-        (cases / f"{recipe['id']}.diff").write_bytes(unified(new, head, path))
-        expected = [{"path": path, "line": first, "end_line": last, "severity": recipe["severity"]}
-                    for first, last in labels]
-        lines.append({
-            "id": recipe["id"], "repo": f"repos/{project}", "base": f"base/{new_v}", "head": f"case/{recipe['id']}",
-            "expected": expected, "note": recipe["bug"],
-            "meta": {"project": project, "buggy": old_v, "fixed": new_v, "changelog": recipe["changelog"]},
-        })
-    for project in {r["project"] for r in recipes}:  # the licence of the newest version used, beside the data
-        newest = max((r["fixed"] for r in recipes if r["project"] == project),
-                     key=lambda v: tuple(int(x) for x in v.split(".")))
-        root = sdist(project, newest)
-        licences = [name for name in LICENCE_NAMES if (root / name).is_file()]
-        if not licences:
-            raise SystemExit(f"{project} {newest}: no licence file found in the sdist")
-        for name in (licences[0], "NOTICE"):
-            if (root / name).is_file():
-                shutil.copyfile(root / name, DATA / project / name)
-    TEMPLATE.write_text("".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines), encoding="utf-8")
-    print(f"{len(lines)} cases from {len({r['project'] for r in recipes})} projects written to {DATA}")
+def check_template(rows: list[dict[str, Any]], rewrite: bool) -> None:
+    """The labels built from the sdists are the ones committed in dataset.template.jsonl."""
+    text = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+    if rewrite:
+        TEMPLATE.write_text(text, encoding="utf-8")
+        return
+    committed = {json.loads(line)["id"]: json.loads(line) for line in TEMPLATE.read_text("utf-8").splitlines() if line}
+    for row in rows:
+        if committed.get(row["id"]) != row:
+            raise SystemExit(f"error: case {row['id']}: what the recipe builds differs from dataset.template.jsonl "
+                             "(run `python eval/build.py --template` after changing a recipe)")
 
 
 def show(project: str, old_v: str, new_v: str, path: str) -> None:
-    old = (sdist(project, old_v) / path).read_bytes()
-    new = (sdist(project, new_v) / path).read_bytes()
+    pins, _ = load_recipes()
+    old = (release(pins, project, old_v) / path).read_bytes()
+    new = (release(pins, project, new_v) / path).read_bytes()
     for index, (o_start, o_count, n_start, n_count, lines) in enumerate(zero_context_hunks(old, new)):
         print(f"[{index}] -{o_start},{o_count} +{n_start},{n_count}")
         print("\n".join(lines))
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=HERE, help="where repos/ and dataset.jsonl go (default: eval/)")
-    parser.add_argument("--from-pypi", action="store_true", help="download the sdists and extract the cases anew")
+    parser.add_argument("--case", action="append", default=None, help="build only this case (repeatable)")
+    parser.add_argument("--template", action="store_true", help="rewrite dataset.template.jsonl from the build")
     parser.add_argument("--show", nargs=4, metavar=("PROJECT", "OLD", "NEW", "PATH"),
                         help="print the numbered zero-context hunks between two releases of a file")
+    parser.add_argument("--pin", nargs=2, metavar=("PROJECT", "VERSION"), help="print the sha256 of an sdist")
     args = parser.parse_args(argv)
-    if args.show:
-        show(*args.show)
-        return 0
-    if args.from_pypi:
-        from_pypi()
-    dataset = build(args.out.resolve())
-    print(f"dataset: {dataset}")
+    try:
+        if args.pin:
+            print(f'"{args.pin[1]}": "{pin(*args.pin)}"')
+            return 0
+        if args.show:
+            show(*args.show)
+            return 0
+        dataset, rows = build(args.out.resolve(), set(args.case) if args.case else None)
+        check_template(rows, args.template)
+    except FetchError as exc:
+        print(exc.code, file=sys.stderr)
+        return 1
+    print(f"dataset: {dataset} ({len(rows)} cases)")
     return 0
 
 

@@ -1,5 +1,6 @@
-"""`batch-review eval` end to end, as a user runs it: the installed console script on the shipped example
-dataset (rebuilt offline by eval/build.py into a temporary folder), against the loopback fake API.
+"""`batch-review eval` end to end, as a user runs it: the installed console script on cases of the shipped
+example dataset (built by eval/build.py from pinned, cached sdists: tests/support/eval_data.py), against the
+loopback fake API.
 
 The fake's brain answers from the dataset's own labels: it recognises a labelled bug by the exact head
 lines it is shown, reports it (except in every fourth case, which it "misses"), and adds one decoy
@@ -23,12 +24,15 @@ import pytest
 
 from tests.fakes.anthropic_api import FakeAnthropicAPI
 from tests.fakes.model_brain import parse_sections, user_text
+from tests.support.eval_data import TEST_CASES, build_dataset, independent_recall
 
 KEY = "sk-ant-api03-eval-cli-key-5c1e"
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = shutil.which("batch-review", path=str(Path(sys.executable).parent)) or "batch-review"
 MISS_EVERY, DECOY_EVERY = 4, 3
-CASES, LABELS = 24, 24
+CASES = LABELS = len(TEST_CASES)  # one label each
+MISSED = CASES // MISS_EVERY
+DECOYS = len(range(0, CASES, DECOY_EVERY))
 
 
 @dataclass(frozen=True)
@@ -92,11 +96,7 @@ def finding(path: str, line: int, end: int | None, severity: str, category: str,
 
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("eval")
-    built = subprocess.run([sys.executable, str(ROOT / "eval" / "build.py"), "--out", str(out)],
-                           capture_output=True, text=True, timeout=120, check=False)
-    assert built.returncode == 0, built.stdout + built.stderr
-    return out / "dataset.jsonl"
+    return build_dataset(tmp_path_factory.mktemp("eval"))
 
 
 def read_labels(dataset: Path) -> list[Label]:
@@ -132,6 +132,16 @@ def cli(
                           timeout=240)
 
 
+def check_context_recall(report: dict[str, Any], received: list[dict[str, Any]], dataset: Path) -> None:
+    """The report's context recall against what the fake API itself received (tests/support/eval_data.py)."""
+    seen = independent_recall(received, dataset)
+    recall = report["context_recall"]
+    assert {key: recall[key] for key in seen} == seen
+    assert seen["lines_shown"] == LABELS  # every labelled line reaches the model
+    assert seen["context_items"] == recall["cases_with_context"] == 3 and seen["context_reached"] == 0
+    assert all(entry["context_recall"]["requests"] == 1 for entry in report["cases"])
+
+
 def expected_figures(brain: LabelBrain) -> dict[str, int]:
     tp = sum(brain.reported.values())
     return {"true_positives": tp, "false_negatives": LABELS - tp, "false_positives": sum(brain.decoys.values())}
@@ -144,20 +154,23 @@ def test_eval_on_the_shipped_dataset(tmp_path: Path, dataset: Path, brain: Label
         done = cli(tmp_path, str(dataset), "--json", str(out), *(["--batch"] if batch else []), base_url=fake.base_url)
         usage = fake.usage_totals()
         batches = list(fake.batches.values())
+        received = [r.json for r in fake.requests if r.path == "/v1/messages"] + \
+            [r["params"] for b in batches for r in b.requests]
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Traceback" not in done.stdout + done.stderr
 
     # the brain saw every case once, each under its real path: nothing was missed or sent twice
     assert len(brain.sections) == CASES and set(brain.sections) == {label.path for label in brain.labels}
-    assert len(brain.reported) == CASES - CASES // MISS_EVERY and set(brain.reported.values()) == {1}
-    assert len(brain.decoys) == CASES // DECOY_EVERY and set(brain.decoys.values()) == {1}
+    assert len(brain.reported) == CASES - MISSED and set(brain.reported.values()) == {1}
+    assert len(brain.decoys) == DECOYS and set(brain.decoys.values()) == {1}
     figures = expected_figures(brain)
-    assert figures == {"true_positives": 18, "false_negatives": 6, "false_positives": 8}
+    hits = CASES - MISSED
+    assert figures == {"true_positives": hits, "false_negatives": MISSED, "false_positives": DECOYS}
 
     report = json.loads(out.read_text())
     assert {k: report[k] for k in figures} == figures
-    assert report["precision"] == round(18 / 26, 4) and report["recall"] == 0.75
-    assert report["status"] == "done" and report["labels"] == LABELS and report["findings"] == 26
+    assert report["precision"] == round(hits / (hits + DECOYS), 4) and report["recall"] == round(hits / LABELS, 4)
+    assert report["status"] == "done" and report["labels"] == LABELS and report["findings"] == hits + DECOYS
     assert report["cases_total"] == report["cases_scored"] == CASES and report["cases_not_scored"] == {}
     assert report["engine"] == ("batch" if batch else "parallel")
     assert report["usage"]["requests"] == CASES
@@ -182,6 +195,7 @@ def test_eval_on_the_shipped_dataset(tmp_path: Path, dataset: Path, brain: Label
         assert len(case["false_alarms"]) == case["false_positives"]
         assert case["unreviewed_labels"] == [] and case["files"]["reviewed"] == 1
         assert case["usage"]["requests"] == 1
+        assert case["intent"]["title"] and case["intent"]["description"]  # as the dataset row gives them
 
     severities = {"high": 0, "medium": 0, "low": 0}
     found = dict(severities)
@@ -190,14 +204,20 @@ def test_eval_on_the_shipped_dataset(tmp_path: Path, dataset: Path, brain: Label
         found[label.severity] += label.case in brain.reported
     rows = report["by_severity"]
     for name, count in severities.items():
+        if not count:
+            assert name not in rows, name  # a severity no label and no finding has is left out
+            continue
         assert rows[name]["labels"] == count and rows[name]["labels_found"] == found[name], name
     assert rows["low"]["findings"] == found["low"] + figures["false_positives"]  # the decoys are low
     assert rows["low"]["findings_matched"] == found["low"]
-    assert report["severity_agreement"] == {"compared": 18, "agreed": 18}
+    assert report["severity_agreement"] == {"compared": hits, "agreed": hits}
+
+    check_context_recall(report, received, dataset)
 
     shown = done.stdout
-    assert "precision 69.2 % · recall 75.0 %" in shown
-    assert "By severity" in shown and "werkzeug-safe-join-windows" in shown
+    assert f"precision {100 * hits / (hits + DECOYS):.1f} % · recall {100 * hits / LABELS:.1f} %" in shown
+    assert "By severity" in shown and "jinja2-urlize-at-sign" in shown
+    assert f"Context that reached the model: labelled lines {LABELS} of {LABELS}" in " ".join(shown.split())
     assert KEY not in shown + done.stderr + out.read_text()
 
 
@@ -207,11 +227,17 @@ def test_without_a_key_eval_prints_the_plan(tmp_path: Path, dataset: Path) -> No
         sent = len(fake.requests)
     assert shown.returncode == 0, shown.stdout + shown.stderr
     assert sent == 0
-    assert "No ANTHROPIC_API_KEY is set" in shown.stdout and "24 case(s), nothing sent" in shown.stdout
+    assert "No ANTHROPIC_API_KEY is set" in shown.stdout and f"{CASES} case(s), nothing sent" in shown.stdout
     assert "in parallel" in shown.stdout and "as one batch" in shown.stdout
     plan = json.loads((tmp_path / "plan.json").read_text())
     assert plan["status"] == "pending" and plan["plan_only"] == "no API key"
     assert plan["precision"] is None and plan["recall"] is None and plan["estimated_cost_usd"] > 0
+    recall = plan["context_recall"]  # what each request would carry, rendered as the engine renders it
+    assert recall["labels"] == recall["lines_shown"] == LABELS and recall["context_items"] == 3
+    assert all(case["context_recall"]["requests"] == 1 for case in plan["cases"])
+    assert (f"Context that would reach the model: labelled lines {LABELS} of {LABELS}, their whole enclosing "
+            f"definitions {recall['definitions_shown']} of {LABELS}, context items 0 of 3.") in " ".join(
+        shown.stdout.split())
 
 
 def test_a_budget_too_small_for_the_whole_eval_sends_nothing(tmp_path: Path, dataset: Path) -> None:
@@ -228,7 +254,8 @@ def test_a_budget_too_small_for_the_whole_eval_sends_nothing(tmp_path: Path, dat
 
 def test_a_refused_key_fails_the_eval_once(tmp_path: Path, dataset: Path) -> None:
     with FakeAnthropicAPI(api_key="sk-ant-the-right-key") as fake:
-        done = cli(tmp_path, str(dataset), "--json", str(tmp_path / "out.json"), base_url=fake.base_url)
+        done = cli(tmp_path, str(dataset), "--json", str(tmp_path / "out.json"), "--max-concurrency", "2",
+                   base_url=fake.base_url)  # more cases than calls in flight: a warm-up request goes first
         sent = fake.count("POST", "/v1/messages")
     assert done.returncode == 2, done.stdout + done.stderr
     assert sent == 1, sent  # the warm-up request is refused and nothing more is sent: no case tries alone
@@ -268,7 +295,7 @@ def test_a_batch_still_pending_is_collected_by_the_next_run_not_paid_again(
     report = json.loads(out.read_text())
     assert report["status"] == "done" and report["batch_ids"] == state["batch_ids"]
     assert {k: report[k] for k in ("true_positives", "false_negatives", "false_positives")} == expected_figures(brain)
-    assert report["true_positives"] == 18
+    assert report["true_positives"] == CASES - MISSED
     assert not state_file.exists()
 
 
@@ -277,13 +304,16 @@ def test_a_case_the_model_could_not_review_makes_the_eval_partial(
 ) -> None:
     out = tmp_path / "eval.json"
     with FakeAnthropicAPI(api_key=KEY, brain=brain) as fake:
-        fake.inject("refusal", times=1, match=lambda body: "src/werkzeug/security.py" in json.dumps(body))
+        fake.inject("refusal", times=1, match=lambda body: "src/jinja2/utils.py" in json.dumps(body))
         done = cli(tmp_path, str(dataset), "--json", str(out), base_url=fake.base_url)
     assert done.returncode == 0, done.stdout + done.stderr
     report = json.loads(out.read_text())
     assert report["status"] == "partial"
-    assert (report["true_positives"], report["false_negatives"], report["false_positives"]) == (17, 7, 8)
-    case = next(c for c in report["cases"] if c["id"] == "werkzeug-safe-join-windows")
+    refused = TEST_CASES.index("jinja2-urlize-at-sign")
+    assert refused % MISS_EVERY != MISS_EVERY - 1 and refused % DECOY_EVERY != 0  # a found label is lost
+    assert (report["true_positives"], report["false_negatives"], report["false_positives"]) == (
+        CASES - MISSED - 1, MISSED + 1, DECOYS)
+    case = next(c for c in report["cases"] if c["id"] == "jinja2-urlize-at-sign")
     assert case["status"] == "partial" and case["files"]["failed"] == 1 and case["false_negatives"] == 1
-    assert "refus" in case["files"]["failed_reasons"]["src/werkzeug/security.py"]
-    assert "case werkzeug-safe-join-windows: not reviewed src/werkzeug/security.py" in " ".join(done.stdout.split())
+    assert "refus" in case["files"]["failed_reasons"]["src/jinja2/utils.py"]
+    assert "case jinja2-urlize-at-sign: not reviewed src/jinja2/utils.py" in " ".join(done.stdout.split())

@@ -80,6 +80,10 @@ BAD = {
     "a head that looks like an option": (json.dumps(good(head="--output=/tmp/x")),
                                          "head '--output=/tmp/x' is not a commit"),
     "no cases": ("\n\n", "has no cases"),
+    "a typo in a context item": (json.dumps(good(context=[{"path": "lib.py", "contain": "def f"}])),
+                                 "context[0].contain: unknown key"),
+    "an empty context text": (json.dumps(good(context=[{"path": "lib.py", "contains": ""}])),
+                              "context[0].contains: String should have at least 1 character"),
 }
 
 

@@ -8,8 +8,6 @@ running is collected by the next run, never paid for twice. The installed consol
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +15,8 @@ import pytest
 
 from tests.fakes.anthropic_api import FakeAnthropicAPI
 from tests.fakes.model_brain import is_verification, user_text, verdict, verification_items
-from tests.test_eval_cli import CASES, DECOY_EVERY, KEY, LABELS, ROOT, LabelBrain, cli, expected_figures, read_labels
+from tests.support.eval_data import build_dataset
+from tests.test_eval_cli import CASES, DECOYS, KEY, LABELS, MISSED, LabelBrain, cli, expected_figures, read_labels
 
 DROP = "a style note far from the change, not a defect"
 
@@ -30,11 +29,7 @@ def drop_decoys(body: dict[str, Any]) -> str:
 
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("eval-verify")
-    built = subprocess.run([sys.executable, str(ROOT / "eval" / "build.py"), "--out", str(out)],
-                           capture_output=True, text=True, timeout=120, check=False)
-    assert built.returncode == 0, built.stdout + built.stderr
-    return out / "dataset.jsonl"
+    return build_dataset(tmp_path_factory.mktemp("eval-verify"))
 
 
 @pytest.mark.parametrize("batch", [False, True], ids=["parallel", "batch"])
@@ -51,15 +46,17 @@ def test_verification_drops_the_decoys_precision_rises_and_recall_holds(
     assert done.returncode == 0, done.stdout + done.stderr
     figures = expected_figures(brain)
     decoys, found = figures["false_positives"], figures["true_positives"]
-    assert decoys == CASES // DECOY_EVERY and found == 18
+    assert decoys == DECOYS and found == CASES - MISSED
 
     report = json.loads(out.read_text())
     assert (report["true_positives"], report["false_positives"], report["false_negatives"]) == (
         found, 0, LABELS - found)
-    assert report["precision"] == 1.0 and report["recall"] == 0.75  # recall unchanged: no labelled bug dropped
+    recall = found / LABELS
+    assert report["precision"] == 1.0 and report["recall"] == round(recall, 4)  # no labelled bug dropped
     precision = found / (found + decoys)
     assert report["verification"] == {"filtered": decoys, "without_verification": {
-        "precision": round(precision, 4), "recall": 0.75, "f1": round(2 * precision * 0.75 / (precision + 0.75), 4),
+        "precision": round(precision, 4), "recall": round(recall, 4),
+        "f1": round(2 * precision * recall / (precision + recall), 4),
         "true_positives": found, "false_positives": decoys, "false_negatives": LABELS - found}}
     with_findings = sum(1 for c in report["cases"] if c["findings"] or c.get("verification", {}).get("filtered"))
     assert report["usage"]["requests"] == CASES + with_findings  # one verification request per case with findings
@@ -69,7 +66,7 @@ def test_verification_drops_the_decoys_precision_rises_and_recall_holds(
         assert sent == [] and report["batch_ids"] == [b.id for b in batches]
     else:
         assert batches == [] and sum(is_verification(r.json) for r in sent) == with_findings
-    assert "Verification filtered 8 finding(s)." in done.stdout
+    assert f"Verification filtered {DECOYS} finding(s)." in done.stdout
 
 
 def test_a_pending_verification_batch_is_collected_by_the_next_eval_not_paid_again(
@@ -105,8 +102,9 @@ def test_a_pending_verification_batch_is_collected_by_the_next_eval_not_paid_aga
         assert third.returncode == 0, third.stdout + third.stderr
         assert fake.batches_created == 2 and fake.count("POST", "/v1/messages") == 0  # nothing paid twice
     report = json.loads(out.read_text())
-    assert report["status"] == "done" and report["precision"] == 1.0 and report["recall"] == 0.75
-    assert report["verification"]["filtered"] == CASES // DECOY_EVERY
+    assert report["status"] == "done" and report["precision"] == 1.0
+    assert report["recall"] == round((CASES - MISSED) / LABELS, 4)
+    assert report["verification"]["filtered"] == DECOYS
     assert not state_file.exists()
 
 

@@ -8,7 +8,10 @@ commits (any name git resolves); the change under review is `head` against its m
 as a pull request from `head` into `base` would show it. `expected` lists where the bugs are, in
 `head`'s line numbers (`end_line` and `severity` are optional; an empty list is a change with no bug,
 where every finding is a false positive). `note` (text) and `meta` (an object) are kept for people and
-ignored by scoring. Any other key is an error, so a typo (`endline`) cannot silently drop a label.
+ignored by scoring. `title` and `description` are the change's intent as its pull request would state it
+(passed into the run like a pull request's); `context` lists code in the head commit that a good reviewer
+needs to see (`{"path": …, "contains": …}`): the eval reports whether it reached the model (recall.py).
+Any other key is an error, so a typo (`endline`) cannot silently drop a label.
 
 Every line is checked before anything is sent: a bad line fails the whole run (exit 2) with one
 message per problem, naming the line and the case — figures over a silently shrunken dataset would
@@ -45,6 +48,13 @@ class _ExpectedRecord(BaseModel):
     note: str | None = None
 
 
+class _ContextRecord(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    path: str = Field(min_length=1)
+    contains: str = Field(min_length=1)
+
+
 class _CaseRecord(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
@@ -55,6 +65,9 @@ class _CaseRecord(BaseModel):
     expected: list[_ExpectedRecord]
     note: str | None = None
     meta: dict[str, Any] | None = None
+    title: str | None = None
+    description: str | None = None
+    context: list[_ContextRecord] = Field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -72,6 +85,17 @@ class Expected:
 
 
 @dataclass(frozen=True)
+class ContextItem:
+    """Code a good reviewer of the case needs to see: text that `path` holds in the head commit."""
+
+    path: str
+    contains: str
+
+    def to_json(self) -> dict[str, object]:
+        return {"path": self.path, "contains": self.contains}
+
+
+@dataclass(frozen=True)
 class Case:
     id: str
     repo: Path
@@ -80,6 +104,9 @@ class Case:
     expected: tuple[Expected, ...]
     line_number: int  # in the dataset file
     note: str = ""
+    title: str = ""
+    description: str = ""
+    context: tuple[ContextItem, ...] = ()
 
 
 def load_dataset(path: Path) -> list[Case]:
@@ -144,7 +171,9 @@ def _parse_line(path: Path, number: int, raw: str) -> tuple[Case | None, str]:
         expected.append(label)
     repo = Path(record.repo).expanduser()
     repo = repo if repo.is_absolute() else (path.parent / repo)
-    return Case(record.id, repo, record.base, record.head, tuple(expected), number, record.note or ""), ""
+    context = tuple(ContextItem(item.path, item.contains) for item in record.context)
+    return Case(record.id, repo, record.base, record.head, tuple(expected), number, record.note or "",
+                record.title or "", record.description or "", context), ""
 
 
 def _describe(exc: ValidationError) -> str:

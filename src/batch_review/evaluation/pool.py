@@ -30,6 +30,7 @@ from ..plan import Plan, PlannedRequest
 from ..pricing import Usage, cost, estimate, price_for
 from ..prompt import system_tokens
 from ..report import RunReport
+from .recall import sent_text
 
 
 @dataclass
@@ -93,10 +94,15 @@ class _Member:
         self.name = pool.engine.name
         self.batch = pool.engine.batch
         self._worker = worker
+        self._sent = pool.sent
+        self._config = pool.config
 
     def review(self, plan: Plan, render: Callable[[PlannedRequest], str], task: Task = REVIEW) -> EngineResult:
         if not plan.requests:
             return EngineResult(results=[], batch_priced=self.batch)
+        if task.name == REVIEW.name:  # the words each review request carries, for the context recall
+            self._sent.setdefault(self._worker.key, []).extend(
+                request_texts(plan, render, task, self._config))
         return self._worker.park(_Call(self._worker.key, plan, render, task))
 
 
@@ -113,6 +119,7 @@ class EnginePool:
     prepaid: bool = False  # the pooled requests were paid for by an earlier run (a pending batch collected)
     spent_usd: float = 0.0  # what the rounds so far cost (the budget of a later round)
     full_price_paid: bool = False  # a round's second tries went through the Messages API at standard price
+    sent: dict[str, list[str]] = field(default_factory=dict)  # job key -> the text of each review request
 
     def run(self, jobs: Sequence[Job], keys: Sequence[str]) -> list[tuple[RunReport, Plan]]:
         """Run every job; `keys` name them (unique), so a request's pooled id is the same in every run."""
@@ -237,3 +244,9 @@ def pooled_id(custom_id: str, key: str) -> str:
     unique), the same in every run, within the API's 64 characters: `<start of the id>-<digest>`."""
     digest = hashlib.sha256(f"{key}\0{custom_id}".encode("utf-8", "surrogatepass")).hexdigest()[:24]
     return f"{custom_id[:39]}-{digest}"
+
+
+def request_texts(plan: Plan, render: Callable[[PlannedRequest], str], task: Task, config: Config) -> list[str]:
+    """The text of each request of `plan` as the engine builds it (`task.params`: system blocks and message)."""
+    return [sent_text(task.params(render(request), model=task.model or config.model, max_tokens=task.max_tokens or 1,
+                                  instructions=config.instructions)) for request in plan.requests]

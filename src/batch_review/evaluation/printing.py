@@ -14,6 +14,7 @@ from ..pricing import estimate, price_for
 from ..prompt import system_tokens
 from ..publishers.markdown import visible
 from ..terminal import STYLE, plain
+from .recall import totals
 from .results import EvalResult
 from .scoring import UNLABELLED, severity_keys
 
@@ -75,7 +76,18 @@ def _severity_table(console: Console, result: EvalResult) -> None:
     console.print(table)
 
 
+def _recall(console: Console, result: EvalResult) -> None:
+    r = totals(c.recall for c in result.cases)
+    if not r["labels"] and not r["context_items"]:
+        return
+    sent = "would reach" if result.plan_only else "reached"
+    console.print(f"Context that {sent} the model: labelled lines {r['lines_shown']} of {r['labels']}, their whole "
+                  f"enclosing definitions {r['definitions_shown']} of {r['labels']}, context items "
+                  f"{r['context_reached']} of {r['context_items']}.")
+
+
 def _totals(console: Console, result: EvalResult) -> None:
+    _recall(console, result)
     u = result.usage
     tokens = (f"{u.requests} request(s), {u.input_tokens:,} input + {u.cache_read_tokens:,} cached + "
               f"{u.output_tokens:,} output tokens · ${result.cost_usd:.4f}")

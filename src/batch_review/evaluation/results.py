@@ -19,6 +19,7 @@ from ..plan import Plan
 from ..pricing import Usage
 from ..report import RunReport
 from .dataset import Case, Expected
+from .recall import CaseRecall, totals
 from .scoring import SLACK, Found, Score, score, total
 
 EVAL_VERSION = 1
@@ -46,10 +47,11 @@ class CaseResult:
     score: Score = field(default_factory=Score)
     filtered: list[Found] | None = None  # None: the run has no verification pass
     unverified: Score | None = None  # the figures with the filtered findings put back
+    recall: CaseRecall = field(default_factory=CaseRecall)  # what reached the model (recall.py)
 
     @classmethod
-    def scored(cls, case: Case, report: RunReport, plan: Plan) -> CaseResult:
-        result = cls(case, report, plan, found=found_of(report.findings))
+    def scored(cls, case: Case, report: RunReport, plan: Plan, recall: CaseRecall | None = None) -> CaseResult:
+        result = cls(case, report, plan, found=found_of(report.findings), recall=recall or CaseRecall())
         result.score = score(case.expected, result.found)
         filtered = getattr(report, "filtered", None)
         if filtered is not None:
@@ -66,6 +68,9 @@ class CaseResult:
         """Labels on paths the run did not review (skipped, failed, or not in the change at all)."""
         reviewed = {f.path for f in self.report.files if f.status == "reviewed"}
         return [label for label in self.case.expected if label.path not in reviewed]
+
+    def title_or_description(self) -> bool:
+        return bool(self.case.title or self.case.description)
 
     def to_json(self) -> dict[str, object]:
         r, s = self.report, self.score
@@ -90,7 +95,10 @@ class CaseResult:
             "cost_usd": round(r.cost_usd, 6),
             "estimated_cost_usd": None if r.estimated_cost_usd is None else round(r.estimated_cost_usd, 6),
             "notes": r.notes,
+            "context_recall": self.recall.to_json(),
         }
+        if self.title_or_description():
+            entry["intent"] = {"title": self.case.title, "description": self.case.description}
         if self.filtered is not None and self.unverified is not None:
             entry["verification"] = {"filtered": len(self.filtered),
                                      "without_verification": self.unverified.tally.to_json()}
@@ -171,6 +179,7 @@ class EvalResult:
             "batch_ids": self.batch_ids,
             "batch_state_file": self.state_file or None,
             "notes": self.notes,
+            "context_recall": totals(c.recall for c in self.cases),
         }
         if self.verified:
             unverified = total(c.unverified or c.score for c in self.cases if c.scorable)

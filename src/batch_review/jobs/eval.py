@@ -14,13 +14,17 @@ from typing import Any
 
 from ..config import Config, Secrets
 from ..engines.factory import make_engine
+from ..engines.task import REVIEW
 from ..evaluation.dataset import Case, load_dataset
-from ..evaluation.pool import EnginePool
+from ..evaluation.pool import EnginePool, request_texts
+from ..evaluation.recall import case_recall
 from ..evaluation.results import CaseResult, EvalResult, write_json
 from ..filters import FileFilter
+from ..guidance import PathGuidance
 from ..log import log
 from ..pipeline import Job, run
 from ..plan import Plan
+from ..prompt import render_request
 from ..report import RunReport
 from ..sources.base import Collected
 from .review import note_nothing_to_review
@@ -34,7 +38,9 @@ def run_eval(dataset: Path, config: Config, secrets: Secrets, json_path: str | N
     cases = load_dataset(dataset)
     engine, plan_only = make_engine(config, secrets, default="parallel", no_key_reason=NO_KEY)
     filt = FileFilter(config.include, config.exclude, defaults=config.default_excludes)
-    jobs = [case_job(case, config, filt, f"{i}/{len(cases)}") for i, case in enumerate(cases, start=1)]
+    sent: dict[str, list[str]] = {}  # case id -> the text of each review request (the context recall)
+    jobs = [case_job(case, config, filt, f"{i}/{len(cases)}", sent if engine is None else None)
+            for i, case in enumerate(cases, start=1)]
     result = EvalResult(dataset=dataset, model=config.model, engine=engine.name if engine else "none", cases=[],
                         plan_only=plan_only)
     outcomes: list[tuple[RunReport, Plan]]
@@ -46,13 +52,15 @@ def run_eval(dataset: Path, config: Config, secrets: Secrets, json_path: str | N
         pool = EnginePool(engine, config)
         state = _batch_state(engine, dataset, config, pool, jobs)
         outcomes = pool.run(jobs, [case.id for case in cases])
+        sent = pool.sent
         result.notes, result.batch_ids, result.extra_cost_usd = pool.notes, pool.batch_ids, pool.extra_cost_usd
         if state is not None:
             result.state_file = state.where if state.state is not None else ""
             # kept while any case waits (a verification batch may hold only the cases with findings)
             state.finish(collected=any(not report.pending and not report.error for report, _ in outcomes)
                          and not any(report.pending for report, _ in outcomes))
-    result.cases = [CaseResult.scored(case, report, plan) for case, (report, plan) in zip(cases, outcomes, strict=True)]
+    result.cases = [CaseResult.scored(case, report, plan, case_recall(case, sent.get(case.id, [])))
+                    for case, (report, plan) in zip(cases, outcomes, strict=True)]
     if json_path:
         write_json(result, Path(json_path), log.redact)
     return result
@@ -76,13 +84,25 @@ def _batch_state(engine: Any, dataset: Path, config: Config, pool: EnginePool, j
     return state
 
 
-def case_job(case: Case, config: Config, filt: FileFilter, position: str) -> Job:
+def case_job(case: Case, config: Config, filt: FileFilter, position: str,
+             sent: dict[str, list[str]] | None = None) -> Job:
+    """A case as a pull request from its head into its base: its title and description travel with what is
+    collected, as a pull request's do. `sent`: a plan-only run records there the text each request would carry
+    (a run with an engine records it at the pool, as sent)."""
     from ..sources.local_git import collect_local
 
     def collect() -> Collected:
         log.info(f"Case {position} {case.id}: {case.base}..{case.head} in {case.repo}")
         collected = collect_local(case.repo, case.base, filt, context_lines=config.context_lines, head=case.head)
         collected.label = f"{case.id}: {collected.label}"
+        collected.title, collected.description = case.title, case.description
         return collected
 
-    return Job(mode="eval", config=config, collect=collect, engine=None, on_plan=note_nothing_to_review)
+    def on_plan(report: RunReport, plan: Plan) -> None:
+        note_nothing_to_review(report, plan)
+        if sent is not None:
+            guide = PathGuidance.of(config)
+            sent[case.id] = request_texts(plan, lambda request: render_request(request, plan.rows, guide), REVIEW,
+                                          config)
+
+    return Job(mode="eval", config=config, collect=collect, engine=None, on_plan=on_plan)

@@ -47,3 +47,7 @@ class Collected:
     label: str = ""
     notes: list[str] = field(default_factory=list)
     incomplete: bool = False  # the host did not list every changed file (GitHub's 3,000-file cap)
+    # what the change is for, in its author's words (an eval case's title and description, as a pull request
+    # states them); the shared intent block (issue #15.1) is built from these
+    title: str = ""
+    description: str = ""

@@ -1,0 +1,50 @@
+"""Context recall on the shipped eval dataset (issue #15.7): how much of what a reviewer needs reaches the
+model — each label's lines, its whole enclosing definition (Python's `ast`) and the context items of the
+cross-file cases — measured twice: by `batch-review eval`'s own report on a dry plan (nothing sent), and on
+a run against the loopback API stand-in, from the requests the stand-in received, read by its own parser
+(tests/support/eval_data.py). The two must agree."""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+from typing import Any
+
+from tests.fakes.anthropic_api import FakeAnthropicAPI
+
+from .common import KEY, MODEL, Row
+
+
+def figures(tmp: Path) -> list[Row]:
+    from batch_review.config import Config, Secrets
+    from batch_review.jobs.eval import run_eval
+    from batch_review.log import log
+    from tests.support.eval_data import build_dataset, independent_recall
+
+    dataset = build_dataset(tmp / "eval", cases=())
+    log.configure(actions=False, stream=io.StringIO())
+    config = Config(model=MODEL, verify=False)
+    dry: dict[str, Any] = run_eval(dataset, config, Secrets(anthropic_api_key=None, github_token=None)).to_json()
+    with FakeAnthropicAPI(api_key=KEY) as ai:
+        os.environ["ANTHROPIC_BASE_URL"] = ai.base_url
+        sent: dict[str, Any] = run_eval(dataset, config, Secrets(anthropic_api_key=KEY, github_token=None)).to_json()
+        received = [r.json for r in ai.requests if r.path == "/v1/messages"]
+    seen = independent_recall(received, dataset)
+    mine = dry["context_recall"]
+    agree = all(mine[k] == sent["context_recall"][k] == seen[k] for k in seen)
+    how = (f"{len(dry['cases'])} cases; the dry plan's report, the sent run's report and the API stand-in's own "
+           f"reading of {len(received)} requests {'agree' if agree else 'DISAGREE'}")
+    labels = seen["labels"]
+    return [
+        Row("eval: labelled lines that reach the model", f"{seen['lines_shown']} of {labels}", "100 %",
+            agree and seen["lines_shown"] == labels, how),
+        Row("eval: labels whose whole enclosing definition reaches the model (ast)",
+            f"{seen['definitions_shown']} of {labels} ({100 * seen['definitions_shown'] / labels:.1f} %)", "100 %",
+            agree and seen["definitions_shown"] == labels, "a label at module level has none and counts as not whole"),
+        Row("eval: context items of the cross-file cases that reach the model",
+            f"{seen['context_reached']} of {seen['context_items']} "
+            f"({100 * seen['context_reached'] / max(1, seen['context_items']):.0f} %)", "≥ 90 %",
+            agree and seen["context_reached"] >= 0.9 * seen["context_items"],
+            f"{mine['cases_with_context']} cases; code from other files is not sent yet (#15.3)"),
+    ]
