@@ -209,7 +209,8 @@ def _region(first: int, last: int, lines: list[str] | None) -> dict[str, Any]:
     if last > first:
         region["endLine"] = last
     if lines is not None and first <= len(lines):
-        region["snippet"] = {"text": "\n".join(lines[first - 1:min(last, len(lines))]) + "\n"}
+        # the file's own lines, which may hold a committed key: the redactor covers them like every output
+        region["snippet"] = {"text": log.redact("\n".join(lines[first - 1:min(last, len(lines))]) + "\n")}
     return region
 
 
