@@ -20,6 +20,7 @@ class Record:
     started: float
     finished: float | None
     usage: dict[str, Any] | None
+    verification: bool = False  # a verification request (its schema asks for verdicts)
 
 
 def _serve(conn: Any, options: dict[str, Any]) -> None:
@@ -32,10 +33,16 @@ def _serve(conn: Any, options: dict[str, Any]) -> None:
     latency = options.pop("lognormal", None)
     if latency is not None:
         options["latency"] = _lognormal(*latency)
+    from tests.fakes.model_brain import is_verification
+
+    drained = options.pop("drain_requests", False)  # another client used this minute's requests
     with FakeAnthropicAPI(**options) as fake:
+        if drained and fake.rate_limiter is not None:
+            fake.rate_limiter.buckets["requests"].level = 0
         conn.send(fake.base_url)
         conn.recv()  # wait for "stop"
-        records = [Record(r.path, r.status, r.started, r.finished, r.usage) for r in fake.requests]
+        records = [Record(r.path, r.status, r.started, r.finished, r.usage,
+                          isinstance(r.json, dict) and is_verification(r.json)) for r in fake.requests]
         conn.send(records)
 
 

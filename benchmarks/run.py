@@ -19,7 +19,7 @@ HERE = Path(__file__).parent
 
 
 def collect(tmp: Path, only: set[str]) -> list[Row]:
-    from . import context, coverage, eval_context, fanout, memory, sweeps, throughput, verify
+    from . import context, conversation, coverage, eval_context, fanout, memory, sweeps, throughput, verify, wave
 
     sections = {
         "fanout": lambda: fanout.figures(tmp),
@@ -31,6 +31,8 @@ def collect(tmp: Path, only: set[str]) -> list[Row]:
         "context": context.figures,
         "verify": lambda: verify.figures(tmp),
         "eval-context": lambda: eval_context.figures(tmp),
+        "wave": lambda: wave.figures(tmp),
+        "conversation": lambda: conversation.figures(tmp),
     }
     rows: list[Row] = []
     for name, make in sections.items():
@@ -54,8 +56,8 @@ def table(rows: list[Row]) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("sections", nargs="*",
-                        help="fanout, throughput, coverage, sweep, startup, memory, context, verify, eval-context "
-                        "(default: all)")
+                        help="fanout, throughput, coverage, sweep, startup, memory, context, verify, eval-context, "
+                        "wave, conversation (default: all)")
     parser.add_argument("--no-write", action="store_true", help="print only; do not rewrite RESULTS.md")
     args = parser.parse_args()
     started = time.perf_counter()

@@ -13,13 +13,16 @@ from tests.test_bad_input_world import failed_early, make_pr, numbered, pr_world
 
 
 @pytest.mark.parametrize(("inputs", "needle"), [
-    ({"mode": "revue"}, "input mode: Input should be 'auto', 'review' or 'sweep' (got 'revue')"),
+    ({"mode": "revue"}, "input mode: Input should be 'auto', 'review', 'sweep' or 'converse' (got 'revue')"),
     ({"fail-on": "hgh"}, "input fail-on: must be one of critical, high, medium, low, info, none (got 'hgh')"),
     ({"min-severity": "urgent"}, "input min-severity: Input should be"),
     ({"max-concurrency": "eight"}, "input max-concurrency: Input should be a valid integer"),
     ({"report-dir": "../../outside"}, "report-dir: '../../outside' is outside the workspace"),
     ({"instructions": "../../etc/passwd"}, "instructions: the path '../../etc/passwd' is outside the repository"),
     ({"config-file": "conf/none.yml"}, "config-file: 'conf/none.yml' does not exist"),
+    ({"budget-usd": "inf"}, "input budget-usd: Input should be a finite number"),  # #17.3: a cap is a number
+    ({"budget-usd": "nan"}, "input budget-usd: Input should be a finite number"),
+    ({"budget-usd": "1e400"}, "input budget-usd: Input should be a finite number"),
 ])
 def test_bad_input_fails_before_any_request(tmp_path: Path, inputs: dict[str, str], needle: str,
                                             monkeypatch: pytest.MonkeyPatch) -> None:

@@ -19,7 +19,7 @@ def _error(inputs: dict[str, str], root: Path | None = None) -> str:
 
 
 @pytest.mark.parametrize(("name", "value", "says"), [
-    ("mode", "revue", "input mode: Input should be 'auto', 'review' or 'sweep' (got 'revue')"),
+    ("mode", "revue", "input mode: Input should be 'auto', 'review', 'sweep' or 'converse' (got 'revue')"),
     ("fail-on", "hgh", "input fail-on: must be one of critical, high, medium, low, info, none (got 'hgh')"),
     ("request-changes-on", "always", "input request-changes-on: must be one of"),
     ("min-severity", "urgent", "input min-severity: Input should be 'critical'"),
@@ -49,7 +49,14 @@ def test_values_are_trimmed_and_case_insensitive_where_it_is_safe() -> None:
 
 def test_empty_inputs_mean_not_set() -> None:
     config = load_config({name: "" for name in OPTION_NAMES}, None)
-    assert config.max_concurrency == 8 and config.mode == "auto"
+    assert config.max_concurrency is None and config.mode == "auto"  # max-concurrency: auto
+
+
+def test_max_concurrency_auto_is_the_default_and_a_number_a_ceiling() -> None:
+    """#18.1: "auto" (any case) is the default; a number stays the user's ceiling."""
+    assert load_config({"max-concurrency": " Auto "}, None).max_concurrency is None
+    assert load_config({}, None).max_concurrency is None
+    assert load_config({"max-concurrency": "12"}, None).max_concurrency == 12
 
 
 def _repo(tmp_path: Path, config: str | bytes | None = None) -> Path:

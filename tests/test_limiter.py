@@ -66,7 +66,7 @@ def test_the_input_token_bucket_holds_back_a_large_request() -> None:
 
 def test_a_burst_of_429s_halves_concurrency_once_and_pauses_for_retry_after() -> None:
     clock = Clock()
-    lim = AdaptiveLimiter(8, clock=clock)
+    lim = AdaptiveLimiter(8, clock=clock, start=8)
     for _ in range(3):  # three requests that were in flight together all come back 429
         lim.observe(429, {"retry-after": "0.3"})
     assert lim.limit == 4  # not 1: one halving per burst
@@ -85,12 +85,12 @@ def test_a_retry_after_over_max_retry_wait_does_not_pause_the_others() -> None:
 
 
 def test_the_limit_caps_requests_in_flight() -> None:
-    lim = AdaptiveLimiter(2, clock=Clock())
+    lim = AdaptiveLimiter(2, clock=Clock(), start=2)
     assert isinstance(lim.try_acquire(1, 1), Ticket) and isinstance(lim.try_acquire(1, 1), Ticket)
     assert lim.try_acquire(1, 1) == 0  # full: wait for a release, not for time
 
     async def scenario() -> int:
-        limited = AdaptiveLimiter(2)
+        limited = AdaptiveLimiter(2, start=2)
         peak = 0
 
         async def one() -> None:
@@ -142,7 +142,7 @@ class Fanout:
 
     def run(self) -> Fanout:
         clock = Clock()
-        lim = AdaptiveLimiter(16, clock=clock)
+        lim = AdaptiveLimiter(16, clock=clock, start=4 if self.adaptive else 16)  # naive: 16 at once, no headers
         server = Bucket(self.rpm)
         server.level, server.updated = self.level, 0.0
         queue = list(range(1, self.n))
@@ -210,3 +210,43 @@ def test_concurrency_adapts_to_the_rate_limit_headers(tmp_path: Path, monkeypatc
         assert w.env.outputs()["status"] == "findings"  # every file reviewed, none failed
         # a slow machine only spreads the requests out further: never more 429s than this
         assert sum(1 for r in message_requests(w.ai) if r.status == 429) <= 3
+
+
+# ---- #18.1: growth from the headers ---------------------------------------------------------------------
+
+
+def test_before_any_header_only_a_few_go_then_the_headers_room_is_used_at_once() -> None:
+    clock = Clock()
+    lim = AdaptiveLimiter(64, clock=clock)  # max-concurrency auto
+    assert lim.limit == 4
+    lim.observe(200, _headers("requests", 4000, 3999) | _headers("input-tokens", 2_000_000, 1_990_000))
+    assert lim.limit == 64  # room for thousands: the ceiling, in one step
+    tight = AdaptiveLimiter(64, clock=clock)
+    assert isinstance(tight.try_acquire(10_000, 100), Ticket)  # a request's size is learned from what it asks
+    tight.observe(200, _headers("requests", 4000, 3999) | _headers("input-tokens", 100_000, 50_000))
+    assert tight.limit == 1 + 5  # in flight, plus 50,000 input tokens / 10,000 a request
+
+
+def test_a_529_burst_halves_concurrency_once_without_pausing_and_growth_is_calm_after_it() -> None:
+    clock = Clock()
+    lim = AdaptiveLimiter(64, clock=clock)
+    lim.observe(200, _headers("requests", 4000, 3999))
+    assert lim.limit == 64
+    for _ in range(5):
+        lim.observe(529, {})
+    assert lim.limit == 32 and lim.overloaded == 5
+    assert _admitted_at(lim, clock, 1) == [0.0]  # overloaded is not a rate limit: nothing waits
+    lim.observe(200, _headers("requests", 4000, 3999))
+    assert lim.limit == 32  # within the calm period after a 529: no jump back
+    clock.now += 11
+    lim.observe(200, _headers("requests", 4000, 3999))
+    assert lim.limit == 64
+
+
+def test_without_headers_each_success_doubles_up_to_the_ceiling() -> None:
+    lim = AdaptiveLimiter(12, clock=Clock())
+    assert lim.limit == 4
+    lim.observe(200, {})
+    assert lim.limit == 8
+    lim.observe(200, {})
+    assert lim.limit == 12

@@ -299,3 +299,15 @@ def test_a_lowered_budget_still_collects_the_sweep_already_paid_for(world: World
     env, third = world.run(**{"budget-usd": "0.0001", "full-review": "true"})  # a new sweep is checked first
     assert env.outputs()["status"] == "failed" and world.ai.batches_created == 1, third.log
     assert "exceeds budget-usd" in third.log
+
+
+def test_a_batch_whose_worst_case_passes_the_budget_is_not_sent(world: World) -> None:
+    """#17.3: a batch cannot be stopped once sent, so `budget-usd` holds its worst case (every answer using all
+    of max-output-tokens), not its estimate."""
+    env, dry = world.run(**{"dry-run": "true"})
+    estimated = float(re.findall(r"\$([\d.]+) as a batch", dry.log)[0])
+    cap = f"{estimated * 1.8:.2f}"  # the estimate fits; 7 answers of 8,192 tokens would not
+    env, run = world.run(**{"budget-usd": cap})
+    assert env.outputs()["status"] == "failed" and world.ai.batches_created == 0, run.log
+    assert f"exceeds budget-usd ${float(cap):.2f}, and a batch cannot be stopped once sent" in run.log
+    assert "lower max-output-tokens" in env.summary()

@@ -208,13 +208,12 @@ def test_verification_is_counted_in_usage_and_cost_at_its_own_model_s_price(
 def test_a_budget_reached_by_the_review_keeps_every_finding_unverified(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Every token counts four times what the plan estimated: the review, sent at once within its estimate,
-    spends past `budget-usd`, so no verification request is sent — and no finding is dropped for it."""
+    """Every token counts four times what the plan estimated: the review, sent at once within its worst case
+    as estimated, spends past `budget-usd`, so no verification request is sent — and no finding is dropped for it."""
     with world(tmp_path, monkeypatch, build=build_pr, brain=decoy_brain, verifier=Verifier(),
                count_tokens=lambda text: max(1, len(text))) as w:
-        w.run(**INPUTS, **{"dry-run": "true"})
-        estimate = w.env.report()["estimated_cost_usd"]
-        result = w.run(**INPUTS, **{"budget-usd": f"{estimate * 1.01:.6f}", "dry-run": "false"})
+        # the review's worst case as estimated (its input, 4,096 tokens out) fits $0.055; its real input does not
+        result = w.run(**INPUTS, **{"budget-usd": "0.055", "max-output-tokens": "4096", "dry-run": "false"})
         assert result.code == 1, result.log  # the decoys stay: they could not be checked
         assert not verification_requests(w)
         report = w.env.report()

@@ -1,7 +1,8 @@
-"""Issue #10.2, verification in sweeps: a sweep reviewed as a batch verifies its findings as a batch too;
-a verification batch still running when the wait ends is collected by a later run — which collects the
-review's batch again (free) and submits neither again; a run that paid second tries at standard price
-verifies through the Messages API instead, so it never ends pending on them. The action as a runner
+"""Issue #10.2 and #17.1, verification in sweeps: the run that collects a review batch an earlier run submitted
+verifies through the Messages API and delivers; a review batch that ends within its own run's wait is verified
+as a batch too, and a verification batch still running when the wait ends is collected by the next run — which
+collects the review's batch again (free) and submits neither again; a run that paid second tries at standard
+price verifies through the Messages API, so it never ends pending on them. The action as a runner
 starts it, against both fakes, on a real git repository; runs share only what the action stored.
 """
 
@@ -66,51 +67,69 @@ def state_of(world: World) -> Any:
     return states[0] if states else None
 
 
-def test_a_batch_sweep_verifies_as_a_batch_and_a_pending_verification_is_collected_once(world: World) -> None:
+def test_the_nightly_sweep_delivers_verified_findings_in_the_run_that_collects_it(world: World) -> None:
+    """#17.1: night 1 submits the review batch; the morning run collects it, verifies the findings through the
+    Messages API and publishes them (audit issue, SARIF) — no verification batch, no third run."""
     expected_dropped = sorted(p.title for p in world.planted if dropped(p.title))
     assert expected_dropped and len(expected_dropped) < len(world.planted)
 
-    env, first = world.run(verify="true")  # the review batch is submitted; the wait (0) ends first
+    env, first = world.run(verify="true")  # night: the review batch is submitted; the wait (0) ends first
     review_batch = env.outputs()["batch-id"]
     assert env.outputs()["status"] == "pending" and world.ai.batches_created == 1, first.log
     assert kinds(world.ai, review_batch) == {False}
 
     world.ai.end_batch(review_batch)
-    env, second = world.run(verify="true")  # the review is collected; the verification goes as a batch
-    assert world.ai.batches_created == 2 and world.ai.count("POST", "/v1/messages") == 0, second.log
-    verify_batch = next(i for i in world.ai.batches if i != review_batch)
+    env, second = world.run(verify="true")  # morning: collected, verified, delivered
+    assert second.code == 0, second.log
+    assert world.ai.batches_created == 1, second.log  # no verification batch
+    sent = [r for r in world.ai.requests if r.path == "/v1/messages"]
+    assert sent and all(is_verification(r.json) for r in sent)  # the review is not paid again
+    assert "Verification goes through the Messages API" in second.log
+    report, outputs = env.report(), env.outputs()
+    assert outputs["status"] == "findings" and outputs["batch-id"] == review_batch
+    assert sorted(f["title"] for f in report["filtered"]) == expected_dropped
+    titles = {f["title"] for f in report["findings"]}
+    assert titles == {p.title for p in world.planted} - set(expected_dropped)
+    assert {f["verification"]["status"] for f in report["findings"]} == {"kept"}
+    assert report["verification"]["engine"] == "parallel" and report["verification"]["cost_usd"] > 0
+    assert state_of(world) is None  # collected: the state is gone, a third run has nothing to collect
+    sarif = json.loads((env.workspace / outputs["sarif-path"]).read_text(encoding="utf-8"))
+    assert len(sarif["runs"][0]["results"]) == len(titles)
+    assert all(title in world.issue_text() for title in titles)
+    assert not any(title in world.issue_text() for title in expected_dropped)
+
+
+def test_a_verification_batch_left_pending_is_collected_once_by_the_next_run(world: World) -> None:
+    """The review batch ends within the run's wait, so the verification goes as a batch too (half price); it is
+    still running when the wait ends: the next run collects both and submits neither again."""
+    expected_dropped = sorted(p.title for p in world.planted if dropped(p.title))
+    created: list[str] = []
+
+    def end_the_review(batch: dict[str, Any]) -> None:
+        created.append(batch["id"])
+        if len(created) == 1:
+            world.ai.end_batch(batch["id"])
+
+    world.ai.on_batch_created = end_the_review
+    env, first = world.run(**{"verify": "true", "batch-wait-minutes": "0.02"})
+    review_batch, verify_batch = created
     assert kinds(world.ai, verify_batch) == {True}
     checks = world.ai.batches[verify_batch].requests
     assert len(checks) > 1 and len({json.dumps(r["params"]["system"]) for r in checks}) == 1  # one cacheable prefix
-    assert checks[0]["params"]["system"][-1]["cache_control"] == {"type": "ephemeral"}
     outputs = env.outputs()
-    assert outputs["status"] == "pending" and outputs["batch-id"] == f"{review_batch},{verify_batch}"
-    assert outputs["cost-usd"] == "0.0000"  # the run that collects both batches reports what they cost
+    assert outputs["status"] == "pending" and outputs["batch-id"] == f"{review_batch},{verify_batch}", first.log
     state = state_of(world)
     assert state.batch_ids == [review_batch] and state.verify.batch_ids == [verify_batch]
-    assert "verification batch" in env.report()["notes"][-1] and env.report()["findings"] == []
-
-    env, third = world.run(verify="true")  # neither batch is submitted again while the verification runs
-    assert env.outputs()["status"] == "pending" and world.ai.batches_created == 2, third.log
 
     world.ai.end_batch(verify_batch)
-    env, fourth = world.run(verify="true")
-    assert fourth.code == 0, fourth.log
+    env, second = world.run(verify="true")
+    assert second.code == 0, second.log
     assert world.ai.batches_created == 2 and world.ai.count("POST", "/v1/messages") == 0  # nothing paid twice
     report, outputs = env.report(), env.outputs()
     assert outputs["status"] == "findings" and outputs["batch-id"] == f"{review_batch},{verify_batch}"
     assert sorted(f["title"] for f in report["filtered"]) == expected_dropped
-    assert all(f["reason"] == DROP_REASON for f in report["filtered"])
-    titles = {f["title"] for f in report["findings"]}
-    assert titles == {p.title for p in world.planted} - set(expected_dropped)
-    assert {f["verification"]["status"] for f in report["findings"]} == {"kept"}
     assert report["verification"]["engine"] == "batch" and report["verification"]["cost_usd"] > 0
-    assert float(outputs["cost-usd"]) == pytest.approx(report["cost_usd"], abs=1e-4)
-    assert state_of(world) is None  # collected: the state is gone
-    sarif = json.loads((env.workspace / outputs["sarif-path"]).read_text(encoding="utf-8"))
-    assert len(sarif["runs"][0]["results"]) == len(titles)
-    assert not any(title in world.issue_text() for title in expected_dropped)
-    assert f"Filtered by verification ({len(expected_dropped)})" in env.summary()
+    assert state_of(world) is None
 
 
 def test_a_verification_batch_that_ends_in_the_wait_is_collected_by_the_same_run(
@@ -147,3 +166,42 @@ def test_second_tries_paid_at_standard_price_make_verification_go_through_the_me
     report = env.report()
     assert report["verification"]["engine"] == "parallel" and report["filtered"]
     assert state_of(world) is None
+
+
+def test_a_local_sweep_collect_delivers_verified_findings(tmp_path: Path) -> None:
+    """#17.1, locally: `sweep --submit`, then `sweep --collect` verifies and reports in that same run."""
+    import os
+    import subprocess
+
+    from tests.test_sweep_cli import SCRIPT
+
+    files, planted = planted_files(count=12, lines=20)
+    repo = GitRepo.init(tmp_path / "repo")
+    repo.commit_files(files, "twelve files")
+    home = tmp_path / "home"
+    home.mkdir()
+    with FakeAnthropicAPI(api_key=KEY, verifier=Verifier()) as ai:
+        env = {"PATH": os.environ["PATH"], "HOME": str(home), "COLUMNS": "200", "NO_COLOR": "1",
+               "ANTHROPIC_API_KEY": KEY, "ANTHROPIC_BASE_URL": ai.base_url}
+
+        def sweep(*args: str) -> subprocess.CompletedProcess[str]:
+            return subprocess.run([SCRIPT, "sweep", *args, str(repo.path)], env=env, capture_output=True, text=True,
+                                  timeout=120)
+
+        submitted = sweep("--submit")
+        assert submitted.returncode == 0 and ai.batches_created == 1, submitted.stdout + submitted.stderr
+        (batch_id,) = ai.batches
+        ai.end_batch(batch_id)
+        report_path = tmp_path / "report.json"
+        collected = sweep("--collect", "--json", str(report_path))
+        out = collected.stdout + collected.stderr
+        assert collected.returncode == 0, out
+        assert ai.batches_created == 1, out  # no verification batch: verified through the Messages API
+        report = json.loads(report_path.read_text(encoding="utf-8"))
+        assert report["status"] == "findings"
+        shown = [p for p in planted if p.severity != "info"]  # min-severity low
+        assert report["verification"]["engine"] == "parallel" and report["verification"]["checked"] == len(shown)
+        kept = {f["title"] for f in report["findings"]}
+        assert kept == {p.title for p in shown if not dropped(p.title)}
+        assert {f["verification"]["status"] for f in report["findings"]} == {"kept"}
+        assert not (repo.path / ".batch-review" / "sweep-state.json").exists()

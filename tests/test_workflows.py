@@ -46,6 +46,15 @@ def readme_workflows() -> list[str]:
     return found
 
 
+def docs_workflows() -> list[tuple[str, str]]:
+    """(file name, workflow) of every workflow example in docs/*.md."""
+    found = []
+    for path in sorted((ROOT / "docs").glob("*.md")):
+        blocks = re.findall(r"^```ya?ml\n(.*?)^```", path.read_text(encoding="utf-8"), re.M | re.S)
+        found += [(path.name, b) for b in blocks if re.search(r"^on:", b, re.M) and re.search(r"^jobs:", b, re.M)]
+    return found
+
+
 def load(path: Path) -> dict[Any, Any]:
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     assert isinstance(data, dict), path
@@ -105,6 +114,27 @@ def test_readme_workflow_examples_pass_actionlint(tmp_path: Path) -> None:
         paths[-1].write_text(text, encoding="utf-8")
     problems = actionlint(*paths)
     assert problems == [], "\n".join(f"{Path(p['file']).name}:{p['line']}: {p['message']}" for p in problems)
+
+
+def test_docs_workflow_examples_pass_actionlint(tmp_path: Path) -> None:
+    examples = docs_workflows()
+    assert "conversation.md" in {name for name, _ in examples}, "docs/conversation.md shows its workflow"
+    paths = []
+    for number, (name, text) in enumerate(examples, 1):
+        paths.append(tmp_path / f"{Path(name).stem}-{number}.yml")
+        paths[-1].write_text(text, encoding="utf-8")
+    problems = actionlint(*paths)
+    assert problems == [], "\n".join(f"{Path(p['file']).name}:{p['line']}: {p['message']}" for p in problems)
+
+
+def test_the_conversation_workflow_listens_to_comments_with_least_rights() -> None:
+    (text,) = [t for name, t in docs_workflows() if name == "conversation.md"]
+    workflow = yaml.safe_load(text)
+    triggers = workflow.get("on", workflow.get(True))
+    assert triggers == {"issue_comment": {"types": ["created"]}, "pull_request_review_comment": {"types": ["created"]}}
+    assert workflow["permissions"] == {"contents": "read", "pull-requests": "write", "checks": "write"}
+    group = workflow["concurrency"]["group"]
+    assert "comment.in_reply_to_id" in group and workflow["concurrency"]["cancel-in-progress"] is False  # per thread
 
 
 def assert_pinned(text: str, *, ours: str = "") -> None:

@@ -7,15 +7,26 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from .actions_env import PR_EVENTS, SWEEP_EVENTS, ActionsContext, read_context, read_inputs, write_outputs
+from .actions_env import (
+    COMMENT_EVENTS,
+    PR_EVENTS,
+    SWEEP_EVENTS,
+    ActionsContext,
+    read_context,
+    read_inputs,
+    write_outputs,
+)
 from .config import Config, Secrets, load_config, read_secrets
 from .errors import EXIT_FAILED, ConfigError, RunError
 from .log import log
 from .pipeline import Job, run
 from .report import RunReport
 from .words import plural
+
+if TYPE_CHECKING:
+    from .jobs.converse import Conversation
 
 
 def main(environ: Mapping[str, str] | None = None, stream: TextIO | None = None) -> int:
@@ -27,6 +38,10 @@ def main(environ: Mapping[str, str] | None = None, stream: TextIO | None = None)
     log.secret(secrets.github_token)
     try:
         context = read_context(environ)
+        if context.event_name in COMMENT_EVENTS:
+            from .jobs.converse import with_pull  # the pull request a comment is on (its settings: its base)
+
+            context = with_pull(context, secrets)
         from .jobs.settings import settings_files  # a pull request's base commit, never its head
 
         config = load_config(inputs, settings_files(context, secrets))
@@ -36,7 +51,7 @@ def main(environ: Mapping[str, str] | None = None, stream: TextIO | None = None)
     except Exception as exc:  # never a traceback: a named failure, outputs and a summary all the same
         return _fail_early(RunError(f"internal error — {type(exc).__name__}: {exc}"), environ)
     try:
-        report, _ = run(job)
+        report = run(job)[0] if isinstance(job, Job) else job.run()
     except Exception as exc:  # a bug, not a named failure: still no traceback, still outputs and a summary
         return _fail_early(RunError(f"internal error — {type(exc).__name__}: {exc}"), environ)
     write_outputs(context.output_file, report.outputs())
@@ -57,14 +72,24 @@ def resolve_mode(config: Config, event_name: str) -> str:
         return "review"
     if event_name in SWEEP_EVENTS:
         return "sweep"
+    if event_name in COMMENT_EVENTS:
+        return "converse"
     raise ConfigError(
-        f"mode: auto does not know what to do on a {event_name!r} event "
-        "(pull_request and pull_request_target review; schedule and workflow_dispatch sweep); set mode"
+        f"mode: auto does not know what to do on a {event_name!r} event (pull_request and pull_request_target "
+        "review; schedule and workflow_dispatch sweep; issue_comment and pull_request_review_comment converse); "
+        "set mode"
     )
 
 
-def build_job(context: ActionsContext, config: Config, secrets: Secrets) -> Job:
+def build_job(context: ActionsContext, config: Config, secrets: Secrets) -> Job | Conversation:
     mode = resolve_mode(config, context.event_name)
+    if mode == "converse":
+        from .jobs.converse import converse_job
+
+        if context.event_name not in COMMENT_EVENTS:
+            raise ConfigError(f"mode: converse needs an issue_comment or pull_request_review_comment event; this is "
+                              f"{context.event_name!r}")
+        return converse_job(context, config, secrets)
     if mode == "sweep":
         from .jobs.sweep import sweep_job
 

@@ -54,6 +54,7 @@ class ActionsContext:
 
 PR_EVENTS = ("pull_request", "pull_request_target")
 SWEEP_EVENTS = ("schedule", "workflow_dispatch")
+COMMENT_EVENTS = ("issue_comment", "pull_request_review_comment")
 
 
 def read_context(environ: Mapping[str, str]) -> ActionsContext:

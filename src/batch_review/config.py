@@ -25,6 +25,8 @@ from .repo_files import RepoFiles, RepoText, WorkingTree, clean_path
 
 DEFAULT_MODEL = "claude-sonnet-5-5"
 DEFAULT_CONFIG_FILE = ".github/batch-review.yml"
+AUTHOR_ASSOCIATIONS = ("OWNER", "MEMBER", "COLLABORATOR", "CONTRIBUTOR", "FIRST_TIMER", "FIRST_TIME_CONTRIBUTOR",
+                       "MANNEQUIN", "NONE")  # GitHub's `author_association` values
 
 
 def _hyphenate(name: str) -> str:
@@ -41,17 +43,17 @@ class Price(BaseModel):
 class Config(BaseModel):
     """Every option of a run. Field names are the input names with `_` for `-`."""
 
-    model_config = ConfigDict(
-        extra="forbid", alias_generator=_hyphenate, populate_by_name=True, frozen=True
+    model_config = ConfigDict(  # no option takes inf or nan (`budget-usd: inf` is not a cap)
+        extra="forbid", alias_generator=_hyphenate, populate_by_name=True, frozen=True, allow_inf_nan=False
     )
 
-    mode: Literal["auto", "review", "sweep"] = "auto"
+    mode: Literal["auto", "review", "sweep", "converse"] = "auto"
     provider: Literal["anthropic", "bedrock", "vertex"] = "anthropic"
     aws_region: str = ""
     vertex_project: str = ""
     vertex_region: str = ""
     model: str = DEFAULT_MODEL
-    max_concurrency: int = Field(default=8, ge=1, le=64)
+    max_concurrency: int | None = Field(default=None, ge=1, le=64)  # None: "auto" (engines/limiter.py)
     min_severity: Severity = Severity.low
     fail_on: Severity | Literal["none"] = "none"
     request_changes_on: Severity | Literal["none"] = "none"
@@ -61,7 +63,7 @@ class Config(BaseModel):
     instructions: str = ""  # once loaded: the text of every instruction for all files (see guidance.py)
     repository_guidance: bool = True
     path_instructions: tuple[PathInstruction, ...] = ()  # once loaded: text, not file names
-    budget_usd: float | None = Field(default=None, gt=0)
+    budget_usd: float | None = Field(default=None, gt=0, allow_inf_nan=False)  # a cap: a number of dollars
     batch_wait_minutes: float = Field(default=30, ge=0, le=350)
     dry_run: bool = False
     strategy: Literal["auto", "parallel", "batch"] = "auto"
@@ -84,6 +86,21 @@ class Config(BaseModel):
     issue_label: str = "batch-review"
     issue_title: str = "batch-review: repository audit"
     prices: dict[str, Price] = Field(default_factory=dict)
+    allowed_associations: tuple[str, ...] = ("OWNER", "MEMBER", "COLLABORATOR")  # who may make a conversation cost
+    max_thread_answers: int = Field(default=3, ge=0, le=50)
+    outsider_reply: bool = False  # one polite line to a person not allowed to ask
+
+    @field_validator("allowed_associations", mode="before")
+    @classmethod
+    def _associations(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [part for part in value.replace(",", " ").split() if part]
+        if isinstance(value, list | tuple):
+            value = tuple(str(v).strip().upper() for v in value)
+            unknown = [v for v in value if v not in AUTHOR_ASSOCIATIONS]
+            if unknown:
+                raise ValueError(f"unknown author association {unknown[0]!r} (known: {', '.join(AUTHOR_ASSOCIATIONS)})")
+        return value
 
     @field_validator("model")
     @classmethod
@@ -105,6 +122,11 @@ class Config(BaseModel):
     def verifier(self) -> str:
         """The model that verifies findings: `verify-model`, else the review model."""
         return self.verify_model or self.model
+
+    @field_validator("max_concurrency", mode="before")
+    @classmethod
+    def _auto(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and value.strip().lower() == "auto" else value
 
     @field_validator("provider", mode="before")
     @classmethod

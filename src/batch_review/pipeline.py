@@ -19,7 +19,7 @@ from .errors import BudgetError, RunError
 from .guidance import PathGuidance
 from .log import log
 from .plan import Budget, Plan, PlannedRequest, make_plan
-from .pricing import budget_warning, cost, estimate, price_for
+from .pricing import Usage, budget_warning, cost, estimate, price_for
 from .prompt import render_request, system_tokens
 from .report import FileOutcome, RunReport
 from .sources.base import Collected
@@ -93,7 +93,7 @@ def run(job: Job) -> tuple[RunReport, Plan]:
             log.info(f"Plan only ({job.plan_only_reason}): nothing was sent to the model.")
         else:
             if not job.prepaid:  # collecting what an earlier run paid for spends nothing new up front
-                _check_budget(cfg, report)
+                _check_budget(cfg, report, plan, job.engine.batch)
             with log.group(f"Review ({len(plan.requests)} requests, engine {job.engine.name})"):
                 outcome = job.engine.review(plan, lambda request: render_request(request, plan.rows, guide))
             _aggregate(job, plan, outcome, report)
@@ -134,12 +134,23 @@ def _estimate(job: Job, plan: Plan, report: RunReport) -> None:
             report.notes.append(over)
 
 
-def _check_budget(cfg: Config, report: RunReport) -> None:
+def _check_budget(cfg: Config, report: RunReport, plan: Plan, batch: bool) -> None:
     if cfg.budget_usd is not None and (report.estimated_cost_usd or 0) > cfg.budget_usd:
         raise BudgetError(
             f"the plan's estimated cost ${report.estimated_cost_usd:.4f} exceeds budget-usd ${cfg.budget_usd:.2f}; "
             "nothing was sent (narrow include/exclude, or raise the budget)"
         )
+    if cfg.budget_usd is not None and batch:  # a batch cannot be stopped halfway: its worst case must fit
+        price, _ = price_for(cfg.model, cfg.prices)
+        n = len(plan.requests)
+        worst = cost(Usage(cache_write_tokens=plan.input_tokens + system_tokens(cfg.instructions) * n,
+                           output_tokens=cfg.max_output_tokens * n), price, batch=True)
+        if worst > cfg.budget_usd:
+            raise BudgetError(
+                f"the batch's worst case ${worst:.4f} (every answer using max-output-tokens {cfg.max_output_tokens}) "
+                f"exceeds budget-usd ${cfg.budget_usd:.2f}, and a batch cannot be stopped once sent; nothing was sent "
+                "(lower max-output-tokens, narrow include/exclude, raise the budget, or use strategy: parallel)"
+            )
 
 
 def _aggregate(job: Job, plan: Plan, outcome: EngineResult, report: RunReport) -> None:

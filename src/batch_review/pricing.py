@@ -3,6 +3,7 @@ config file (`prices:`), because they change more often than this code."""
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -112,9 +113,13 @@ def estimate(
 
 
 class SpendGuard:
-    """`budget-usd` during a run: a request starts only if what is spent, what is in flight and its own
-    estimate stay under the cap. Estimates are scaled by how far the settled requests' real cost
-    exceeded theirs (never scaled down), so long answers stop the run before the cap rather than after.
+    """`budget-usd` during a run, a cap: a request is sent only when what is spent, what is reserved by the
+    requests in flight and its own worst case fit under it. A request's worst case is its input billed at the
+    dearest input price (a cache write) plus its whole `max_tokens` of output: whatever it answers, it cannot
+    cost more, so spend never passes the cap. A repair is a request of its own, reserved before it is sent.
+    What a request really cost replaces its reservation when it is answered. Input is estimated from the text
+    (characters per token); the estimate is scaled by how far the settled requests' input exceeded theirs
+    (never scaled down), so an input heavier than estimated is reserved as such from then on.
     The first refusal is final: from then on nothing more is sent, so a run never skips one file and
     then goes on to review another."""
 
@@ -123,49 +128,60 @@ class SpendGuard:
         self.price = price
         self.batch = batch
         self.spent = 0.0  # may start above 0 (what an earlier stage of the run spent)
-        self.in_flight = 0.0  # raw estimates of the requests reserved and not yet settled
+        self.in_flight = 0.0  # dollars reserved by the requests sent and not yet settled
+        self.calls = 0  # how many of them (the dollars alone may keep a rounding residue)
         self.refused = 0
         self.exhausted = False
-        self._settled_estimate = 0.0
-        self._settled_actual = 0.0
+        self._estimated_input = 0.0
+        self._charged_input = 0.0
 
     @property
-    def factor(self) -> float:
-        """Real cost over estimated cost of the requests settled so far (at least 1)."""
-        if self._settled_estimate <= 0:
+    def input_factor(self) -> float:
+        """Input tokens charged over input tokens estimated, of the requests settled so far (at least 1)."""
+        if self._estimated_input <= 0:
             return 1.0
-        return max(1.0, self._settled_actual / self._settled_estimate)
+        return max(1.0, self._charged_input / self._estimated_input)
 
     @property
     def reserved(self) -> float:
-        return self.in_flight * self.factor
+        return self.in_flight if self.calls else 0.0
 
     def estimate(self, input_tokens: int, output_tokens: int, price: Price | None = None) -> float:
         """`price`: another model's (a verification pass may use a cheaper one); else the guard's."""
         usage = Usage(input_tokens=input_tokens, output_tokens=output_tokens)
         return cost(usage, price or self.price, batch=self.batch)
 
-    def fits(self, estimate: float) -> bool:
-        """Whether `reserve(estimate)` would succeed now (without refusing anything)."""
+    def worst(self, input_tokens: int, max_tokens: int, price: Price | None = None) -> float:
+        """The most one request can cost: its input as a cache write, and all of `max_tokens` answered."""
+        usage = Usage(cache_write_tokens=math.ceil(input_tokens * self.input_factor), output_tokens=max_tokens)
+        return cost(usage, price or self.price, batch=self.batch)
+
+    def fits(self, amount: float) -> bool:
+        """Whether `reserve(amount)` would succeed now (without refusing anything)."""
         if self.exhausted:
             return False
-        return self.cap is None or self.spent + (self.in_flight + estimate) * self.factor <= self.cap
+        return self.cap is None or self.spent + self.in_flight + amount <= self.cap
 
-    def reserve(self, estimate: float) -> bool:
-        if not self.fits(estimate):
+    def reserve(self, amount: float) -> bool:
+        if not self.fits(amount):
             self.refused += 1
             self.exhausted = True
             return False
-        self.in_flight += estimate
+        self.in_flight += amount
+        self.calls += 1
         return True
 
-    def settle(self, estimate: float, usage: Usage, price: Price | None = None) -> float:
+    def settle(self, reserved: float, usage: Usage, price: Price | None = None, input_estimate: int = 0) -> float:
+        """The request's reservation is released and what it cost is spent. `input_estimate`: the input tokens
+        its reservation assumed (calibrates later reservations)."""
         actual = cost(usage, price or self.price, batch=self.batch)
-        self.in_flight = max(0.0, self.in_flight - estimate)
+        self.calls = max(0, self.calls - 1)
+        self.in_flight = max(0.0, self.in_flight - reserved) if self.calls else 0.0
         self.spent += actual
-        if usage.requests:
-            self._settled_estimate += estimate
-            self._settled_actual += actual
+        charged = usage.input_tokens + usage.cache_write_tokens + usage.cache_read_tokens
+        if usage.requests and input_estimate > 0 and charged > 0:
+            self._estimated_input += input_estimate
+            self._charged_input += charged
         return actual
 
 

@@ -56,7 +56,8 @@ class FakeAnthropicAPI:
     (seconds, or callable(body) -> seconds, slept per /v1/messages request), ``ttft`` (the same for a streamed
     answer's first event, `message_start`; the rest of the stream comes at ``latency``), ``brain`` (callable(body) ->
     text, None meaning "use the planted-marker brain"), ``verifier`` (the same for verification requests, None
-    meaning "keep every finding"), ``known_models``, ``rate_limits`` (RateLimits, a
+    meaning "keep every finding"), ``talker`` (the same for answers in a thread, None: ``conversation_brain``),
+    ``known_models``, ``rate_limits`` (RateLimits, a
     mapping or an object with rpm/input_tpm/output_tpm), ``count_tokens`` (callable(text) -> int),
     ``min_cache_tokens``, ``thinking`` (answers start with a thinking block unless the request disables
     thinking), ``auto_end_after_polls`` / ``auto_end_after_seconds`` (batches end by themselves),
@@ -74,6 +75,7 @@ class FakeAnthropicAPI:
         ttft: float | Callable[[JSON], float] = 0.0,
         brain: Brain | None = None,
         verifier: Brain | None = None,
+        talker: Brain | None = None,
         known_models: set[str] | frozenset[str] | None = None,
         rate_limits: RateLimits | Mapping[str, int] | Any = None,
         count_tokens: TokenCounter | None = None,
@@ -99,6 +101,7 @@ class FakeAnthropicAPI:
         self.engine = MessageEngine(
             brain=brain,
             verifier=verifier,
+            talker=talker,
             known_models=known_models,
             count_tokens=count_tokens,
             min_cache_tokens=min_cache_tokens,

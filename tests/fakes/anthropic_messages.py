@@ -17,7 +17,7 @@ import jsonschema
 
 from .anthropic_common import JSON, ApiError, invalid, new_id
 from .anthropic_validate import validate_body
-from .model_brain import is_verification, keep_all_verifier, planted_brain
+from .model_brain import conversation_brain, is_conversation, is_verification, keep_all_verifier, planted_brain
 
 Brain = Callable[[JSON], "str | None"]
 TokenCounter = Callable[[str], int]
@@ -106,9 +106,11 @@ class MessageEngine:
         min_cache_tokens: int,
         thinking: bool,
         verifier: Brain | None = None,
+        talker: Brain | None = None,
     ) -> None:
         self.brain = brain or planted_brain
         self.verifier = verifier or keep_all_verifier
+        self.talker = talker or conversation_brain
         self.known_models = frozenset(known_models if known_models is not None else DEFAULT_MODELS)
         self.count_tokens = count_tokens or default_count_tokens
         self.min_cache_tokens = min_cache_tokens
@@ -260,9 +262,12 @@ class MessageEngine:
         }
 
     def _think(self, body: JSON) -> str:
+        text: object
         try:
-            if is_verification(body):  # batch-review's second pass: the verifier answers (None: keep all)
-                text: object = self.verifier(body)
+            if is_conversation(body):  # an answer in a thread (jobs/converse)
+                text = self.talker(body)
+            elif is_verification(body):  # batch-review's second pass: the verifier answers (None: keep all)
+                text = self.verifier(body)
                 if text is None:
                     text = keep_all_verifier(body)
             else:

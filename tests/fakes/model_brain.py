@@ -32,8 +32,10 @@ from typing import Any
 
 __all__ = [
     "Section",
+    "conversation_brain",
     "expected_findings",
     "inject_raw",
+    "is_conversation",
     "is_verification",
     "keep_all_verifier",
     "parse_plant",
@@ -170,6 +172,44 @@ def is_verification(body: dict[str, Any]) -> bool:
     """A verification request: its output schema asks for `verdicts`, not `findings`."""
     schema = ((body.get("output_config") or {}).get("format") or {}).get("schema") or {}
     return "verdicts" in (schema.get("properties") or {})
+
+
+def is_conversation(body: dict[str, Any]) -> bool:
+    """An answer in a thread (jobs/converse): its output schema asks for a `reply` and a `verdict`."""
+    schema = ((body.get("output_config") or {}).get("format") or {}).get("schema") or {}
+    return {"reply", "verdict"} <= set(schema.get("properties") or {})
+
+
+WRONG = "FINDING-WRONG:"
+
+
+def thread_comments(body: dict[str, Any]) -> list[tuple[str, str]]:
+    """The thread a conversation request shows: (who, text) of each comment, oldest first."""
+    out: list[tuple[str, str]] = []
+    inside = False
+    for raw in user_text(body).splitlines():
+        if raw.startswith("<thread nonce="):
+            inside = True
+        elif raw.startswith("</thread nonce="):
+            break
+        elif inside and raw.startswith("  comment ") and raw.endswith(":"):
+            out.append((raw.split(" by ", 1)[1][:-1], ""))
+        elif inside and out:
+            who, text = out[-1]
+            out[-1] = (who, (text + "\n" if text else "") + raw.removeprefix("    "))
+    return out
+
+
+def conversation_brain(body: dict[str, Any]) -> str:
+    """The default answer in a thread: the finding is wrong when the latest comment says ``FINDING-WRONG: why``
+    (a model persuaded on the merits), else it stands."""
+    said = thread_comments(body)
+    last = said[-1][1] if said else ""
+    if WRONG in last:
+        reason = last.split(WRONG, 1)[1].strip().splitlines()[0] or "the code is correct"
+        return json.dumps({"reply": f"You are right: {reason}", "verdict": "wrong", "reason": reason})
+    return json.dumps({"reply": "The finding stands: the value reaches the query unchecked.", "verdict": "stands",
+                       "reason": ""})
 
 
 _FINDINGS_OPEN = re.compile(r'^<findings nonce="(?P<nonce>[0-9a-f]+)">$')

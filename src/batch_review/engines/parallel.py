@@ -1,14 +1,15 @@
-"""Fan-out through the Messages API: at most `max-concurrency` requests in flight, fewer when the
-rate-limit headers say so; longest requests first so no slow file holds up the tail. When there is more
-than one wave, the smallest request goes first, streamed, and the rest go out as soon as its answer
-begins (`message_start`): the API makes a cache entry readable from then on, so every later request
-reads the system prompt from the cache without waiting for a whole answer.
+"""Fan-out through the Messages API: as many requests in flight as the rate-limit headers show room for, up
+to `max-concurrency` (limiter.py; one limiter for all of the engine's passes); longest requests first so no
+slow file holds up the tail. When there are more requests than go out before any header is seen, the
+smallest goes first, streamed, and the rest go out as soon as its answer begins (`message_start`): the API
+makes a cache entry readable from then on, and its headers say how much room there is.
 
-Faults: 429, 5xx, timeouts and lost connections are retried by the SDK (`max_retries`); when they run
-out, the request's files fail with the error named. An unusable answer (not JSON, off the schema, cut
-off) gets exactly one repair attempt; a refusal none. A fatal error (401, 402, 403, 404) stops the run
-at once: nothing more is sent, requests in flight or in the SDK's retry sleep are cancelled, and the
-error is handed back with the results gathered so far. `budget-usd` is held by a `SpendGuard`.
+Faults: 429, 5xx, timeouts and lost connections are retried here, each try asking the limiter for room
+(retries.py; the SDK's own retries are off); when they run out, the request's files fail with the error
+named. An unusable answer (not JSON, off the schema, cut off) gets exactly one repair attempt; a refusal
+none. A fatal error (401, 402, 403, 404) stops the run at once: nothing more is sent, requests in flight or
+in a retry's wait are cancelled, and the error is handed back with the results gathered so far.
+`budget-usd`: every call reserves its worst case before it is sent (spending.py).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import asyncio
 import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ApiError
@@ -28,10 +29,12 @@ from ..waits import DEFAULT_MAX_WAIT
 from ..words import eta, plural
 from .answers import EngineResult, RequestResult
 from .client import describe_api_error, fatal, make_async_client, wait_refused
-from .limiter import AdaptiveLimiter, LimiterClosed
+from .limiter import AUTO_CEILING, START, AdaptiveLimiter, LimiterClosed
 from .packs import CUT_OFF, by_file, is_pack, should_split
 from .providers import Provider
 from .repair import long_call_timeout, repair_params, retries_note
+from .retries import retry_wait, retryable
+from .spending import BudgetGate, Reservation, usage_since
 from .task import REVIEW, Task
 
 if TYPE_CHECKING:
@@ -45,7 +48,7 @@ class ParallelOptions:
     model: str
     max_tokens: int
     instructions: str
-    max_concurrency: int
+    max_concurrency: int  # the ceiling of requests in flight (limiter.py says how it is reached)
     request_timeout: float = 600.0
     max_retries: int = 4
     warm_cache: bool = True
@@ -55,7 +58,7 @@ class ParallelOptions:
     @classmethod
     def for_config(cls, config: Config) -> ParallelOptions:
         return cls(model=config.model, max_tokens=config.max_output_tokens, instructions=config.instructions,
-                   max_concurrency=config.max_concurrency, request_timeout=config.request_timeout,
+                   max_concurrency=config.max_concurrency or AUTO_CEILING, request_timeout=config.request_timeout,
                    max_retry_wait=config.max_retry_wait)
 
 
@@ -102,8 +105,10 @@ class _Run:
         progress: Progress | None,
         repairs: Mapping[str, str] | None = None,
         task: Task = REVIEW,
+        limiter: AdaptiveLimiter | None = None,
     ) -> None:
         self.task = task
+        self.limiter = limiter or AdaptiveLimiter(options.max_concurrency, max_wait=options.max_retry_wait)
         self.requests = list(requests)
         self.repairs = dict(repairs or {})
         self.render = render
@@ -116,8 +121,7 @@ class _Run:
         self.calls: set[asyncio.Task[Any]] = set()
 
     async def run(self) -> list[RequestResult]:
-        self.limiter = AdaptiveLimiter(self.options.max_concurrency, max_wait=self.options.max_retry_wait)
-        self.settled = asyncio.Condition()
+        self.budget = BudgetGate(self.spend)
         self.warmed = asyncio.Event()  # the warm-up request's answer has begun: its cache entry is readable
         self.warm_id: str | None = None
         self.warm_begun: Any = None  # usage (message_start) of the warm-up stream while it has not finished
@@ -129,7 +133,7 @@ class _Run:
         self.client = make_async_client(
             self.api_key,
             timeout=self.options.request_timeout,
-            max_retries=self.options.max_retries,
+            max_retries=0,  # retried by _send, through the limiter (retries.py)
             on_response=on_response,
             max_retry_wait=self.options.max_retry_wait,
             provider=self.options.provider,
@@ -137,7 +141,7 @@ class _Run:
         queue = deque(sorted(self.requests, key=lambda r: -r.input_tokens))
         try:
             tasks = []
-            if self.options.warm_cache and len(queue) > self.options.max_concurrency:
+            if self.options.warm_cache and len(queue) > min(START, self.options.max_concurrency):
                 first = min(queue, key=lambda r: r.input_tokens)
                 queue.remove(first)
                 self.warm_id = first.custom_id
@@ -169,18 +173,10 @@ class _Run:
             self.progress(request, result)
 
     async def _attempt(self, request: PlannedRequest, problem: str = "") -> RequestResult:
-        estimate = self.spend.estimate(request.input_tokens, request.output_tokens, self.task.price)
         if self.abort is not None:
             return RequestResult(request.custom_id, error="not sent: the run was stopped", not_sent=True)
-        if not await self._reserve(estimate):
-            return RequestResult(request.custom_id, error=BUDGET_REACHED, not_sent=True)
         result = RequestResult(request.custom_id)
-        try:
-            await self._review(request, result, problem)
-        finally:
-            async with self.settled:
-                self.spend.settle(estimate, result.usage, self.task.price)
-                self.settled.notify_all()
+        await self._review(request, result, problem)
         return result
 
     async def _split(self, request: PlannedRequest, result: RequestResult) -> None:
@@ -196,13 +192,6 @@ class _Run:
             result.attempts += answer.attempts
         result.parts = list(zip(parts, answers, strict=True))
 
-    async def _reserve(self, estimate: float) -> bool:
-        """Room in the budget; while requests are in flight, wait for their real cost before refusing."""
-        async with self.settled:
-            while not self.spend.fits(estimate) and self.spend.reserved > 0 and not self.spend.exhausted:
-                await self.settled.wait()
-            return self.spend.reserve(estimate)
-
     async def _review(self, request: PlannedRequest, result: RequestResult, problem: str) -> None:
         task, model = self.task, self.task.model or self.options.model
         params = task.params(
@@ -214,9 +203,16 @@ class _Run:
         if problem:  # an earlier answer (from a batch) could not be used: this is its one repair
             params = repair_params(params, problem, model=model, instructions=self.options.instructions, task=task)
         for attempt in (2,) if problem else (1, 2):
+            reservation = await self.budget.reserve(params, task.price)
+            if reservation is None:
+                if result.attempts == 0:
+                    result.error, result.not_sent = BUDGET_REACHED, True
+                else:
+                    result.error = f"{result.error}; its repair was not sent: budget-usd reached"
+                return
             result.attempts = attempt
             try:
-                message = await self._send(request, params)
+                message = await self._paid(request, params, result, reservation)
             except _Stopped as stopped:
                 result.not_sent = not stopped.sent and attempt == 1
                 result.error = "not sent: the run was stopped" if not stopped.sent else "stopped before it was answered"
@@ -234,9 +230,6 @@ class _Run:
                 note = f"; {refused}" if refused else retries_note(exc, self.options.max_retries)
                 result.error = describe_api_error(exc) + note
                 return
-            finally:
-                self._count_cut_stream(request, result)
-            result.usage.add(Usage.from_api(message.usage))
             reading = task.read(message)
             if reading.answer is not None:
                 result.answer, result.error = reading.answer, None
@@ -248,15 +241,50 @@ class _Run:
             params = repair_params(params, reading.problem or "", model=model,
                                    instructions=self.options.instructions, task=task)
 
+    async def _paid(self, request: PlannedRequest, params: dict[str, Any], result: RequestResult,
+                    reservation: Reservation) -> Any:
+        """One call inside its reservation: what it cost (a cut stream's input included) replaces it."""
+        before = replace(result.usage)
+        try:
+            message = await self._send(request, params)
+            result.usage.add(Usage.from_api(message.usage))
+            return message
+        finally:
+            self._count_cut_stream(request, result)
+            await self.budget.settle(reservation, usage_since(result.usage, before))
+
     async def _send(self, request: PlannedRequest, params: dict[str, Any]) -> Any:
+        """One call, retried here (not by the SDK) so every try asks the limiter for room (retries.py)."""
+        for retry in range(self.options.max_retries + 1):
+            try:
+                return await self._try(request, params, sent=retry > 0)
+            except _Stopped:
+                raise
+            except Exception as exc:
+                if retry == self.options.max_retries or not retryable(exc):
+                    raise
+                wait = retry_wait(exc, retry, self.options.max_retry_wait)
+            pause = asyncio.ensure_future(asyncio.sleep(wait))
+            self.calls.add(pause)  # a fatal error elsewhere cancels the wait too
+            try:
+                await pause
+            except asyncio.CancelledError:
+                if pause.cancelled() and self.abort is not None:
+                    raise _Stopped(sent=True) from None
+                raise
+            finally:
+                self.calls.discard(pause)
+        raise AssertionError("unreachable")
+
+    async def _try(self, request: PlannedRequest, params: dict[str, Any], *, sent: bool) -> Any:
         try:
             ticket = await self.limiter.acquire(request.input_tokens, request.output_tokens)
         except LimiterClosed:
-            raise _Stopped(sent=False) from None
+            raise _Stopped(sent=sent) from None
         call: asyncio.Task[Any] | None = None
         try:
             if self.abort is not None:
-                raise _Stopped(sent=False)
+                raise _Stopped(sent=sent)
             warm_up = request.custom_id == self.warm_id and not self.warmed.is_set()
             call = asyncio.ensure_future(self._stream(params) if warm_up else self._call(params))
             self.calls.add(call)
@@ -335,6 +363,8 @@ class ParallelEngine:
         self.options = options
         self.api_key = api_key
         self.spend = spend
+        # one limiter for every pass of the run: the verification starts with what the review's headers taught
+        self.limiter = AdaptiveLimiter(options.max_concurrency, max_wait=options.max_retry_wait)
 
     def review(self, plan: Plan, render: Callable[[PlannedRequest], str], task: Task = REVIEW) -> EngineResult:
         total = len(plan.requests)
@@ -360,7 +390,8 @@ class ParallelEngine:
             else:
                 log.info(f"{at} ✗ {files} — {result.error}")
 
-        run = _Run(plan.requests, render, self.options, self.api_key, self.spend, progress, task=task)
+        run = _Run(plan.requests, render, self.options, self.api_key, self.spend, progress, task=task,
+                   limiter=self.limiter)
         results = asyncio.run(run.run())
         notes = []
         refused = self.spend.refused - refused_before

@@ -180,10 +180,14 @@ class SweepSession:
         self._keep(state, batch_ids, complete)
 
     def on_verify(self, job: Job, vplan: Plan, review: EngineResult, report: RunReport) -> tuple[Any, bool]:
-        """The engine for the verification of the sweep's findings (the pipeline's `before_verify`): a batch
-        when the review went as one — the pending verification batch of an earlier run is collected, never
-        submitted again — and whether an earlier run paid for it."""
+        """The engine for the verification of the sweep's findings (the pipeline's `before_verify`), and whether
+        an earlier run paid for it. A review batch that ended within this run's wait: its verification goes as a
+        batch too (half price; if that one is still running when the wait ends, the next run collects both). A
+        review batch an earlier run submitted: this run delivers — the findings are verified through the Messages
+        API at once, at standard price (#17.1), so a nightly sweep's results are there in the morning, not a day
+        later. A verification batch an earlier run left pending is collected, never submitted again."""
         from ..engines.batch import BatchEngine, Resume
+        from ..engines.factory import messages_engine
         from ..verify import verification_engine
         from ..verify.prompt import PROMPT_VERSION as VERIFY_VERSION
 
@@ -200,6 +204,10 @@ class SweepSession:
             engine.resume = Resume(tuple(earlier.batch_ids), earlier.complete, same, earlier.submitted_at,
                                    earlier.creating_at, earlier.creating_requests)
             prepaid = same and earlier.complete
+        elif self.resuming:
+            log.info("Verification goes through the Messages API: this run collects a review batch an earlier run "
+                     "submitted, and delivers its findings now rather than after a verification batch")
+            return messages_engine(engine, report.cost_usd), False
         else:
             chosen = verification_engine(engine, review, report.cost_usd)
             if chosen is not engine:

@@ -132,6 +132,7 @@ class PullState:
     settings: str
     reviewed: dict[str, str] = field(default_factory=dict)  # file_key -> commit sha
     open: dict[str, str] = field(default_factory=dict)  # fingerprint -> file_key of the version it is on
+    dismissed: set[str] = field(default_factory=set)  # fingerprints dismissed on this pull request (a conversation)
 
     def to_marker(self) -> str:
         commits = list(dict.fromkeys(self.reviewed.values()))[-MAX_COMMITS:]
@@ -143,6 +144,8 @@ class PullState:
                          for fp, key in sorted(self.open.items()))
         data = {"v": STATE_VERSION, "settings": self.settings, "commits": commits,
                 "files": base64.b64encode(packed).decode("ascii"), "open": base64.b64encode(found).decode("ascii")}
+        if self.dismissed:
+            data["dismissed"] = base64.b64encode(b"".join(bytes.fromhex(fp) for fp in sorted(self.dismissed))).decode()
         return STATE_PREFIX + _embed(data) + SUFFIX
 
     @classmethod
@@ -176,4 +179,17 @@ class PullState:
         if len(found) % width:
             raise ValueError("open has a partial entry")
         open_ = {found[i : i + 8].hex(): found[i + 8 : i + width].hex() for i in range(0, len(found), width)}
-        return cls(settings, reviewed, open_)
+        return cls(settings, reviewed, open_, _dismissed(data.get("dismissed", "")))
+
+
+def _dismissed(value: Any) -> set[str]:
+    """The dismissed findings' fingerprints (8 bytes each, base64)."""
+    raw = base64.b64decode(value, validate=True) if isinstance(value, str) else b"x"
+    if len(raw) % 8:
+        raise ValueError("dismissed has a partial entry")
+    return {raw[i : i + 8].hex() for i in range(0, len(raw), 8)}
+
+
+def with_state(body: str, state: PullState) -> str:
+    """The status comment `body` with its state marker replaced by `state`'s (the rest of the text kept)."""
+    return _STATE.sub(lambda _: state.to_marker(), body, count=1)

@@ -116,8 +116,14 @@ class PullMemory:
             posted.update({f.fingerprint: f for f in r.findings if f.fingerprint not in posted})
         open_before = self.usable.open if self.usable is not None else None
         dropped = {f.finding.fingerprint: f.reason for f in report.filtered or []}  # found again, then dropped
+        dismissed = self.dismissed
         for fp, earlier in posted.items():
             thread = threads.get(fp)
+            if fp in dismissed:  # withdrawn in a conversation: never posted again, never counted
+                again = found.pop(fp, None)
+                if again is not None or earlier.source in self.unchanged:
+                    self._acknowledge(report, again or earlier.as_finding(), None, "dismissed in its thread")
+                continue
             by_person = thread is not None and thread.resolved and not self.snapshot.identity.wrote(thread.resolved_by)
             if fp in found:
                 if by_person:
@@ -169,11 +175,17 @@ class PullMemory:
         finding.note = f"carried from the review at {finding.carried_from[:12]}: its file did not change since"
         return finding
 
-    def _acknowledge(self, report: RunReport, finding: Finding, thread: Thread | None) -> None:
+    def _acknowledge(self, report: RunReport, finding: Finding, thread: Thread | None, why: str = "") -> None:
         who = thread.resolved_by if thread is not None and thread.resolved_by else "a person"
         if finding in report.findings:
             report.findings.remove(finding)
-        report.acknowledged.append(Closed(finding, f"resolved by {who}", action="not counted, not posted again"))
+        report.acknowledged.append(Closed(finding, why or f"resolved by {who}", action="not counted, not posted again"))
+
+    @property
+    def dismissed(self) -> set[str]:
+        """Findings withdrawn in a conversation on this pull request (jobs/converse.py), whatever the settings."""
+        state = self.snapshot.state if self.snapshot is not None else None
+        return set(state.dismissed) if state is not None else set()
 
     def _close(self, report: RunReport, earlier: PostedFinding, thread: Thread | None, was_open: bool,
                why: str, head: str) -> None:
@@ -196,16 +208,8 @@ class PullMemory:
     def _dismissals(self, report: RunReport) -> None:
         """A REQUEST_CHANGES review whose blocking findings are all fixed or resolved is dismissed."""
         assert self.snapshot is not None
-        threshold = self.request_changes_on if isinstance(self.request_changes_on, Severity) else Severity.info
         counted = {f.fingerprint for f in report.findings}
-        for review in self.snapshot.reviews:
-            if review.state != "CHANGES_REQUESTED":
-                continue
-            mine = list(review.findings)
-            mine += [f for t in self.snapshot.threads if t.review_id == review.id for f in t.findings]
-            blocking = [f for f in mine if f.severity is None or at_or_above(f.severity, threshold)]
-            if not any(f.fingerprint in counted for f in blocking):
-                self.actions.dismiss.append(review.id)
+        self.actions.dismiss += lifted_reviews(self.snapshot, self.request_changes_on, counted)
 
     def reader(self, path: str) -> Callable[[], bytes | None] | None:
         source = self.sources.get(path)
@@ -230,9 +234,24 @@ class PullMemory:
             elif outcome.status == "unchanged":
                 reviewed[key] = self.unchanged[outcome.path]
         open_ = {f.fingerprint: self.current.get(f.origin or f.path, "") for f in report.findings}
-        return PullState(self.key, reviewed, open_)
+        return PullState(self.key, reviewed, open_, self.dismissed)
 
     @staticmethod
     def _note(report: RunReport, note: str) -> None:
         log.notice(note)
         report.notes.append(note)
+
+
+def lifted_reviews(snapshot: PullSnapshot, request_changes_on: Severity | str, counted: set[str]) -> list[int]:
+    """batch-review's REQUEST_CHANGES reviews none of whose blocking findings is still `counted`."""
+    threshold = request_changes_on if isinstance(request_changes_on, Severity) else Severity.info
+    out = []
+    for review in snapshot.reviews:
+        if review.state != "CHANGES_REQUESTED":
+            continue
+        mine = list(review.findings)
+        mine += [f for t in snapshot.threads if t.review_id == review.id for f in t.findings]
+        blocking = [f for f in mine if f.severity is None or at_or_above(f.severity, threshold)]
+        if not any(f.fingerprint in counted for f in blocking):
+            out.append(review.id)
+    return out

@@ -43,6 +43,16 @@ query($owner: String!, $name: String!, $number: Int!, $after: String) {
 """
 
 
+@dataclass(frozen=True)
+class ThreadComment:
+    """One comment of a thread, as read (the first 50 of a thread)."""
+
+    id: int  # REST id
+    login: str
+    body: str
+    mine: bool  # written by the token's identity
+
+
 @dataclass
 class Thread:
     """A review thread whose first comment batch-review wrote."""
@@ -55,6 +65,7 @@ class Thread:
     findings: list[PostedFinding]
     others_replied: bool  # someone other than batch-review wrote in the thread
     said_fixed: set[str] = field(default_factory=set)  # fingerprints batch-review already replied "fixed" to
+    comments: list[ThreadComment] = field(default_factory=list)  # the thread so far, oldest first
 
 
 @dataclass
@@ -74,6 +85,7 @@ class PullSnapshot:
     state: PullState | None = None
     state_problem: str = ""  # why a state comment that exists could not be read
     status_comment_id: int | None = None
+    status_text: str = ""  # the status comment's body, as read
     ignored: int = 0  # comments carrying batch-review markers written by someone else
 
     def posted(self) -> set[str]:
@@ -84,6 +96,12 @@ class PullSnapshot:
 
 def read_snapshot(gh: Github, repo: Repository, number: int) -> PullSnapshot:
     """Raises GitHubError when GraphQL cannot be read (the caller falls back to a full review)."""
+    return read_rest(read_threads(gh, repo, number), repo, number)
+
+
+def read_threads(gh: Github, repo: Repository, number: int) -> PullSnapshot:
+    """Only batch-review's review threads and the token's identity (GraphQL; a conversation needs no more until
+    it dismisses a finding). Raises GitHubError when GraphQL cannot be read."""
     owner, _, name = repo.full_name.partition("/")
     raw_threads: list[dict[str, Any]] = []
     identity: Identity | None = None
@@ -102,6 +120,11 @@ def read_snapshot(gh: Github, repo: Repository, number: int) -> PullSnapshot:
     snapshot = PullSnapshot(identity or fallback(gh))
     for raw in raw_threads:
         _take_thread(snapshot, raw)
+    return snapshot
+
+
+def read_rest(snapshot: PullSnapshot, repo: Repository, number: int) -> PullSnapshot:
+    """The rest of the snapshot: batch-review's reviews and its status comment (REST)."""
     _take_reviews(snapshot, repo.get_pull(number).get_reviews())  # lazy objects: one GET a page each
     _take_status_comment(snapshot, repo.get_issue(number).get_comments())
     if snapshot.ignored:
@@ -135,7 +158,14 @@ def _take_thread(snapshot: PullSnapshot, raw: dict[str, Any]) -> None:
         comment_id=int(first.get("databaseId") or 0),
         review_id=review.get("databaseId") if isinstance(review.get("databaseId"), int) else None,
         findings=findings, others_replied=others or total > len(comments), said_fixed=said,
+        comments=[_comment(snapshot, c) for c in comments],
     ))
+
+
+def _comment(snapshot: PullSnapshot, raw: dict[str, Any]) -> ThreadComment:
+    login = str((raw.get("author") or {}).get("login") or "")
+    return ThreadComment(int(raw.get("databaseId") or 0), login, str(raw.get("body") or ""),
+                         snapshot.identity.wrote(login))
 
 
 def _take_reviews(snapshot: PullSnapshot, reviews: Any) -> None:
@@ -157,7 +187,7 @@ def _take_status_comment(snapshot: PullSnapshot, comments: Any) -> None:
         if not snapshot.identity.wrote(comment.user.login if comment.user is not None else None):
             snapshot.ignored += 1
             continue
-        snapshot.status_comment_id = comment.id
+        snapshot.status_comment_id, snapshot.status_text = comment.id, body
         try:
             snapshot.state = PullState.from_text(body)
         except ValueError as exc:

@@ -19,7 +19,7 @@ RUNTIME_ONLY = frozenset({
     "strategy", "upload_sarif", "check_run", "review_drafts", "request_timeout", "max_inline_comments",
     "max_output_tokens", "max_request_tokens", "max_files_per_request", "report_dir", "issue_label", "issue_title",
     "prices", "max_retry_wait", "full_review", "provider", "aws_region", "vertex_project", "vertex_region",
-    "context_lines",
+    "context_lines", "allowed_associations", "max_thread_answers", "outsider_reply",
 })
 
 

@@ -21,7 +21,7 @@ from ..errors import RunError
 from ..findings import Check, Finding
 from ..log import log
 from ..plan import Plan, PlannedRequest
-from ..pricing import Usage, cost, estimate, price_for
+from ..pricing import Usage, cost, price_for
 from ..report import Filtered, RunReport, Verification
 from ..words import plural
 from .prompt import system_tokens
@@ -80,17 +80,19 @@ def verify_findings(report: RunReport, plan: Plan, config: Config, engine_for: E
 
 
 def _over_budget(vplan: VerifyPlan, config: Config, report: RunReport, price: Price) -> str:
-    """A batch goes out whole: it is sent only if its estimate fits in what `budget-usd` leaves."""
+    """A batch goes out whole and cannot be stopped: it is sent only if its worst case (every answer using all
+    of its `max_tokens`) fits in what `budget-usd` leaves."""
     cap = config.budget_usd
     if cap is None:
         return ""
     p = vplan.plan
-    guess = estimate(p.input_tokens, p.output_tokens, system_tokens(config.instructions), len(p.requests), price,
-                     batch=True)
-    if report.cost_usd + guess <= cap:
+    n = len(p.requests)
+    worst = cost(Usage(cache_write_tokens=p.input_tokens + system_tokens(config.instructions) * n,
+                       output_tokens=min(MAX_TOKENS, config.max_output_tokens) * n), price, batch=True)
+    if report.cost_usd + worst <= cap:
         return ""
-    return (f"not sent: budget-usd reached (${report.cost_usd:.4f} spent, and the verification batch's estimated "
-            f"${guess:.4f} would pass ${cap:.2f})")
+    return (f"not sent: budget-usd reached (${report.cost_usd:.4f} spent, and the verification batch's worst case "
+            f"${worst:.4f} would pass ${cap:.2f})")
 
 
 def _account(report: RunReport, stats: Verification, outcome: EngineResult, price: Price) -> None:
