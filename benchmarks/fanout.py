@@ -66,7 +66,7 @@ def fixed_latency(fx: PullFixture, plan: Plan) -> list[Row]:
         Row("framing overhead: uncached input tokens / tokens of the code sent", f"{uncached / sent:.3f}", "≤ 1.3",
             uncached / sent <= 1.3, f"{uncached:,} / {sent:,} tokens ({how})"),
         Row("context ratio: tokens of code sent / tokens of the changed lines", f"{sent / changed:.2f}", "report",
-            None, f"{sent:,} / {changed:,}: GitHub's hunks (3 lines of context) — see README"),
+            None, f"{sent:,} / {changed:,}: GitHub's hunks (3 lines of context) — see docs/benchmarks.md"),
     ]
 
 

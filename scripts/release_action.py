@@ -1,16 +1,14 @@
 #!/usr/bin/env python3
 """Release tooling for .github/workflows/release.yml (standard library only: it runs on the runner's python3).
 
-    release_action.py meta --tag v1.2.3 --owner Acme [--tags-from FILE]
-        prints version, major, image, move-major and image-tags as key=value lines for $GITHUB_OUTPUT;
-        refuses a tag that is not vMAJOR.MINOR.PATCH or does not match pyproject.toml's version.
-        move-major is false when a higher release of the same major is already tagged (a late patch of an
-        older minor must not move `v1` or the image's `:1` back); image-tags then omits the major tag.
     release_action.py action --version 1.2.3 --image ghcr.io/acme/batch-review [--digest sha256:...]
         writes the released action.yml: `runs.image` becomes docker://IMAGE:VERSION[@DIGEST]; every
         other byte (inputs, outputs, comments) is copied verbatim from the source.
     release_action.py notes --version 1.2.3
         prints the CHANGELOG.md section of that version; refuses a version without one.
+
+What must hold before a release (version, CHANGELOG, CI, the default branch, an image anyone can pull) is
+checked by release_gate.py, which uses the helpers here.
 
 Errors are one line on stderr, `release_action.py: error: ...`, and exit status 2.
 """
@@ -47,12 +45,6 @@ def parse_version(text: str) -> tuple[int, int, int]:
     return major, minor, patch
 
 
-def version_of_tag(tag: str) -> str:
-    if not tag.startswith("v") or not VERSION.fullmatch(tag[1:]):
-        raise ReleaseError(f"tag {tag!r} is not a release tag vMAJOR.MINOR.PATCH, e.g. v1.2.3")
-    return tag[1:]
-
-
 def image_name(owner: str) -> str:
     if not OWNER.fullmatch(owner):
         raise ReleaseError(f"owner {owner!r} is not a GitHub user or organisation name")
@@ -80,23 +72,6 @@ def moves_major(version: str, tags: Iterable[str]) -> bool:
             if other[0] == mine[0] and other > mine:
                 return False
     return True
-
-
-def meta(tag: str, owner: str, pyproject: Path, tags: Iterable[str]) -> dict[str, str]:
-    version = version_of_tag(tag)
-    declared = pyproject_version(pyproject)
-    if declared != version:
-        raise ReleaseError(f"tag {tag} does not match pyproject.toml's version {declared}: bump one of them")
-    major = str(parse_version(version)[0])
-    image = image_name(owner)
-    move = moves_major(version, tags)
-    return {
-        "version": version,
-        "major": major,
-        "image": image,
-        "move-major": "true" if move else "false",
-        "image-tags": f"{image}:{version}" + (f",{image}:{major}" if move else ""),
-    }
 
 
 def image_reference(version: str, image: str, digest: str | None) -> str:
@@ -149,11 +124,6 @@ def changelog_notes(changelog: str, version: str) -> str:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="release_action.py", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
-    m = commands.add_parser("meta", help="version, major, image and move-major for $GITHUB_OUTPUT")
-    m.add_argument("--tag", required=True)
-    m.add_argument("--owner", required=True)
-    m.add_argument("--pyproject", type=Path, default=ROOT / "pyproject.toml")
-    m.add_argument("--tags-from", type=Path, help="file with the existing tags, one a line (git ls-remote)")
     a = commands.add_parser("action", help="write the released action.yml")
     a.add_argument("--version", required=True)
     a.add_argument("--image", required=True)
@@ -175,11 +145,7 @@ def _read(path: Path) -> str:
 
 def run(argv: Sequence[str]) -> int:
     args = _parser().parse_args(argv)
-    if args.command == "meta":
-        tags = _read(args.tags_from).splitlines() if args.tags_from else []
-        for key, value in meta(args.tag, args.owner, args.pyproject, tags).items():
-            print(f"{key}={value}")
-    elif args.command == "action":
+    if args.command == "action":
         reference = image_reference(args.version, args.image, args.digest)
         text = released_action(_read(args.source), reference)
         args.output.write_text(text, encoding="utf-8")

@@ -142,18 +142,31 @@ def test_entrypoint_runs_a_review_with_the_runner_environment(installed: Path, t
 
 @pytest.mark.slow
 def test_readme_run_command_shows_the_plan_without_a_key(installed: Path, tmp_path: Path) -> None:
-    """The README's local command, on a clone of this repository, with no API key: a plan, exit 0."""
+    """The README's local command, typed in someone else's repository (a clone with `origin/main`) with the
+    tool installed outside it and no API key: a plan, exit 0, and the repository left exactly as it was (no
+    `.venv/`, nothing installed from it, no report folder)."""
     readme = (ROOT / "README.md").read_text()
     command = re.search(r"<!-- run-command -->\n```sh\n(.+?)\n```", readme, re.S)
-    assert command and "batch-review review --base HEAD~1" in command[1]
-    repo = GitRepo.init(tmp_path / "clone")
-    repo.write("calc.py", "def add(a, b):\n    return a + b\n")
-    repo.commit("one")
-    repo.write("calc.py", "def add(a, b):\n    return a - b\n")
-    repo.commit("two")
-    env = {"PATH": f"{installed / 'bin'}:/usr/bin:/bin", "HOME": str(tmp_path), "COLUMNS": "120"}
-    proc = subprocess.run([str(installed / "bin" / "batch-review"), "review", "--base", "HEAD~1"],
-                          cwd=repo.path, env=env, capture_output=True, text=True, timeout=60)
+    assert command, "the README shows the local command in a marked block"
+    install, review = command[1].splitlines()
+    assert install.startswith("python3 -m venv ~/") and "pip install " in install  # a venv of its own, not in the repo
+    assert review == "cd your-repository && ~/.batch-review/bin/batch-review review --base origin/main"
+    upstream = GitRepo.init(tmp_path / "upstream")
+    upstream.write("calc.py", "def add(a, b):\n    return a + b\n")
+    upstream.write("pyproject.toml", '[project]\nname = "someone-elses-project"\nversion = "0.1"\n')
+    upstream.commit("one")
+    subprocess.run(["git", "clone", "--quiet", str(upstream.path), str(tmp_path / "your-repository")], check=True)
+    clone = GitRepo(tmp_path / "your-repository")
+    clone.checkout_new_branch("feature")
+    clone.write("calc.py", "def add(a, b):\n    return a - b\n")
+    clone.commit("two")
+    before = clone.run("status", "--porcelain", "--ignored")
+    home = tmp_path / "home"
+    (home / ".batch-review" / "bin").mkdir(parents=True)
+    (home / ".batch-review" / "bin" / "batch-review").symlink_to(installed / "bin" / "batch-review")
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(home), "COLUMNS": "120"}
+    proc = subprocess.run(["bash", "-c", review], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "No ANTHROPIC_API_KEY" in proc.stdout
     assert "calc.py" in proc.stdout and "as a batch" in proc.stdout
+    assert clone.run("status", "--porcelain", "--ignored") == before  # nothing written into the repository

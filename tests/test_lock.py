@@ -1,6 +1,7 @@
 """requirements.lock (what the image installs, with hashes) matches pyproject.toml: it was compiled from
 today's dependencies, extras and build backend, and pins each of them within its declared range. The Dockerfile
-installs exactly this lock. Regenerate it with `python3 scripts/lock.py`."""
+installs exactly this lock, and so do the tests, with the test tools of requirements-test.lock on top (no
+package in both, every pin hashed). Regenerate both with `python3 scripts/lock.py`."""
 
 from __future__ import annotations
 
@@ -17,9 +18,10 @@ from packaging.version import Version
 
 ROOT = Path(__file__).resolve().parents[1]
 LOCK = (ROOT / "requirements.lock").read_text(encoding="utf-8")
+TEST_LOCK = (ROOT / "requirements-test.lock").read_text(encoding="utf-8")
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 DEV_EXTRAS = {"test", "bench"}
-RELOCK = "run `python3 scripts/lock.py` to regenerate requirements.lock"
+RELOCK = "run `python3 scripts/lock.py` to regenerate requirements.lock and requirements-test.lock"
 
 
 def image_inputs() -> list[str]:
@@ -47,6 +49,40 @@ def pins(lock: str) -> dict[str, list[tuple[Version, Requirement, int]]]:
 
 
 PINS = pins(LOCK)
+TEST_PINS = pins(TEST_LOCK)
+
+
+def tool_inputs() -> list[str]:
+    return list(PYPROJECT["project"]["optional-dependencies"]["test"])
+
+
+def test_the_test_lock_was_compiled_from_today_s_test_extra() -> None:
+    assert re.findall(r"^# input: (.+)$", TEST_LOCK, re.M) == tool_inputs(), RELOCK
+
+
+def test_the_test_lock_adds_only_what_the_image_lock_lacks() -> None:
+    """Both are installed with --require-hashes --no-deps: a package in both could not be installed twice,
+    and the suite must run on the image's own versions of everything the image ships."""
+    assert TEST_PINS and not set(TEST_PINS) & set(PINS)
+    for name, entries in TEST_PINS.items():
+        for version, _, hashes in entries:
+            assert hashes >= 1, f"{name}=={version} has no hash"
+
+
+@pytest.mark.parametrize("text", tool_inputs())
+def test_each_test_tool_is_pinned_within_its_range(text: str) -> None:
+    wanted = Requirement(text)
+    entries = TEST_PINS.get(canonicalize_name(wanted.name)) or PINS.get(canonicalize_name(wanted.name))
+    assert entries, f"{wanted.name} is in neither lock: {RELOCK}"
+    for version, _, _ in entries:
+        assert wanted.specifier.contains(version, prereleases=True), f"{wanted.name}=={version} is outside {text}"
+
+
+def test_ci_installs_the_locks_with_hashes_and_the_project_without_dependencies() -> None:
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert "pip install --require-hashes --no-deps -r requirements.lock -r requirements-test.lock" in ci
+    assert "pip install --no-deps --no-build-isolation -e ." in ci
+    assert "'.[test]'" not in ci  # no resolution at test time: what is tested is what is locked
 
 
 def test_the_lock_was_compiled_from_today_s_pyproject() -> None:

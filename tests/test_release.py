@@ -138,46 +138,6 @@ def test_an_already_released_action_is_refused(tmp_path: Path) -> None:
     refused(proc, "expected 'Dockerfile' (is this already a release commit?)")
 
 
-def meta(tmp_path: Path, tag: str, version: str, tags: list[str],
-         owner: str = "Acme") -> subprocess.CompletedProcess[str]:
-    pyproject = tmp_path / "pyproject.toml"
-    pyproject.write_text(f'[project]\nname = "batch-review"\nversion = "{version}"\n', encoding="utf-8")
-    listing = tmp_path / "tags.txt"
-    listing.write_text("".join(f"{t}\n" for t in tags), encoding="utf-8")
-    return release("meta", "--tag", tag, "--owner", owner, "--pyproject", pyproject, "--tags-from", listing)
-
-
-def outputs(proc: subprocess.CompletedProcess[str]) -> dict[str, str]:
-    assert proc.returncode == 0, proc.stderr
-    return dict(line.split("=", 1) for line in proc.stdout.splitlines())
-
-
-def test_meta_gives_the_version_image_and_tags(tmp_path: Path) -> None:
-    got = outputs(meta(tmp_path, "v1.2.3", "1.2.3", ["v1", "v1.0.0", "v1.2.2", "v0.9.0", "v1.2.3"]))
-    assert got == {"version": "1.2.3", "major": "1", "image": "ghcr.io/acme/batch-review", "move-major": "true",
-                   "image-tags": "ghcr.io/acme/batch-review:1.2.3,ghcr.io/acme/batch-review:1"}
-
-
-def test_a_late_patch_does_not_move_the_major_tag_back(tmp_path: Path) -> None:
-    got = outputs(meta(tmp_path, "v1.1.5", "1.1.5", ["v1", "v1.2.0", "v1.1.4", "v2.0.0"]))
-    assert got["move-major"] == "false"
-    assert got["image-tags"] == "ghcr.io/acme/batch-review:1.1.5"
-
-
-def test_a_new_major_moves_its_own_tag(tmp_path: Path) -> None:
-    assert outputs(meta(tmp_path, "v2.0.0", "2.0.0", ["v1.9.9", "v1"]))["move-major"] == "true"
-
-
-@pytest.mark.parametrize(("tag", "version", "owner", "words"), [
-    ("v1.2.4", "1.2.3", "Acme", "tag v1.2.4 does not match pyproject.toml's version 1.2.3"),
-    ("1.2.3", "1.2.3", "Acme", "tag '1.2.3' is not a release tag vMAJOR.MINOR.PATCH"),
-    ("v1.2.3-rc.1", "1.2.3", "Acme", "is not a release tag"),
-    ("v1.2.3", "1.2.3", "bad/owner", "is not a GitHub user or organisation name"),
-])
-def test_meta_refuses(tmp_path: Path, tag: str, version: str, owner: str, words: str) -> None:
-    refused(meta(tmp_path, tag, version, [], owner), words)
-
-
 def test_notes_come_from_the_changelog(tmp_path: Path) -> None:
     changelog = tmp_path / "CHANGELOG.md"
     changelog.write_text("# Changelog\n\n## [Unreleased]\n\n## [1.2.3] - 2026-12-01\n\n### Fixed\n- a bug\n\n"
@@ -191,7 +151,9 @@ def test_the_changelog_has_notes_for_the_project_version() -> None:
     """A release of pyproject.toml's version would be refused without them."""
     proc = release("notes", "--version", PYPROJECT["project"]["version"])
     assert proc.returncode == 0 and proc.stdout.strip(), proc.stderr
-    assert "## [Unreleased]" in (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+    changelog = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+    assert "## [Unreleased]" in changelog
+    assert f"[{PYPROJECT['project']['version']}]: " in changelog  # the link to its release
 
 
 def test_the_licence_is_the_one_pyproject_declares() -> None:

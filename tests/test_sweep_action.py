@@ -125,7 +125,7 @@ def assert_every_planted_issue_is_reported(world: World, env: RunnerEnv, sha: st
     for item in world.planted:
         assert blob_url(sha, item) in text, item
         assert (item.path, item.line, item.severity, item.category) in in_report, item
-        assert (quote(item.path, safe="/"), item.line, f"batch-review/{item.category}") in in_sarif, item
+        assert (quote(item.path, safe="/"), item.line, f"batch-review.{item.category}") in in_sarif, item
     assert len(report["findings"]) == len(world.planted) == len(sarif["runs"][0]["results"])
     assert all("primaryLocationLineHash" in r["partialFingerprints"] for r in sarif["runs"][0]["results"])
     return report

@@ -202,7 +202,7 @@ def test_verification_is_counted_in_usage_and_cost_at_its_own_model_s_price(
         assert report["usage"]["input_tokens"] == review_usage.input_tokens + verify_usage.input_tokens
         assert report["cost_usd"] == round(review_cost + verify_cost, 6)
         assert w.env.outputs()["cost-usd"] == f"{review_cost + verify_cost:.4f}"
-        assert "Verification (`claude-haiku-5-5`): 7 finding(s) checked" in w.env.summary()
+        assert "Verification (`claude-haiku-5-5`): 7 findings checked" in w.env.summary()
 
 
 def test_a_budget_reached_by_the_review_keeps_every_finding_unverified(

@@ -8,6 +8,7 @@ import json
 import re
 import shutil
 import subprocess
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -30,10 +31,19 @@ def actionlint(*paths: Path) -> list[dict[str, Any]]:
     return problems
 
 
+DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+
+
 def readme_workflows() -> list[str]:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    blocks = re.findall(r"^```ya?ml\n(.*?)^```", readme, re.M | re.S)
-    return [b for b in blocks if re.search(r"^on:", b, re.M) and re.search(r"^jobs:", b, re.M)]
+    """The workflow examples of README.md and docs/*.md (a fence may be indented inside a list item)."""
+    found = []
+    for document in DOCUMENTS:
+        text = document.read_text(encoding="utf-8")
+        for indent, block in re.findall(r"^( *)```ya?ml\n(.*?)^\1```", text, re.M | re.S):
+            block = textwrap.dedent(block) if indent else block
+            if re.search(r"^on:", block, re.M) and re.search(r"^jobs:", block, re.M):
+                found.append(block)
+    return found
 
 
 def docs_workflows() -> list[tuple[str, str]]:
@@ -71,7 +81,23 @@ def test_actionlint_really_lints(tmp_path: Path) -> None:
 
 
 def test_the_project_has_its_workflows() -> None:
-    assert {p.name for p in WORKFLOWS} >= {"ci.yml", "release.yml"}
+    assert {p.name for p in WORKFLOWS} >= {"ci.yml", "release.yml", "dependencies.yml"}
+
+
+def test_the_newest_versions_are_tested_weekly_without_write_permissions() -> None:
+    """The job that installs the newest packages and runs them holds no write permission; only a job that
+    runs nothing of theirs proposes the new locks, and only after the README's test command passed."""
+    workflow = load(ROOT / ".github" / "workflows" / "dependencies.yml")
+    assert set(workflow.get("on", workflow.get(True))) == {"schedule", "workflow_dispatch"}
+    newest, propose = workflow["jobs"]["newest"], workflow["jobs"]["propose"]
+    assert newest["permissions"] == {"contents": "read"}
+    runs = [step.get("run", "") for step in newest["steps"]]
+    relock = next(i for i, run in enumerate(runs) if "scripts/lock.py --upgrade" in run)
+    assert runs.index("bash .ci/run") > relock
+    assert propose["needs"] == "newest" and "changed == 'true'" in propose["if"]
+    assert propose["permissions"] == {"contents": "write", "pull-requests": "write"}
+    assert not any("pip install" in step.get("run", "") or ".ci/run" in step.get("run", "")
+                   for step in propose["steps"])
 
 
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
@@ -111,14 +137,33 @@ def test_the_conversation_workflow_listens_to_comments_with_least_rights() -> No
     assert "comment.in_reply_to_id" in group and workflow["concurrency"]["cancel-in-progress"] is False  # per thread
 
 
-@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
-def test_third_party_actions_are_pinned_by_commit_sha(path: Path) -> None:
-    for line in path.read_text(encoding="utf-8").splitlines():
+def assert_pinned(text: str, *, ours: str = "") -> None:
+    for line in text.splitlines():
         match = re.search(r"\buses:\s*(\S+)(.*)", line)
-        if not match or match[1].startswith(("./", "docker://")):
+        if not match or match[1].startswith(("./", "docker://")) or (ours and match[1].startswith(ours)):
             continue
         assert re.fullmatch(r"[\w.-]+/[\w./-]+@[0-9a-f]{40}", match[1]), f"not pinned by full SHA: {line.strip()}"
         assert re.fullmatch(r"\s*# v\d+\.\d+\.\d+", match[2]), f"say which version the SHA is: {line.strip()}"
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_third_party_actions_are_pinned_by_commit_sha(path: Path) -> None:
+    assert_pinned(path.read_text(encoding="utf-8"))
+
+
+def test_documented_examples_pin_third_party_actions_by_commit_sha() -> None:
+    """The examples users copy pin other people's actions as this project's own workflows do (batch-review
+    itself is named by its major tag, `org/batch-review@v1`: see the README on what `org` stands for)."""
+    examples = readme_workflows()
+    assert sum("actions/checkout@" in e for e in examples) >= 1
+    for example in examples:
+        assert_pinned(example, ours="org/batch-review@")
+
+
+def test_the_sweep_example_can_upload_sarif_from_a_private_repository() -> None:
+    [sweep] = [e for e in readme_workflows() if "upload-sarif@" in e]
+    permissions = yaml.safe_load(sweep)["permissions"]
+    assert permissions == {"contents": "read", "issues": "write", "security-events": "write", "actions": "read"}
 
 
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
@@ -130,7 +175,9 @@ def test_workflow_permissions_start_read_only(path: Path) -> None:
     for name, job in workflow["jobs"].items():
         granted = job.get("permissions", {})
         assert granted != "write-all", name
-        assert set(granted) <= {"contents", "packages", "id-token", "attestations"}, (name, granted)
+        assert set(granted) <= {"contents", "packages", "id-token", "attestations", "actions", "pull-requests"}, (
+            name, granted)
+        assert granted.get("actions", "read") == "read", (name, granted)
 
 
 def test_ci_runs_the_readme_test_command() -> None:
@@ -144,19 +191,40 @@ def test_ci_runs_the_readme_test_command() -> None:
 
 def test_release_attests_and_pins_the_digest_it_pushed() -> None:
     release = load(ROOT / ".github" / "workflows" / "release.yml")
-    assert release.get("on", release.get(True)) == {"push": {"tags": ["v*.*.*"]}}
+    trigger = release.get("on", release.get(True))
+    assert set(trigger) == {"workflow_dispatch"}  # no tag push starts it: the workflow creates the only version tag
+    version = trigger["workflow_dispatch"]["inputs"]["version"]
+    assert version["required"] is True and version["type"] == "string"
     assert release["defaults"]["run"]["shell"] == "bash"  # bash -eo pipefail: `script | tee` fails with the script
-    image, publish = release["jobs"]["image"], release["jobs"]["publish"]
+    gate, image, publish = release["jobs"]["gate"], release["jobs"]["image"], release["jobs"]["publish"]
+    assert gate["permissions"] == {"contents": "read", "actions": "read"}
+    assert "release_gate.py gate" in gate["steps"][-1]["run"]
+    assert image["needs"] == "gate" and publish["needs"] == ["gate", "image"]
     steps = {step.get("id"): step for step in image["steps"] if step.get("id")}
     assert steps["push"]["with"]["push"] is True
+    assert steps["push"]["with"]["tags"] == "${{ needs.gate.outputs.image }}:${{ needs.gate.outputs.version }}"
     attest = next(s for s in image["steps"] if s.get("uses", "").startswith("actions/attest@"))
     assert attest["with"]["subject-digest"] == "${{ steps.push.outputs.digest }}"
     assert image["outputs"]["digest"] == "${{ steps.push.outputs.digest }}"
     assert image["permissions"] == {"contents": "read", "packages": "write", "id-token": "write",
                                     "attestations": "write"}
-    assert publish["permissions"] == {"contents": "write"}
+    assert publish["permissions"] == {"contents": "write", "packages": "write"}
     rewrite = next(s for s in publish["steps"] if "release_action.py action" in s.get("run", ""))
     assert '--digest "$DIGEST"' in rewrite["run"]
     assert rewrite["env"]["DIGEST"] == "${{ needs.image.outputs.digest }}"
-    checkouts = [s for job in (image, publish) for s in job["steps"] if "actions/checkout@" in s.get("uses", "")]
-    assert all(s["with"]["ref"] == "${{ github.sha }}" for s in checkouts)  # a re-run sees main's action.yml
+    checkouts = [s for job in (gate, image, publish) for s in job["steps"] if "actions/checkout@" in s.get("uses", "")]
+    assert all(s["with"]["ref"] == "${{ github.sha }}" for s in checkouts)
+
+
+def test_release_touches_no_tag_before_the_image_can_be_pulled() -> None:
+    """The order of the publish job: the anonymous pull check, then the version tag (created, never forced),
+    then the moving major tags; the version tag is pushed nowhere else."""
+    publish = load(ROOT / ".github" / "workflows" / "release.yml")["jobs"]["publish"]
+    runs = [step.get("run", "") for step in publish["steps"]]
+    pull = next(i for i, run in enumerate(runs) if "release_gate.py pullable" in run)
+    version_tag = next(i for i, run in enumerate(runs) if 'git push origin "refs/tags/$TAG"' in run)
+    major = next(i for i, run in enumerate(runs) if 'git push --force origin "refs/tags/v$MAJOR"' in run)
+    assert pull < version_tag < major
+    assert all("git push" not in run for run in runs[:version_tag])
+    assert "--force" not in runs[version_tag].split("git push origin")[1].split("\n")[0]
+    assert "imagetools create" in runs[major]  # the image's :MAJOR moves with v MAJOR, not at build time

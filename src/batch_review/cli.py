@@ -208,6 +208,12 @@ def sweep_command(args: argparse.Namespace) -> int:
     finally:
         sweep.session.close()
     sweep.finish(report)
+    if args.sarif:
+        written = report.sarif_path == args.sarif
+        what = f"wrote {args.sarif}" if written else (
+            f"nothing written to {args.sarif}: "
+            f"{(report.published.get('sarif') or 'no results').removeprefix('not written: ')}")
+        console.print(f"SARIF: {what}", markup=False, highlight=False)
     if report.pending:
         console.print(f"Pending: batch(es) {', '.join(report.batch_ids)}. `batch-review sweep --collect "
                       f"{root}` collects them once they end (state in {sweep.store.where}).",

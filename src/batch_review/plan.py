@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import posixpath
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import accumulate
@@ -66,6 +67,27 @@ class PlannedRequest:
     @property
     def paths(self) -> list[str]:
         return list(dict.fromkeys(p.path for p in self.pieces))
+
+    @property
+    def label(self) -> str:
+        """What the request holds, for people: `a.py`, `a.py, lines 401-800 of 1,200`, `12 files in src/`."""
+        paths = self.paths
+        if len(paths) > 1:
+            folder = posixpath.commonpath(paths) if all("/" in p for p in paths) else ""
+            return f"{len(paths)} files in {folder}/" if folder else f"{len(paths)} files"
+        return self.holds()[0]
+
+    def holds(self) -> list[str]:
+        """Each file of the request, with the lines it holds when that is only part of the file."""
+        shown = []
+        for path in self.paths:
+            pieces = [p for p in self.pieces if p.path == path]
+            first, last, total = pieces[0], pieces[-1], pieces[0].total_lines
+            if first.whole_file and total is not None and (first.first_line > 1 or last.last_line < total):
+                shown.append(f"{path}, lines {first.first_line:,}-{last.last_line:,} of {total:,}")
+            else:
+                shown.append(path)
+        return shown
 
 
 @dataclass

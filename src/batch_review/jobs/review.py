@@ -72,7 +72,7 @@ def pull_request_job(context: ActionsContext, config: Config, secrets: Secrets) 
         return job
     no_key = (
         "no API key: fork pull requests get no secrets, so nothing was reviewed "
-        "(see the README on pull_request_target)" if info.from_fork else ""
+        "(see docs/security.md on pull_request_target)" if info.from_fork else ""
     )
     job.engine, job.plan_only_reason = make_engine(config, secrets, default="parallel", no_key_reason=no_key)
     if job.engine is None and job.plan_only_reason == no_key:

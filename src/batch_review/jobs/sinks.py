@@ -64,7 +64,9 @@ def sarif_file_sink(
 
     def write(report: RunReport, plan: Plan) -> str:
         if report.error or report.dry_run or report.pending:
-            return ""
+            why = ("a dry run reviews nothing" if report.dry_run else "the run failed" if report.error
+                   else "the sweep is pending: `--collect` writes it once its batch has ended")
+            return f"not written: {why}"
         if not covers(report):
             return "not written: a partial sweep without the earlier results of the files it could not review"
         write_sarif(build_sarif(report, plan_content(plan, more), automation_id=automation_id), Path(path))

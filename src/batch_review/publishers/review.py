@@ -24,6 +24,7 @@ from ..log import log
 from ..memory.markers import finding_marker, review_marker
 from ..memory.seal import Seal
 from ..plan import Plan
+from ..words import plural
 from .markdown import (
     GITHUB_BODY_LIMIT,
     SEVERITY_LABEL,
@@ -153,7 +154,7 @@ def review_bodies(report: RunReport, layout: ReviewPlan, head_sha: str, nonce: s
             f"{code_span(f.path)} ({sanitize(f.reason)})" for f in report.failed_files()[:50])]
     head += [f"{n}" for n in (f"> {sanitize(note)}" for note in report.notes)]
     if layout.body:
-        head += ["", f"**{len(layout.body)} finding(s) could not be placed on a line of the diff:**"]
+        head += ["", f"**{plural(len(layout.body), 'finding')} could not be placed on a line of the diff:**"]
     if state and len(state) <= STATE_IN_REVIEW:
         head.append(state)
     bodies: list[str] = []

@@ -33,6 +33,10 @@ if TYPE_CHECKING:
     from ..report import RunReport
 
 SARIF_FILE = "batch-review.sarif"
+# The project's home, as every document names it until its real owner is known (see the README).
+INFORMATION_URI = "https://github.com/org/batch-review"
+RULES_URI = f"{INFORMATION_URI}/blob/main/docs/rules.md"
+CONTEXT_LINES = 3  # lines shown around a result's region (`contextRegion`), as code scanning shows them
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 TOOL = "batch-review"
 MAX_RESULTS = 25_000  # code scanning's limit per run
@@ -133,7 +137,8 @@ def plan_content(plan: Plan, more: Callable[[str], Callable[[], bytes | None] | 
 
 
 def rule_id(category: str) -> str:
-    return f"{TOOL}/{category}"
+    """`batch-review.security`: no `/`, which code scanning and SARIF viewers read as a rule hierarchy."""
+    return f"{TOOL}.{category}"
 
 
 def build_sarif(
@@ -149,13 +154,17 @@ def build_sarif(
     for finding in findings:
         by_path.setdefault(finding.path, []).append(finding)
     hashes: dict[str, dict[int, str]] = {}
+    texts: dict[str, list[str]] = {}
     for path, items in by_path.items():
         data = content(path)
         if data is not None:
             hashes[path] = hash_for_lines(data, (f.line for f in items))
+            text = data.decode("utf-8", "replace")  # only LF ends a line, as in the prompt
+            texts[path] = text.removesuffix("\n").split("\n") if text else []
     run: dict[str, Any] = {
         "tool": {"driver": {
             "name": TOOL,
+            "informationUri": INFORMATION_URI,
             "version": __version__,
             "semanticVersion": __version__,
             "rules": [_rule(c) for c in CATEGORIES],
@@ -163,12 +172,13 @@ def build_sarif(
         "automationDetails": {"id": automation_id},
         "columnKind": "utf16CodeUnits",
         "originalUriBaseIds": {"%SRCROOT%": {"description": {"text": "The root of the repository"}}},
-        "results": [_result(f, hashes.get(f.path, {}).get(f.line)) for f in findings],
+        "results": [_result(f, hashes.get(f.path, {}).get(f.line), texts.get(f.path)) for f in findings],
         "invocations": [_invocation(report)],
         "properties": {"model": report.model, "engine": report.engine, "status": report.status},
     }
     if repository_uri and report.head_sha:
-        run["versionControlProvenance"] = [{"repositoryUri": repository_uri, "revisionId": report.head_sha}]
+        run["versionControlProvenance"] = [{"repositoryUri": repository_uri, "revisionId": report.head_sha,
+                                            "mappedTo": {"uriBaseId": "%SRCROOT%"}}]
     if len(report.findings) > MAX_RESULTS:
         run["properties"]["omittedResults"] = len(report.findings) - MAX_RESULTS
     return {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
@@ -176,35 +186,53 @@ def build_sarif(
 
 def _rule(category: str) -> dict[str, Any]:
     tags = [TOOL, category]  # `security` among the tags makes code scanning file them as security alerts
+    what = RULE_TEXT.get(category, category)
     return {
         "id": rule_id(category),
         "name": category.capitalize(),
-        "shortDescription": {"text": f"batch-review: {category}"},
-        "fullDescription": {"text": RULE_TEXT.get(category, category)},
+        "shortDescription": {"text": f"{category.capitalize()}: {what[0].lower()}{what[1:]}"},
+        "fullDescription": {"text": f"{what}, found by a model review (batch-review) and checked by a second "
+                                    "request before it was reported."},
+        "helpUri": f"{RULES_URI}#{category}",
         "help": {"text": f"Findings of category {category} reported by a model review (batch-review). "
-                         "Each result's message says what is wrong and how to fix it."},
+                         "Each result's message says what is wrong and how to fix it.",
+                 "markdown": f"**{category.capitalize()}** — {what}. Each result's message says what is wrong "
+                             f"and how to fix it; some carry a suggested replacement. See [the rules]"
+                             f"({RULES_URI}#{category})."},
         "defaultConfiguration": {"level": "warning"},
         "properties": {"tags": tags, "precision": "medium"},
     }
 
 
-def _location(finding: Finding) -> dict[str, Any]:
-    region: dict[str, Any] = {"startLine": finding.line}
-    if finding.end_line and finding.end_line > finding.line:
-        region["endLine"] = finding.end_line
-    return {"physicalLocation": {
+def _region(first: int, last: int, lines: list[str] | None) -> dict[str, Any]:
+    region: dict[str, Any] = {"startLine": first}
+    if last > first:
+        region["endLine"] = last
+    if lines is not None and first <= len(lines):
+        # the file's own lines, which may hold a committed key: the redactor covers them like every output
+        region["snippet"] = {"text": log.redact("\n".join(lines[first - 1:min(last, len(lines))]) + "\n")}
+    return region
+
+
+def _location(finding: Finding, lines: list[str] | None = None) -> dict[str, Any]:
+    last = finding.end_line if finding.end_line and finding.end_line > finding.line else finding.line
+    physical: dict[str, Any] = {
         "artifactLocation": {"uri": quote(finding.path, safe="/"), "uriBaseId": "%SRCROOT%"},
-        "region": region,
-    }}
+        "region": _region(finding.line, last, lines),
+    }
+    if lines is not None and finding.line <= len(lines):
+        physical["contextRegion"] = _region(max(1, finding.line - CONTEXT_LINES),
+                                            min(len(lines), last + CONTEXT_LINES), lines)
+    return {"physicalLocation": physical}
 
 
-def _result(finding: Finding, line_hash: str | None) -> dict[str, Any]:
+def _result(finding: Finding, line_hash: str | None, lines: list[str] | None = None) -> dict[str, Any]:
     result: dict[str, Any] = {
         "ruleId": rule_id(finding.category),
         "ruleIndex": CATEGORIES.index(finding.category) if finding.category in CATEGORIES else 0,
         "level": LEVEL[finding.severity],
         "message": {"text": f"{finding.title}\n\n{finding.body}".strip()},
-        "locations": [_location(finding)],
+        "locations": [_location(finding, lines)],
         "properties": {
             "severity": finding.severity.value,
             "confidence": finding.confidence,
@@ -217,12 +245,12 @@ def _result(finding: Finding, line_hash: str | None) -> dict[str, Any]:
         result["partialFingerprints"] = {"primaryLocationLineHash": line_hash}
     if finding.suggestion is not None:
         location = _location(finding)["physicalLocation"]
-        deleted = {k: v for k, v in location["region"].items()}
         result["fixes"] = [{
             "description": {"text": "Suggested replacement"},
             "artifactChanges": [{
                 "artifactLocation": location["artifactLocation"],
-                "replacements": [{"deletedRegion": deleted, "insertedContent": {"text": finding.suggestion}}],
+                "replacements": [{"deletedRegion": location["region"],
+                                  "insertedContent": {"text": finding.suggestion}}],
             }],
         }]
     return result

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..findings import Severity, counts_by_severity
+from ..words import plural
 from .markdown import SEVERITY_LABEL, code_span, inline_text, location, table_cell
 
 if TYPE_CHECKING:
@@ -46,7 +47,8 @@ def render_summary(report: RunReport) -> str:
               "|" + "---:|" * len(Severity),
               "| " + " | ".join(str(counts[s.value]) for s in Severity) + " |"]
     if report.below_threshold:
-        lines.append(f"\n{report.below_threshold} finding(s) below min-severity are not listed.")
+        verb = "is" if report.below_threshold == 1 else "are"
+        lines.append(f"\n{plural(report.below_threshold, 'finding')} below min-severity {verb} not listed.")
     if report.findings:
         lines += ["", "### Findings", "", "| Severity | Location | Finding | Posted as |", "|---|---|---|---|"]
         for f in report.findings:
@@ -84,8 +86,8 @@ def render_summary(report: RunReport) -> str:
     lines += cache_lines(report)
     check = report.verification
     if check is not None and check.checked:
-        lines.append(f"\nVerification ({code_span(check.model)}): {check.checked} finding(s) checked in "
-                     f"{check.requests} request(s) — {check.kept} kept, {check.dropped} filtered, "
+        lines.append(f"\nVerification ({code_span(check.model)}): {plural(check.checked, 'finding')} checked in "
+                     f"{plural(check.requests, 'request')} — {check.kept} kept, {check.dropped} filtered, "
                      f"{check.unverified} unverified"
                      + (f", corrected {check.corrected} (line or severity)" if check.corrected else "")
                      + f" · ${check.cost_usd:.4f} (included above)")
