@@ -130,7 +130,8 @@ def test_a_finding_the_model_does_not_repeat_stays_open_while_its_code_is_unchan
     world.inputs = {"request-changes-on": "high"}
     first_push(world)
     world.run()
-    world.ai.engine.brain = lambda body: json.dumps({"findings": []})  # a run where the model misses it
+    # a run where the model misses it
+    world.ai.engine.brain = lambda body: json.dumps({"findings": [], "summary": "no change of note"})
     world.push({"src/a.py": module("a", {10: SQL}, tag="touched")}, "touch a.py elsewhere")
     env, result, sent = world.run()
     assert sent == ["src/a.py"] and env.report()["fixed"] == [], result.log
@@ -208,7 +209,7 @@ def test_two_findings_on_one_line_stay_open_when_the_model_repeats_only_one(worl
         def brain(body: dict[str, Any]) -> str:
             found = expected_findings(user_text(body))
             extra = [{**f, "title": t, "body": t} for f in found if f["line"] == 10 for t in titles]
-            return json.dumps({"findings": [f for f in found if f["line"] != 10] + extra})
+            return json.dumps({"findings": [f for f in found if f["line"] != 10] + extra, "summary": "a change"})
         return brain
 
     first_push(world)

@@ -79,6 +79,7 @@ class FileFilter:
 
     def by_path(self, path: str) -> str | None:
         """The reason to skip `path` from its name alone, or None."""
+        path = matchable(path)
         if self._include is not None and not self._include.match_file(path):
             return "not matched by include"
         if self._exclude is not None and self._exclude.match_file(path):
@@ -96,6 +97,16 @@ class FileFilter:
 def _looks_generated(head: bytes) -> bool:
     # every marker the pattern knows contains "enerat" in some case: a substring test (in C) first
     return (b"enerat" in head or b"ENERAT" in head) and _GENERATED.search(head) is not None
+
+
+def matchable(path: str) -> str:
+    """`path` as pathspec's RE2 backend can take it: a name that is not UTF-8 (its bytes kept as surrogates by
+    git and the file system) is matched with each such byte as U+FFFD, never a crash."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return path.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return path
 
 
 def content_reason(data: bytes, *, base: bytes | None = None) -> str | None:

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .errors import ConfigError
-from .filters import check_patterns, pattern_lines
+from .filters import check_patterns, matchable, pattern_lines
 from .log import log
 from .repo_files import RepoFiles, RepoText, clean_path
 
@@ -232,7 +232,7 @@ class PathGuidance:
         """The text for a request holding `paths` ("" when no entry matches any of them)."""
         blocks = []
         for text, spec in self._entries:
-            matched = [p for p in paths if spec.match_file(p)]
+            matched = [p for p in paths if spec.match_file(matchable(p))]
             if matched:
                 names = ", ".join(json.dumps(p, ensure_ascii=False) for p in matched)
                 blocks.append(f"For {names}:\n{text}")

@@ -157,6 +157,11 @@ class Conversation:
             assert command is not None
             self._post_here(NOT_HERE.format(command=f"/batch-review {command.verb}") + "\n\n" + help_text())
             return
+        if not self.seal().keyed:  # its threads' markers cannot be told from a forgery without the key
+            self.note("no API key: a fork's pull request gets no secrets on this event, so nothing was answered"
+                      if self.from_fork() else "no memory key (memory-key, or an Anthropic API key to derive it "
+                      "from): batch-review cannot recognise its own threads, so nothing was answered")
+            return
         snapshot = self._snapshot()
         thread = _thread_of(snapshot, e)
         if thread is None:

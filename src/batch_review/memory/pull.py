@@ -131,6 +131,18 @@ class PullMemory:
         if snapshot.state is None or snapshot.state.settings != self.key:
             self._note(report, "batch-review's status comment holds no state for these settings (it could not be "
                                "written, or was deleted): what earlier runs reviewed is read from their reviews")
+        status = snapshot.state
+        if status is not None and status.settings == self.key:
+            # what is open is the status comment's word (an older review's state still lists findings closed
+            # since, and a thread a person re-opened must not be resolved again), plus what the reviews of runs
+            # after it say (their status comment could not be written: none of their commits is in it)
+            seen = set(status.reviewed.values())
+            later = [r.memory for r in snapshot.reviews if r.memory is not None and r.memory.settings == self.key
+                     and not seen & set(r.memory.reviewed.values())]
+            state.open = {fp: {key} for fp, key in status.open.items()}
+            for newer in later:
+                for fp, key in newer.open.items():
+                    state.open.setdefault(fp, set()).add(key)
         self.usable = state
         if self.full_review:
             self._note(report, "full-review is set: every file is reviewed again")

@@ -17,7 +17,7 @@ from typing import IO
 import pathspec
 
 from ..errors import SourceError
-from ..filters import FileFilter
+from ..filters import FileFilter, matchable
 from ..gitcmd import _SAFE_FLAGS, git, rev_parse
 from .base import Collected, Skip, SourceFile
 from .local_git import display_path
@@ -144,7 +144,7 @@ def _walk(
         for name in sorted(names):
             full = os.path.join(folder, name)
             path = display_path(full[base:].replace(os.sep, "/"))
-            if ignore is not None and ignore.match_file(path):
+            if ignore is not None and ignore.match_file(matchable(path)):
                 continue
             if os.path.islink(full):
                 skipped.append(Skip(path, "symlink"))

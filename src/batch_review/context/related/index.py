@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from ... import linear
 from ...diff import FileDiff
 from ...filters import content_reason
+from ...secret_scan import find_secret
 from ..languages import grammar_for
 from .imports import IMPORT_AWARE, Imports, Paths, go_module_path, read_imports
 from .tags import Definition, FileTags, Use, file_tags
@@ -128,7 +129,7 @@ class Index:
     def tags(self, path: str) -> FileTags | None:
         if path not in self._tags:
             data = self.contents.get(path)
-            grammar = grammar_for(path, data) if data is not None and content_reason(data) is None else None
+            grammar = grammar_for(path, data) if data is not None and _showable(data) else None
             found = None
             if grammar is not None and data is not None:
                 try:
@@ -200,3 +201,9 @@ def _runs(rows: list[int]) -> list[tuple[int, int]]:
         else:
             runs.append((row, row))
     return runs
+
+
+def _showable(data: bytes) -> bool:
+    """A file that may be parsed and shown: not binary, large or generated, and holding no credential (the files
+    under review are reviewed with theirs redacted; another file's is never shown at all)."""
+    return content_reason(data) is None and find_secret(data) is None
