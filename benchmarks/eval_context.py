@@ -46,5 +46,5 @@ def figures(tmp: Path) -> list[Row]:
             f"{seen['context_reached']} of {seen['context_items']} "
             f"({100 * seen['context_reached'] / max(1, seen['context_items']):.0f} %)", "≥ 90 %",
             agree and seen["context_reached"] >= 0.9 * seen["context_items"],
-            f"{mine['cases_with_context']} cases; code from other files is not sent yet (#15.3)"),
+            f"{mine['cases_with_context']} cases; an item counts when its text, under its path, reached the model"),
     ]
