@@ -18,48 +18,25 @@ import asyncio
 import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from dataclasses import replace
+from typing import Any
 
 from ..errors import ApiError
 from ..log import log
 from ..plan import Plan, PlannedRequest
 from ..pricing import SpendGuard, Usage
-from ..waits import DEFAULT_MAX_WAIT
 from ..words import eta, plural
 from .answers import EngineResult, RequestResult
 from .client import describe_api_error, fatal, make_async_client, wait_refused
-from .limiter import AUTO_CEILING, START, AdaptiveLimiter, LimiterClosed
+from .limiter import START, AdaptiveLimiter, LimiterClosed
+from .options import ParallelOptions
 from .packs import CUT_OFF, by_file, is_pack, should_split
-from .providers import Provider
 from .repair import long_call_timeout, repair_params, retries_note
 from .retries import retry_wait, retryable
 from .spending import BudgetGate, Reservation, usage_since
 from .task import REVIEW, Task
 
-if TYPE_CHECKING:
-    from ..config import Config
-
 BUDGET_REACHED = "not sent: budget-usd reached"
-
-
-@dataclass(frozen=True)
-class ParallelOptions:
-    model: str
-    max_tokens: int
-    instructions: str
-    max_concurrency: int  # the ceiling of requests in flight (limiter.py says how it is reached)
-    request_timeout: float = 600.0
-    max_retries: int = 4
-    warm_cache: bool = True
-    max_retry_wait: float = DEFAULT_MAX_WAIT
-    provider: Provider = field(default_factory=Provider)  # the Anthropic API, Bedrock or Vertex
-
-    @classmethod
-    def for_config(cls, config: Config) -> ParallelOptions:
-        return cls(model=config.model, max_tokens=config.max_output_tokens, instructions=config.instructions,
-                   max_concurrency=config.max_concurrency or AUTO_CEILING, request_timeout=config.request_timeout,
-                   max_retry_wait=config.max_retry_wait)
 
 
 Progress = Callable[[PlannedRequest, RequestResult], None]
