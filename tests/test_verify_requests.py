@@ -193,3 +193,30 @@ def test_neighbouring_files_share_a_request_and_a_split_pack_renders_each_file_a
     assert [s.path for s in parse_sections(alone)] == ["b.py"]
     assert '"id":"F3"' in alone and '"id":"F1"' not in alone and alone != request.text()
     assert [p.path for p in verify.parts_of(parts[0])] == ["a.py"]
+
+
+def test_code_from_other_files_goes_once_per_request_is_estimated_and_stays_with_a_split_file() -> None:
+    from batch_review.context.related import RelatedItem, frame_tokens
+    from batch_review.engines.packs import by_file
+
+    files = []
+    for name in ("a.py", "b.py", "c.py"):
+        old = "".join(f"{name[0]}{i} = {i}\n" for i in range(20))
+        files.append(source(name, old, old.replace(f"{name[0]}5 = 5", f"{name[0]}5 = 50")))
+    plan = make_plan(files, [], Budget(max_files_per_request=2))
+    first, second = plan.requests  # a.py and b.py in one review request, c.py in another
+    text = '### "lib/util.py" lines 1-2: defines `helper`, which the changed lines use\n1 def helper():\n2     return 1'
+    item = RelatedItem("lib/util.py", 1, 2, "defines `helper`", text, 40, 1.0)
+    plan.related = {first.custom_id: (item,)}
+    found = [finding("a.py", 6), finding("b.py", 6), finding("c.py", 6)]
+    for f in found:
+        f.request_id = (first if f.path != "c.py" else second).custom_id
+    verify = plan_verification(plan, found, MODEL)
+    (request,) = verify.requests.values()
+    assert request.text().count("defines `helper`, which the changed lines use") == 1  # a.py's and b.py's: once
+    bare = plan_verification(make_plan(files, [], Budget(max_files_per_request=2)), found, MODEL)
+    (without,) = bare.requests.values()
+    assert request.request.input_tokens == without.request.input_tokens + frame_tokens() + 40
+    assert request.request.custom_id != without.request.custom_id  # what it says is in its id
+    alone = [verify.render(part) for part in by_file(request.request)]  # a pack split by an engine
+    assert ["defines `helper`" in t for t in alone] == [True, True, False]  # c.py's review request had none

@@ -9,8 +9,12 @@ rule: at most `SMALL_FILE_TOKENS`), and so does a file whose findings' definitio
 not once a file. Each part is a piece of its request, so an engine that splits a pack whose answer stays
 unusable asks about each file on its own, and `VerifyPlan.render` renders those parts too.
 
-A request's id is derived from its findings, its code and the verifier's model and prompt: the same in
-every run (a pending verification batch is matched by it) and unique in the run.
+A part also carries the code from other files that its findings' review requests were shown
+(`plan.related`, context/related/): exactly those items, each once in a request, after the code. They count
+in the request's code budget and its estimate.
+
+A request's id is derived from its findings, its code (and the code from other files) and the verifier's model
+and prompt: the same in every run (a pending verification batch is matched by it) and unique in the run.
 """
 
 from __future__ import annotations
@@ -21,14 +25,16 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .. import linear
+from ..context.related import frame_tokens
 from ..context.select import NEARLY_WHOLE, SMALL_FILE_TOKENS
 from ..findings import Finding
 from ..plan import CHARS_PER_TOKEN, CUSTOM_ID, PIECE_HEADER_TOKENS, UNKNOWN, Piece, Plan, PlannedRequest
 from .excerpt import FileCode, file_code
 
 if TYPE_CHECKING:
+    from ..context.related.model import RelatedItem
     from ..guidance import PathGuidance
-from .prompt import PROMPT_VERSION, Part, finding_line, render
+from .prompt import PROMPT_VERSION, Part, finding_line, related_items, render
 
 REQUEST_CODE_TOKENS = 8000  # code shown in one request (a finding's own code always goes, whatever its size)
 MAX_FINDINGS = 10  # findings sharing one request
@@ -92,7 +98,7 @@ def plan_verification(plan: Plan, findings: Sequence[Finding], model: str,
             out.no_code += mine
             continue
         for group, shown, whole in _groups(code, mine, lambda f: reviewed_rows(plan, f, by_id)):
-            parts.append(_part(code, group, shown, whole))
+            parts.append(_part(code, group, shown, whole, reviewed_related(plan, group)))
     for pack in _pack(parts):
         request = _request(pack, model)
         out.plan.requests.append(request.request)
@@ -121,6 +127,17 @@ def reviewed_rows(plan: Plan, finding: Finding, by_id: dict[str, PlannedRequest]
     return shown
 
 
+def reviewed_related(plan: Plan, findings: Sequence[Finding]) -> tuple[RelatedItem, ...]:
+    """The code from other files that the findings' review requests showed the model, each item once."""
+    items = (item for f in findings for item in plan.related.get(f.request_id, ()))
+    return tuple(dict.fromkeys(items))
+
+
+def _related_tokens(items: Sequence[RelatedItem]) -> int:
+    """Estimated tokens of a request's code from other files: its fence and fixed words, and each item."""
+    return frame_tokens() + sum(item.tokens for item in items) if items else 0
+
+
 def _groups(code: FileCode, findings: list[Finding], reviewed: Callable[[Finding], set[int]] = lambda f: set()
             ) -> list[tuple[list[Finding], set[int], bool]]:
     """Each finding is shown with its enclosing definition and with everything its review request showed of the
@@ -147,33 +164,46 @@ def _groups(code: FileCode, findings: list[Finding], reviewed: Callable[[Finding
     return groups
 
 
-def _part(code: FileCode, group: list[Finding], shown: set[int], whole: bool) -> tuple[Part, int]:
+def _part(code: FileCode, group: list[Finding], shown: set[int], whole: bool,
+          related: tuple[RelatedItem, ...] = ()) -> tuple[Part, int]:
+    """The part, and its cost in its request: its code and findings (its related items are counted as packed)."""
     rows = code.rows(shown)
     h = hashlib.sha256(code.path.encode("utf-8", "surrogatepass"))
     for finding in group:
         h.update(b"\0" + finding_line("", finding).encode())
     for row in rows:
         h.update(f"\0{row.kind}{row.new}\0{row.text}".encode("utf-8", "surrogatepass"))
+    for item in related:
+        h.update(b"\1" + item.text.encode("utf-8", "surrogatepass"))
     numbers = [r.new for r in rows if r.new is not None] or [0]
-    tokens = int(code.tokens(shown)) + PIECE_HEADER_TOKENS
-    piece = Piece(code.path, whole, 0, len(rows), numbers[0], numbers[-1], code.lines, tokens, h.hexdigest()[:16],
-                  0, "verify")
+    code_tokens = int(code.tokens(shown)) + PIECE_HEADER_TOKENS
+    # the piece's tokens count its related items too, so a part an engine splits out of its pack is estimated as sent
+    piece = Piece(code.path, whole, 0, len(rows), numbers[0], numbers[-1], code.lines,
+                  code_tokens + _related_tokens(related), h.hexdigest()[:16], 0, "verify")
     listed = sum(len(finding_line("", f)) / CHARS_PER_TOKEN + FINDING_TOKENS for f in group)
-    return Part(code.path, [("", f) for f in group], rows, whole, piece), tokens + int(listed)
+    return Part(code.path, [("", f) for f in group], rows, whole, piece, related), code_tokens + int(listed)
+
+
+def _added_related(current: list[Part], part: Part) -> int:
+    """The tokens `part`'s related items add to a request holding `current` (items it already has are sent once)."""
+    had = related_items(current)
+    return _related_tokens(related_items([*current, part])) - _related_tokens(had)
 
 
 def _pack(parts: list[tuple[Part, int]]) -> list[list[Part]]:
-    """Next-fit in path order: a request takes the next part while its budgets hold."""
+    """Next-fit in path order: a request takes the next part while its budgets hold; code from other files counts
+    in the code budget, once per request however many of its parts share it."""
     packs: list[list[Part]] = []
     current: list[Part] = []
     tokens = findings = 0
     for part, cost in parts:
-        if current and (tokens + cost > REQUEST_CODE_TOKENS or findings + len(part.findings) > MAX_FINDINGS
+        if current and (tokens + cost + _added_related(current, part) > REQUEST_CODE_TOKENS
+                        or findings + len(part.findings) > MAX_FINDINGS
                         or len({p.path for p in current} | {part.path}) > MAX_FILES):
             packs.append(current)
             current, tokens, findings = [], 0, 0
+        tokens += cost + _added_related(current, part)
         current.append(part)
-        tokens += cost
         findings += len(part.findings)
     if current:
         packs.append(current)
@@ -187,7 +217,7 @@ def _request(parts: list[Part], model: str) -> VerifyRequest:
         part.findings = [(f"F{i}", finding) for i, (_, finding) in zip(ids, part.findings, strict=True)]
         number += len(part.findings)
     h = hashlib.sha256(f"{PROMPT_VERSION}\0{model}".encode())
-    for part in parts:
+    for part in parts:  # a part's digest covers its findings, its code and its code from other files
         h.update(f"\0{part.piece.digest}".encode())
     slug = _SLUG.sub("_", parts[0].path.rsplit("/", 1)[-1]).strip("_")[:40] or "file"
     custom_id = f"v-{slug}-{h.hexdigest()[:20]}"
@@ -197,8 +227,8 @@ def _request(parts: list[Part], model: str) -> VerifyRequest:
     request = PlannedRequest(
         custom_id=custom_id,
         pieces=tuple(part.piece for part in parts),
-        input_tokens=FRAME_TOKENS + sum(part.piece.tokens for part in parts) + int(listed)
-        + FINDING_TOKENS * findings,
+        input_tokens=FRAME_TOKENS + sum(part.piece.tokens - _related_tokens(part.related) for part in parts)
+        + _related_tokens(related_items(parts)) + int(listed) + FINDING_TOKENS * findings,
         output_tokens=OUTPUT_BASE_TOKENS + OUTPUT_PER_FINDING_TOKENS * findings,
     )
     return VerifyRequest(request, parts)
