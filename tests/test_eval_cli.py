@@ -143,6 +143,31 @@ def check_context_recall(report: dict[str, Any], received: list[dict[str, Any]],
     assert all(entry["context_recall"]["requests"] == 1 for entry in report["cases"])
 
 
+def check_intent_and_map(received: list[dict[str, Any]], dataset: Path) -> None:
+    """Each case's requests carry its own intent (the row's title and description, fenced) and its change map,
+    after the system prompt every case shares; no case's blocks reach another case's requests. The shared
+    prompt and each case's blocks end with a cache breakpoint each."""
+    rows = [json.loads(line) for line in dataset.read_text().splitlines()]
+    reviews = [body for body in received if not is_verification(body)]
+    assert len(reviews) == CASES
+    common = {json.dumps(body["system"][0]) for body in reviews}
+    assert len(common) == 1 and "cache_control" in common.pop()  # one prompt, cached across every case
+    seen = []
+    for body in reviews:
+        system = [block["text"] for block in body["system"]]
+        assert body["system"][-1]["cache_control"] == {"type": "ephemeral"}
+        (intent,) = [block for block in system if block.split("\n")[1].startswith("<intent nonce=")]
+        (row,) = [row for row in rows if f"| Title: {' '.join(row['title'].split())}" in intent]
+        assert f"\n| {row['description'].splitlines()[0]}" in intent  # fenced: every line behind the gutter
+        assert intent.split("\n")[-1].startswith("</intent nonce=")
+        (paths,) = {section.path for section in parse_sections(user_text(body))}
+        (change_map,) = [block for block in system if block.split("\n")[1].startswith("<change-map nonce=")]
+        assert json.dumps(paths) in change_map or paths in change_map
+        assert not [other for other in rows if other is not row and other["title"] in "".join(system)]
+        seen.append(row["id"])
+    assert sorted(seen) == sorted(row["id"] for row in rows)
+
+
 def expected_figures(brain: LabelBrain) -> dict[str, int]:
     tp = sum(brain.reported.values())
     return {"true_positives": tp, "false_negatives": LABELS - tp, "false_positives": sum(brain.decoys.values())}
@@ -159,9 +184,7 @@ def test_eval_on_the_shipped_dataset(tmp_path: Path, dataset: Path, brain: Label
             [r["params"] for b in batches for r in b.requests]
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Traceback" not in done.stdout + done.stderr
-    # the cases share each round's system prompt: no case's change map reaches another case's requests
-    reviews = {json.dumps(body["system"]) for body in received if not is_verification(body)}
-    assert len(reviews) == 1 and "A map of the whole change" not in reviews.pop()
+    check_intent_and_map(received, dataset)
 
     # the brain saw every case once, each under its real path: nothing was missed or sent twice
     assert len(brain.sections) == CASES and set(brain.sections) == {label.path for label in brain.labels}

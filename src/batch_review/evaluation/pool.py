@@ -10,6 +10,13 @@ every job is parked or finished, the scheduler sends all parked plans as one pla
 engine — each request renamed so ids stay unique, each rendered by its own job exactly as it would be
 alone — splits the answers back by request and wakes the jobs, which aggregate and publish their own
 results. A later stage that calls the engine again (a verification pass) is gathered the same way.
+
+A round sends every case's requests with one task, but each case has its own shared blocks (its intent and
+change map, shared.py). They still reach each request as they would alone, after the system prompt: a
+request's text is tagged with its case's blocks when it is rendered (`CaseText`), and the round's task
+(`RoundTask`) puts them after the common system blocks. The common blocks carry a cache breakpoint of their
+own, so they are read from the cache by every case's requests; the case's blocks end with a second one, read
+by that case's later requests.
 """
 
 from __future__ import annotations
@@ -18,9 +25,10 @@ import hashlib
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
-from ..config import Config
-from ..engines.answers import EngineResult, RequestResult
+from ..config import Config, Price
+from ..engines.answers import EngineResult, Reading, RequestResult
 from ..engines.parallel import BUDGET_REACHED
 from ..engines.task import REVIEW, Task
 from ..errors import BudgetError
@@ -100,11 +108,7 @@ class _Member:
     def review(self, plan: Plan, render: Callable[[PlannedRequest], str], task: Task = REVIEW) -> EngineResult:
         if not plan.requests:
             return EngineResult(results=[], batch_priced=self.batch)
-        if getattr(task, "shared", ()):
-            # a round sends every case's requests with one task, so one system prompt: a case's own shared blocks
-            # (its intent and change map, shared.py) would reach the other cases' requests. They are left out.
-            task = replace(task, shared=())  # type: ignore[type-var]
-        if task.name == REVIEW.name:  # the words each review request carries, for the context recall
+        if task.name == REVIEW.name:  # the words each review request carries (its case's shared blocks included)
             self._sent.setdefault(self._worker.key, []).extend(
                 request_texts(plan, render, task, self._config))
         return self._worker.park(_Call(self._worker.key, plan, render, task))
@@ -163,14 +167,17 @@ class EnginePool:
         def render(request: PlannedRequest) -> str:
             known = owner.get(request.custom_id)
             if known is not None:
-                return known[0].render(known[1])
-            return by_piece[request.pieces[0].digest].render(request)  # a pack the engine split: one file's own
+                return CaseText(known[0].render(known[1]), shared_of(known[0].task))
+            call = by_piece[request.pieces[0].digest]  # a pack the engine split: one file's own
+            return CaseText(call.render(request), shared_of(call.task))
+
+        task = RoundTask(task)
 
         try:
             paid = self.before_dispatch(merged, task) if self.before_dispatch is not None else False
             engine = self._engine_for(task)
             if task.name == REVIEW.name and not (self.prepaid or paid):
-                self._check_budget(merged)
+                self._check_budget(merged, calls)
             over = "" if task.name == REVIEW.name or paid or not engine.batch else self._over_budget(merged, task)
             with log.group(f"{task.name.capitalize()}: {len(merged.requests)} requests of {len(calls)} cases, "
                            f"engine {engine.name}"):
@@ -224,20 +231,92 @@ class EnginePool:
             return ""
         return BUDGET_REACHED
 
-    def _check_budget(self, merged: Plan) -> None:
+    def _check_budget(self, merged: Plan, calls: Sequence[_Call]) -> None:
         """The whole eval's estimate against `budget-usd`, before anything is sent (each case also checks
-        its own, in the pipeline; the engine then holds real spend under the cap)."""
+        its own, in the pipeline; the engine then holds real spend under the cap): the common system blocks
+        cached across the round, and each case's shared blocks cached across its own requests."""
         cap = self.config.budget_usd
         if cap is None:
             return
-        price, _ = price_for(self.config.model, self.config.prices)
-        estimated = estimate(merged.input_tokens, merged.output_tokens, system_tokens(self.config.instructions),
-                             len(merged.requests), price, batch=self.engine.batch,
-                             floor=cache_floor(self.config.model, self.config.cache_floors),
-                             cacheable=cacheable_tokens(system_blocks(self.config.instructions)))
+        cfg = self.config
+        price, _ = price_for(cfg.model, cfg.prices)
+        floor = cache_floor(cfg.model, cfg.cache_floors)
+        common = system_tokens(cfg.instructions)
+        estimated = estimate(merged.input_tokens, merged.output_tokens, common, len(merged.requests), price,
+                             batch=self.engine.batch, floor=floor,
+                             cacheable=cacheable_tokens(system_blocks(cfg.instructions)))
+        for call in calls:
+            own = shared_of(call.task)
+            if own and call.plan.requests:
+                estimated += estimate(0, 0, system_tokens(cfg.instructions, own) - common, len(call.plan.requests),
+                                      price, batch=self.engine.batch, floor=floor,
+                                      cacheable=cacheable_tokens(system_blocks(cfg.instructions, own)))
         if estimated > cap:
             raise BudgetError(f"the eval's estimated cost ${estimated:.4f} exceeds budget-usd ${cap:.2f}; "
                               "nothing was sent (use fewer cases, or raise the budget)")
+
+
+class CaseText(str):
+    """A request's text as its case rendered it, tagged with the case's shared blocks (its intent and change map):
+    the engine hands the text to the round's task as it is (a repair too), so each request gets its own case's
+    blocks."""
+
+    shared: tuple[str, ...]
+
+    def __new__(cls, text: str, shared: tuple[str, ...] = ()) -> CaseText:
+        made = super().__new__(cls, text)
+        made.shared = shared
+        return made
+
+
+def shared_of(task: Task) -> tuple[str, ...]:
+    """A task's shared blocks (the review's and the verification's tasks carry their run's; others none)."""
+    shared = getattr(task, "shared", ())
+    return tuple(shared) if isinstance(shared, tuple) else ()
+
+
+@dataclass(frozen=True)
+class RoundTask:
+    """A round's task: the cases' task, each request with its own case's shared blocks after the common system
+    blocks (as a lone run sends them), and a cache breakpoint where the common blocks end."""
+
+    task: Task
+
+    @property
+    def name(self) -> str:
+        return self.task.name
+
+    @property
+    def model(self) -> str:
+        return self.task.model
+
+    @property
+    def max_tokens(self) -> int:
+        return self.task.max_tokens
+
+    @property
+    def price(self) -> Price | None:
+        return self.task.price
+
+    @property
+    def unsent(self) -> str:
+        return self.task.unsent
+
+    def params(self, text: str, *, model: str, max_tokens: int, instructions: str,
+               repair: str | None = None) -> dict[str, Any]:
+        own = text.shared if isinstance(text, CaseText) else ()
+        task = replace(self.task, shared=own) if hasattr(self.task, "shared") else self.task  # type: ignore[type-var]
+        params = task.params(str(text), model=model, max_tokens=max_tokens, instructions=instructions, repair=repair)
+        if own:  # the common blocks end where the case's begin: cached once for every case of the round
+            system: list[dict[str, Any]] = params["system"]
+            system[len(system) - len(own) - 1]["cache_control"] = {"type": "ephemeral"}
+        return params
+
+    def read(self, message: Any) -> Reading:
+        return self.task.read(message)
+
+    def describe(self, answer: Any) -> str:
+        return self.task.describe(answer)
 
 
 def _refused(merged: Plan, why: str) -> EngineResult:

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..config import Config, Secrets
 from ..engines.factory import make_engine
-from ..engines.task import REVIEW
+from ..engines.task import ReviewTask
 from ..evaluation.dataset import Case, load_dataset
 from ..evaluation.pool import EnginePool, request_texts
 from ..evaluation.recall import case_recall
@@ -86,16 +86,19 @@ def _batch_state(engine: Any, dataset: Path, config: Config, pool: EnginePool, j
 
 def case_job(case: Case, config: Config, filt: FileFilter, position: str,
              sent: dict[str, list[str]] | None = None) -> Job:
-    """A case as a pull request from its head into its base: its title and description travel with what is
-    collected, as a pull request's do. `sent`: a plan-only run records there the text each request would carry
-    (a run with an engine records it at the pool, as sent)."""
+    """A case as a pull request from its head into its base: its title and description are its intent, sent
+    (with its change map) in every request's shared blocks, as a pull request's are. `sent`: a plan-only run
+    records there the text each request would carry (a run with an engine records it at the pool, as sent)."""
+    from ..sources.intent import stated_intent
     from ..sources.local_git import collect_local
 
     def collect() -> Collected:
         log.info(f"Case {position} {case.id}: {case.base}..{case.head} in {case.repo}")
         collected = collect_local(case.repo, case.base, filt, context_lines=config.context_lines, head=case.head)
         collected.label = f"{case.id}: {collected.label}"
-        collected.title, collected.description = case.title, case.description
+        # its intent as a pull request states it; no commit messages (the case repositories' are the builder's)
+        intent = stated_intent(f"eval case {case.id}", case.title, case.description)
+        collected.intent = None if intent.empty else intent
         return with_repository(collected, case.repo)
 
     def on_plan(report: RunReport, plan: Plan) -> None:
@@ -103,6 +106,7 @@ def case_job(case: Case, config: Config, filt: FileFilter, position: str,
         if sent is not None:
             guide = PathGuidance.of(config)
             sent[case.id] = request_texts(plan, lambda request: render_request(  # with code from other files
-                request, plan.rows, guide, plan.related.get(request.custom_id, ())), REVIEW, config)
+                request, plan.rows, guide, plan.related.get(request.custom_id, ())), ReviewTask(shared=plan.shared),
+                config)
 
     return Job(mode="eval", config=config, collect=collect, engine=None, on_plan=on_plan)

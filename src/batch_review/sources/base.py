@@ -53,9 +53,6 @@ class Collected:
     intent: Intent | None = None  # what the change is for (a pull request's or a local range's words; sweeps: none)
     repository: Snapshot | None = None  # the repository at the head commit, for code from other files
     base_blobs: dict[str, str] | None = None  # path -> blob at the base commit (None: not known)
-    # an eval case's title and description, as a pull request states them (the intent when `intent` is None)
-    title: str = ""
-    description: str = ""
 
 
 PathTest = Callable[[str], bool]

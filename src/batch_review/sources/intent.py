@@ -70,6 +70,11 @@ def pull_intent(repo: Repository, number: int, title: str, body: str) -> Intent:
     return Intent(f"pull request #{number}", cap(title, MAX_TITLE), cap(body, MAX_BODY), tuple(commits), total, notes)
 
 
+def stated_intent(origin: str, title: str, body: str) -> Intent:
+    """A title and description given as they are (an eval case's), capped like a pull request's."""
+    return Intent(origin, cap(title, MAX_TITLE), cap(body, MAX_BODY))
+
+
 def _pull_commits(repo: Repository, number: int) -> tuple[list[tuple[str, str]], int]:
     owner, _, name = repo.full_name.partition("/")
     _, data = repo.requester.graphql_query(_QUERY, {"owner": owner, "name": name, "number": number})
