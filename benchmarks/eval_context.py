@@ -41,7 +41,9 @@ def figures(tmp: Path) -> list[Row]:
             agree and seen["lines_shown"] == labels, how),
         Row("eval: labels whose whole enclosing definition reaches the model (ast)",
             f"{seen['definitions_shown']} of {labels} ({100 * seen['definitions_shown'] / labels:.1f} %)", "100 %",
-            agree and seen["definitions_shown"] == labels, "a label at module level has none and counts as not whole"),
+            agree and seen["definitions_shown"] == labels,
+            "the innermost function or method; outside one, the module- or class-level statement with its class "
+            "lines; a label between statements counts as not whole"),
         Row("eval: context items of the cross-file cases that reach the model",
             f"{seen['context_reached']} of {seen['context_items']} "
             f"({100 * seen['context_reached'] / max(1, seen['context_items']):.0f} %)", "≥ 90 %",

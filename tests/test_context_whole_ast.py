@@ -159,3 +159,53 @@ def test_a_line_nothing_encloses_is_not_counted_whole(tmp_path: Path) -> None:
     (source,) = collected.files
     view = select_context("m.py", head.encode(), parse_patch(source.patch or ""), 4000)
     assert view.stats.changed_lines == 1 and view.stats.whole_lines == 0
+
+
+# -- the eval's "whole enclosing definition" (evaluation/recall.py), checked by a second `ast` reader -------------
+METHODS = "".join(f"    def m{i}(self, x):\n" + "".join(f"        x = step(x, {i}, {j}, 'padding words')\n"
+                                                         for j in range(25)) + "        return x\n\n"
+                  for i in range(20))
+MODULE_TABLE = "RULES = (\n" + "".join(f"    ('rule{i}', {i}),\n" for i in range(30)) + ")\n"
+BIG_BASE = (PAD + MODULE_TABLE + "\n\nclass Big:\n    \"\"\"A class far over any request's budget.\"\"\"\n\n"
+            "    LIMIT = 10\n    NAME = 'big'\n\n" + METHODS + PAD)
+BIG_HEAD = (BIG_BASE.replace("    ('rule15', 15),", "    ('rule15', -15),")
+            .replace("    LIMIT = 10", "    LIMIT = 100")
+            .replace("        x = step(x, 12, 13, 'padding words')", "        x = step(x, 12, 13, 'padding word')"))
+
+
+def test_labels_in_a_class_too_big_to_show_and_at_module_level_have_their_whole_definition_shown(
+        tmp_path: Path) -> None:
+    """A method changed in a class far over the budget: the method is shown whole (not the class); a changed class
+    attribute: its statement with the `class` line; a line inside a 32-line module-level tuple: the whole
+    statement. The eval's recall (evaluation/recall.py) and the test's own `ast` reader agree on each."""
+    from batch_review.evaluation.recall import enclosing
+    from tests.support.eval_data import whole_definition
+
+    repo = GitRepo.init(tmp_path / "repo")
+    repo.write("pkg/big.py", BIG_BASE)
+    repo.commit("base")
+    repo.checkout_new_branch("feature")
+    repo.write("pkg/big.py", BIG_HEAD)
+    repo.commit("change")
+    collected = collect_local(repo.path, "main", FileFilter((), ()), context_lines=3, head="HEAD")
+    plan = make_plan(collected.files, collected.skipped, Budget())
+    view = plan.files["pkg/big.py"].view
+    assert view is not None and view.kind == "definitions"
+    shown = {row.new for row in view.rows if row.new is not None}
+    lines = BIG_HEAD.split("\n")
+    class_line = lines.index("class Big:") + 1
+    assert not set(range(class_line, class_line + METHODS.count("\n"))) <= shown  # the class is not shown whole
+    expected = {
+        "    ('rule15', -15),": ("statement", lines.index("RULES = (") + 1, lines.index("RULES = (") + 32, []),
+        "    LIMIT = 100": ("statement", lines.index("    LIMIT = 100") + 1, lines.index("    LIMIT = 100") + 1,
+                           [[class_line, class_line]]),
+        "        x = step(x, 12, 13, 'padding word')": ("function", lines.index("    def m12(self, x):") + 1,
+                                                        lines.index("    def m12(self, x):") + 27, []),
+    }
+    for text, (kind, first, last, headers) in expected.items():
+        line = lines.index(text) + 1
+        found = enclosing(BIG_HEAD, line, line)
+        assert found is not None and found.to_json() == {"kind": kind, "lines": [first, last], "headers": headers}
+        assert whole_definition(BIG_HEAD, line, line) == [(first, last), *map(tuple, headers)]
+        for start, end in found.spans():
+            assert set(range(start, end + 1)) <= shown, (text, start, end)

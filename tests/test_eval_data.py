@@ -99,7 +99,8 @@ def test_the_recall_readers() -> None:
     assert shown_rows([text]) == {"a.py": {9: "def f():", 10: "    return 1"}}
     source = "import os\n\n\nclass A:\n    @staticmethod\n    def f():\n        return 1\n"
     assert definition_span(source, 7, 7) == (5, 7)  # the innermost definition, decorator included
-    assert definition_span(source, 1, 1) is None  # module level: no definition
+    assert definition_span(source, 1, 1) == (1, 1)  # module level: the statement
+    assert definition_span(source, 2, 2) is None  # between statements: none
     item = ContextItem("lib/x.py", "def helper(a):\n    return a")
     assert context_reached(item, ['### "lib/x.py"\n 3 def helper(a):\n 4     return a'])
     assert not context_reached(item, ["def helper(a):\n    return a"])  # the code without its path

@@ -58,14 +58,35 @@ def independent_recall(received: list[dict[str, Any]], dataset: Path) -> dict[st
                                   capture_output=True, text=True, check=True).stdout.split("\n")
             out["labels"] += 1
             out["lines_shown"] += shown(label["path"], label["line"], label["end_line"], head)
-            spans = [(min([d.lineno for d in node.decorator_list] + [node.lineno]), node.end_lineno or 0)
-                     for node in ast.walk(ast.parse("\n".join(head)))
-                     if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
-                     and node.lineno <= label["line"] and label["end_line"] <= (node.end_lineno or 0)]
+            spans = whole_definition("\n".join(head), label["line"], label["end_line"])
             if spans:
-                first, last = min(spans, key=lambda span: span[1] - span[0])
-                out["definitions_shown"] += shown(label["path"], first, last, head)
+                out["definitions_shown"] += all(shown(label["path"], first, last, head) for first, last in spans)
         for item in case.get("context", []):
             out["context_items"] += 1
             out["context_reached"] += any(item["path"] in text and item["contains"] in text for text in texts)
     return out
+
+
+def whole_definition(source: str, first: int, last: int) -> list[tuple[int, int]] | None:
+    """The line ranges that make the whole definition around first..last, by `ast`: the innermost function or
+    method; outside any function, the statements of the module or class body that the lines touch (each whole)
+    and the `class` line(s) of every class around them; the header of a class for lines on it. None: the lines
+    touch no statement (blank or comment lines between statements)."""
+    tree = ast.parse(source)
+
+    def extent(node: ast.AST) -> tuple[int, int]:
+        starts = [node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))]  # type: ignore[attr-defined]
+        return min(starts), node.end_lineno or node.lineno  # type: ignore[attr-defined]
+
+    holders = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+               and extent(n)[0] <= first and last <= extent(n)[1]]
+    functions = [n for n in holders if not isinstance(n, ast.ClassDef)]
+    if functions:
+        return [min((extent(n) for n in functions), key=lambda span: span[1] - span[0])]
+    classes = sorted((n for n in holders if isinstance(n, ast.ClassDef)), key=lambda n: extent(n)[0])
+    heads = [(extent(c)[0], max(c.lineno, c.body[0].lineno - 1)) for c in classes]
+    if heads and last <= heads[-1][1]:
+        return heads
+    body = classes[-1].body if classes else tree.body
+    touched = [extent(n) for n in body if extent(n)[0] <= last and first <= extent(n)[1]]
+    return [(touched[0][0], touched[-1][1]), *heads] if touched else None

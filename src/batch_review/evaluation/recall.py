@@ -3,9 +3,10 @@
 For each case, from the text of its review requests as the engine would send them (system blocks and the
 user message: `sent_text`), three questions:
 - labelled lines: is every line of each label shown, under its path, with its head text?
-- definitions: is the whole innermost definition (function or class) enclosing each label shown, every
-  line of it? Definitions come from an independent parser (Python's `ast` for .py files; other files
-  have none, and a label outside any definition counts as not whole);
+- definitions: is the whole definition enclosing each label shown, every line of it? It comes from an
+  independent parser (Python's `ast` for .py files; other files have none): the innermost function or
+  method; outside any function, the module- or class-level statement holding the label, with the `class`
+  lines around it (`Enclosing`). A label between statements (blank or comment lines) counts as not whole;
 - context items: does the text name the item's path and, after that, hold each line of its `contains`?
 
 Shown lines are read from the request format of `prompt.render_rows` (`### "path" (…)` then numbered rows);
@@ -63,21 +64,78 @@ def shown_rows(texts: Iterable[str]) -> dict[str, dict[int, str]]:
     return shown
 
 
-def definition_span(source: str, first: int, last: int) -> tuple[int, int] | None:
-    """Lines of the innermost function or class (decorators included) holding lines first..last; None when
-    the lines are at module level or the file does not parse."""
+Span = tuple[int, int]  # 1-based lines, inclusive
+
+
+@dataclass(frozen=True)
+class Enclosing:
+    """What a label's "whole enclosing definition" is, by Python's `ast`:
+    - `function`: the innermost function or method holding every labelled line (decorators included);
+    - `statement`: outside any function, the statement(s) of the module or class body that the lines fall in,
+      each whole (an assignment defines its name; a class statement counts with all its lines), with the `class`
+      line(s) of every class around them (`headers`): what the statement belongs to;
+    - `class header`: lines on a class's own header (its decorators, `class X(…):`).
+    A label on lines no statement holds (blank or comment lines between statements) has none."""
+
+    kind: str
+    span: Span
+    headers: tuple[Span, ...] = ()
+
+    def spans(self) -> tuple[Span, ...]:
+        return (self.span, *self.headers)
+
+    def to_json(self) -> dict[str, object]:
+        return {"kind": self.kind, "lines": list(self.span), "headers": [list(h) for h in self.headers]}
+
+
+def enclosing(source: str, first: int, last: int) -> Enclosing | None:
+    """The whole enclosing definition of lines first..last (see `Enclosing`); None when the lines are between
+    statements or the file does not parse."""
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError):
         return None
-    best: tuple[int, int] | None = None
-    for node in ast.walk(tree):
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and node.end_lineno:
-            start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
-            inside = start <= first and last <= node.end_lineno
-            if inside and (best is None or best[1] - best[0] > node.end_lineno - start):
-                best = (start, node.end_lineno)
-    return best
+    functions = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)
+                 and _holds(n, first, last)]
+    if functions:
+        inner = min(functions, key=lambda n: _end(n) - _start(n))
+        return Enclosing("function", (_start(inner), _end(inner)))
+    classes = sorted((n for n in ast.walk(tree) if isinstance(n, ast.ClassDef) and _holds(n, first, last)),
+                     key=_start)  # outermost first
+    if classes and last <= _header_end(classes[-1]):
+        return Enclosing("class header", (_start(classes[-1]), _header_end(classes[-1])), _headers(classes[:-1]))
+    body = classes[-1].body if classes else tree.body
+    overlapping = [node for node in body if _start(node) <= last and first <= _end(node)]
+    if not overlapping:
+        return None
+    return Enclosing("statement", (_start(overlapping[0]), _end(overlapping[-1])), _headers(classes))
+
+
+def definition_span(source: str, first: int, last: int) -> tuple[int, int] | None:
+    """The lines of the whole enclosing definition of first..last (`enclosing`), without its class lines."""
+    found = enclosing(source, first, last)
+    return None if found is None else found.span
+
+
+def _start(node: ast.stmt) -> int:
+    decorators: list[ast.expr] = getattr(node, "decorator_list", [])
+    return min([node.lineno, *(d.lineno for d in decorators)])
+
+
+def _end(node: ast.stmt) -> int:
+    return node.end_lineno or node.lineno
+
+
+def _holds(node: ast.stmt, first: int, last: int) -> bool:
+    return _start(node) <= first and last <= _end(node)
+
+
+def _header_end(node: ast.ClassDef) -> int:
+    return max(node.lineno, node.body[0].lineno - 1) if node.body else _end(node)
+
+
+def _headers(classes: list[ast.ClassDef]) -> tuple[Span, ...]:
+    return tuple((_start(c), _header_end(c)) for c in classes)
 
 
 def context_reached(item: ContextItem, texts: Iterable[str]) -> bool:
@@ -108,12 +166,12 @@ def _code(line: str) -> str:
 class LabelRecall:
     label: Expected
     lines_shown: bool
-    definition: tuple[int, int] | None
+    definition: Enclosing | None
     definition_shown: bool
 
     def to_json(self) -> dict[str, object]:
         return {**self.label.to_json(), "lines_shown": self.lines_shown,
-                "definition": list(self.definition) if self.definition else None,
+                "definition": self.definition.to_json() if self.definition else None,
                 "definition_shown": self.definition_shown}
 
 
@@ -146,10 +204,10 @@ def case_recall(case: Case, texts: list[str]) -> CaseRecall:
         def visible(first: int, last: int, head: list[str] | None = head, rows: dict[int, str] = rows) -> bool:
             return head is not None and all(rows.get(n) == _at(head, n) for n in range(first, last + 1))
 
-        span = definition_span("\n".join(head), label.line, label.end_line) \
+        found = enclosing("\n".join(head), label.line, label.end_line) \
             if head is not None and label.path.endswith(".py") else None
-        out.labels.append(LabelRecall(label, visible(label.line, label.end_line), span,
-                                      span is not None and visible(*span)))
+        out.labels.append(LabelRecall(label, visible(label.line, label.end_line), found,
+                                      found is not None and all(visible(*span) for span in found.spans())))
     out.context = [(item, context_reached(item, texts)) for item in case.context]
     return out
 
