@@ -8,6 +8,7 @@ running is collected by the next run, never paid for twice. The installed consol
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -123,7 +124,8 @@ def test_a_pooled_pack_whose_answers_stay_unusable_is_split_and_each_file_render
                 for n in (first, second)}
         after = repo.commit_files(head, f"case {first}{second}")
         cases.append({"id": f"case-{first}{second}", "repo": str(repo.path), "base": before, "head": after,
-                      "expected": [{"path": f"src/{n}.py", "line": 6} for n in (first, second)]})
+                      "expected": [{"path": f"src/{n}.py", "line": 6} for n in (first, second)],
+                      "title": f"Scale {first} and {second}", "description": f"Steps {first}_5 and {second}_5 grow."})
     dataset = tmp_path / "two.jsonl"
     dataset.write_text("".join(json.dumps(case) + "\n" for case in cases))
     out = tmp_path / "eval.json"
@@ -132,6 +134,18 @@ def test_a_pooled_pack_whose_answers_stay_unusable_is_split_and_each_file_render
         fake.inject("not_json", times=8, match=both)  # 2 review packs and 2 verification packs, repair included
         done = cli(tmp_path, str(dataset), "--json", str(out), base_url=fake.base_url, verify=True)
         split = [r for r in fake.requests if r.path == "/v1/messages" and user_text(r.json).count('### "src/') == 1]
+        sent = [r.json for r in fake.requests if r.path == "/v1/messages"]
+    # every request — packs, their repairs, the files split out of them, review and verification — carries its own
+    # case's intent and change map after the system prompt all cases share
+    assert len(sent) == 16
+    for body in sent:
+        system = "\n".join(block["text"] for block in body["system"])
+        first = re.search(r'^### "src/(\w)\.py"', user_text(body), re.M)
+        assert first is not None
+        mine = "ab" if first[1] in "ab" else "cd"
+        other = "cd" if mine == "ab" else "ab"
+        assert f"| Title: Scale {mine[0]} and {mine[1]}" in system and f"Scale {other[0]} and" not in system
+        assert f'"src/{mine[0]}.py"' in system and f'"src/{other[0]}.py"' not in system  # its change map
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Traceback" not in done.stdout + done.stderr
     assert sum(is_verification(r.json) for r in split) == 4 and sum(not is_verification(r.json) for r in split) == 4

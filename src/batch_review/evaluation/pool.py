@@ -278,9 +278,12 @@ def shared_of(task: Task) -> tuple[str, ...]:
 @dataclass(frozen=True)
 class RoundTask:
     """A round's task: the cases' task, each request with its own case's shared blocks after the common system
-    blocks (as a lone run sends them), and a cache breakpoint where the common blocks end."""
+    blocks (as a lone run sends them), and a cache breakpoint where the common blocks end. The tagged text stays
+    in the parameters, so a repair (built from them) keeps its case's blocks; a text that arrives untagged is
+    looked up among those seen."""
 
     task: Task
+    seen: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -304,9 +307,13 @@ class RoundTask:
 
     def params(self, text: str, *, model: str, max_tokens: int, instructions: str,
                repair: str | None = None) -> dict[str, Any]:
-        own = text.shared if isinstance(text, CaseText) else ()
+        if isinstance(text, CaseText):
+            own = self.seen[str(text)] = text.shared
+        else:
+            own = self.seen.get(text, ())
+            text = CaseText(text, own)
         task = replace(self.task, shared=own) if hasattr(self.task, "shared") else self.task  # type: ignore[type-var]
-        params = task.params(str(text), model=model, max_tokens=max_tokens, instructions=instructions, repair=repair)
+        params = task.params(text, model=model, max_tokens=max_tokens, instructions=instructions, repair=repair)
         if own:  # the common blocks end where the case's begin: cached once for every case of the round
             system: list[dict[str, Any]] = params["system"]
             system[len(system) - len(own) - 1]["cache_control"] = {"type": "ephemeral"}
