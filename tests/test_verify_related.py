@@ -120,3 +120,29 @@ def test_a_finding_whose_review_request_had_no_code_from_other_files_is_verified
         checks = [user_text(r.json) for r in ai.requests if r.path == "/v1/messages" and is_verification(r.json)]
     (check,) = checks
     assert "cut short" in check and "<related nonce=" not in check and "parse_size" not in check
+
+
+def test_a_file_asked_about_alone_after_its_pack_failed_keeps_the_packs_items_and_so_does_its_verification(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both changed files in one review request whose answer stays unusable (repair included): the engine asks
+    about each file on its own, under an id of its own. The sizes.py request still carries the call sites chosen
+    for the pack, and the verification of its finding the same items."""
+    fx = build(tmp_path / "repo")
+    with FakeGitHub() as gh, FakeAnthropicAPI(api_key=KEY, brain=planted_brain, strict=True) as ai:
+        gh.add_pull(fx)
+        packed = lambda body: user_text(body).count('\n### "') >= 2 and not is_verification(body)  # noqa: E731
+        ai.inject("not_json", times=2, match=packed)  # the pack and its repair
+        env = RunnerEnv.for_pull(tmp_path / "runner", fx, gh, ai, KEY, {"check-run": "false", "min-severity": "low"})
+        result = run_in_process(env, monkeypatch)
+        assert result.code == 0, result.log
+        texts = [(user_text(r.json), is_verification(r.json)) for r in ai.requests
+                 if r.path == "/v1/messages" and r.status == 200]
+    reviews = [text for text, check in texts if not check]
+    pack, alone = reviews[0], {reviewed(t): t for t in reviews[2:]}
+    assert len(reviews) == 4 and set(alone) == {"pkg/sizes.py", "zz/notes.py"}  # the pack twice, then each file
+    chosen = related_items(pack)
+    assert any("return parse_size(request.size) < limit" in item for item in chosen)
+    assert related_items(alone["pkg/sizes.py"]) == chosen  # asked alone, still shown the pack's items
+    checks = [text for text, check in texts if check]
+    assert len(checks) == 1 and related_items(checks[0]) == chosen
+    assert {f["verification"]["status"] for f in env.report()["findings"]} == {"kept"}

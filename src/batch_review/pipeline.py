@@ -105,7 +105,7 @@ def run(job: Job) -> tuple[RunReport, Plan]:
                 _check_budget(cfg, report, plan, job.engine.batch)
             with log.group(f"Review ({len(plan.requests)} requests, engine {job.engine.name})"):
                 outcome = job.engine.review(plan, lambda request: render_request(
-                    request, plan.rows, guide, plan.related.get(request.custom_id, ())), ReviewTask(shared=plan.shared))
+                    request, plan.rows, guide, plan.related_of(request)), ReviewTask(shared=plan.shared))
             _aggregate(job, plan, outcome, report)
             if not report.pending:
                 _scanned(report, scrubbed)

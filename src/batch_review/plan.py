@@ -135,6 +135,15 @@ class Plan:
     def by_id(self) -> dict[str, PlannedRequest]:
         return {r.custom_id: r for r in self.requests}
 
+    def related_of(self, request: PlannedRequest) -> tuple[RelatedItem, ...]:
+        """The code from other files chosen for a planned request; for a file asked about on its own after its
+        pack's answer failed, the pack's (what the file was planned to be shown with)."""
+        known = self.related.get(request.custom_id)
+        if known is not None or not request.pieces:
+            return known or ()
+        return next((self.related[r.custom_id] for r in self.requests
+                     if r.custom_id in self.related and request.pieces[0] in r.pieces), ())
+
     def rows(self, piece: Piece) -> list[Row]:
         """The rows a piece shows: a change's rows (widened, or the diff's hunks), or lines of a whole file
         (read again now)."""

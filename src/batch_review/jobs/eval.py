@@ -106,7 +106,7 @@ def case_job(case: Case, config: Config, filt: FileFilter, position: str,
         if sent is not None:
             guide = PathGuidance.of(config)
             sent[case.id] = request_texts(plan, lambda request: render_request(  # with code from other files
-                request, plan.rows, guide, plan.related.get(request.custom_id, ())), ReviewTask(shared=plan.shared),
+                request, plan.rows, guide, plan.related_of(request)), ReviewTask(shared=plan.shared),
                 config)
 
     return Job(mode="eval", config=config, collect=collect, engine=None, on_plan=on_plan)

@@ -28,7 +28,7 @@ from .. import linear
 from ..context.related import frame_tokens
 from ..context.select import NEARLY_WHOLE, SMALL_FILE_TOKENS
 from ..findings import Finding
-from ..plan import CHARS_PER_TOKEN, CUSTOM_ID, PIECE_HEADER_TOKENS, UNKNOWN, Piece, Plan, PlannedRequest
+from ..plan import CHARS_PER_TOKEN, CUSTOM_ID, PIECE_HEADER_TOKENS, UNKNOWN, Piece, Plan, PlannedRequest, custom_id
 from .excerpt import FileCode, file_code
 
 if TYPE_CHECKING:
@@ -89,7 +89,7 @@ def plan_verification(plan: Plan, findings: Sequence[Finding], model: str,
     for finding in findings:
         by_path.setdefault(finding.path, []).append(finding)
     out = VerifyPlan(Plan(), {}, {}, [])
-    by_id = plan.by_id()
+    by_id = review_requests(plan)
     parts: list[tuple[Part, int]] = []  # (part, estimated tokens of its code and findings)
     for path in sorted(by_path):
         mine = sorted(by_path[path], key=lambda f: (f.line, f.last_line, f.fingerprint))
@@ -98,13 +98,25 @@ def plan_verification(plan: Plan, findings: Sequence[Finding], model: str,
             out.no_code += mine
             continue
         for group, shown, whole in _groups(code, mine, lambda f: reviewed_rows(plan, f, by_id)):
-            parts.append(_part(code, group, shown, whole, reviewed_related(plan, group)))
+            parts.append(_part(code, group, shown, whole, reviewed_related(plan, group, by_id)))
     for pack in _pack(parts):
         request = _request(pack, model)
         out.plan.requests.append(request.request)
         out.requests[request.request.custom_id] = request
         out.parts.update({part.piece.digest: part for part in request.parts})
     return out
+
+
+def review_requests(plan: Plan) -> dict[str, PlannedRequest]:
+    """Every id a review request may have been answered under -> the planned request: its own, and for a pack
+    the id of each file an engine asks about on its own when the pack's answer stays unusable
+    (engines/packs.py `by_file`: the file's pieces, as planned)."""
+    known = plan.by_id()
+    for request in plan.requests:
+        if len(request.paths) > 1:
+            for path in request.paths:
+                known.setdefault(custom_id([p for p in request.pieces if p.path == path]), request)
+    return known
 
 
 def reviewed_rows(plan: Plan, finding: Finding, by_id: dict[str, PlannedRequest]) -> set[int]:
@@ -127,10 +139,11 @@ def reviewed_rows(plan: Plan, finding: Finding, by_id: dict[str, PlannedRequest]
     return shown
 
 
-def reviewed_related(plan: Plan, findings: Sequence[Finding]) -> tuple[RelatedItem, ...]:
+def reviewed_related(plan: Plan, findings: Sequence[Finding], by_id: dict[str, PlannedRequest]
+                     ) -> tuple[RelatedItem, ...]:
     """The code from other files that the findings' review requests showed the model, each item once."""
-    items = (item for f in findings for item in plan.related.get(f.request_id, ()))
-    return tuple(dict.fromkeys(items))
+    requests = (by_id.get(f.request_id) for f in findings if f.request_id)
+    return tuple(dict.fromkeys(item for r in requests if r is not None for item in plan.related_of(r)))
 
 
 def _related_tokens(items: Sequence[RelatedItem]) -> int:
