@@ -125,6 +125,24 @@ def test_two_findings_on_one_line_one_fixed_keep_their_own_threads(world: World)
     assert second.code == 0, second.log  # fail-on high: the high one is fixed, the medium one is not high
 
 
+def test_the_survivor_keeps_its_thread_when_lines_above_move_in_the_same_push(world: World) -> None:
+    """The eval is fixed on the line and three lines are inserted above it in the same push: the division is
+    found again three lines lower, on an edited line; it is found by its neighbours, not its line number."""
+    world.ai.engine.brain = two_on_a_line([EVAL, DIVIDE])
+    world.push({"src/calc.py": calc("eval(text) / count")}, "two problems on line 10")
+    env, _, _ = world.run()
+    ids = {f["title"]: f["fingerprint"] for f in env.report()["findings"]}
+
+    world.push({"src/calc.py": "import os\nimport sys\nimport re\n" + calc("int(text) / count")}, "fix, and imports")
+    env, _, _ = world.run()
+    report = env.report()
+    assert [f["title"] for f in report["fixed"]] == [EVAL]
+    (survivor,) = report["findings"]
+    assert survivor["line"] == 13 and survivor["fingerprint"] == ids[DIVIDE]
+    assert not thread_of(world, DIVIDE).is_resolved and thread_of(world, EVAL).is_resolved
+    assert len(ours(world)) == 2
+
+
 def test_two_findings_on_one_line_listed_the_other_way_keep_their_ids(world: World) -> None:
     """The model lists the two in the other order on the next push (the line unchanged): each finding keeps
     the id of its own thread, and nothing is posted or closed."""

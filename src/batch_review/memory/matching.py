@@ -137,14 +137,14 @@ class Matcher:
         """Give each finding of this run that is an earlier one the earlier one's id, and a fresh id to each
         new one whose id an earlier finding holds. Returns how many took an earlier finding's id."""
         found, posted = list(found), [p for p in posted if p.path and p.severity is not None]
-        groups: dict[tuple[str, str], tuple[list[Finding], list[PostedFinding]]] = {}
+        groups: dict[str, tuple[list[Finding], list[PostedFinding]]] = {}  # by the file a finding is on
         for f in found:
-            groups.setdefault((f.origin or f.path, f.path), ([], []))[0].append(f)
+            groups.setdefault(f.path, ([], []))[0].append(f)
         for p in posted:
-            if (p.source, p.path) in groups:
-                groups[(p.source, p.path)][1].append(p)
+            if p.path in groups:
+                groups[p.path][1].append(p)
         pairs: list[tuple[Finding, PostedFinding]] = []
-        for (_, path), (new, old) in groups.items():
+        for path, (new, old) in groups.items():
             if old:
                 pairs += self._pairs(self.lines(path), new, old)
         for finding, earlier in pairs:
