@@ -24,7 +24,7 @@ from difflib import SequenceMatcher
 
 from ..findings import Finding, fingerprint, legacy_fingerprint, nth_id, squeeze, text_digest
 from ..plan import UNKNOWN, Plan
-from .markers import PostedFinding
+from .markers import PostedFinding, place_digests
 
 MAX_SPAN = 50  # lines an earlier version's id is matched over (a longer finding is matched by its first 50)
 SIMILAR = 0.6  # title similarity (difflib's ratio of the squeezed, lower-cased titles) two findings need to pair
@@ -96,16 +96,8 @@ class Lines:
 
     def neighbours(self, first: int, last: int) -> tuple[str, str]:
         """Digests of the nearest non-blank lines above `first` and below `last` ("" when unknown or none)."""
-        return _near(self.lines, range(first - 2, -1, -1)), _near(self.lines, range(last, len(self.lines)))
-
-
-def _near(lines: Sequence[str], order: range) -> str:
-    for index in order:
-        if not 0 <= index < len(lines) or lines[index] is UNKNOWN:
-            return ""
-        if lines[index].strip():
-            return text_digest(lines[index])
-    return ""
+        _, above, below = place_digests(self.lines, first, last)
+        return above, below
 
 
 def _width(earlier: PostedFinding) -> int:
