@@ -119,3 +119,24 @@ def test_when_the_trees_cannot_be_read_the_unlisted_files_are_named_and_not_revi
     assert sorted(unlisted) == [f"src/f{i:05d}.txt" for i in range(3000, 3005)]
     assert all("first 3,000 files" in why for why in unlisted.values())
     assert sum(1 for state, _ in out.files.values() if state == "reviewed") == 10
+
+
+def test_without_a_checkout_the_blobs_come_from_graphql_and_a_truncated_one_from_rest(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No git objects in the workspace: the unlisted files' blobs are read through GraphQL, many a query; one
+    GitHub truncates there (too large for `Blob.text`) is read whole through REST."""
+    repo = many_files(tmp_path)
+    big = "\n".join(f"line_{i} = {i}" for i in range(400)) + "\n"
+    repo.commit_files({"src/f03003.txt": big}, "one of the unlisted files grows")
+    fx = pull_from_git(repo, "main", "many", 9)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pr_world(tmp_path, fx, inputs={"dry-run": "true", "include": "src/f030*.txt"}) as world:
+        world.env.workspace = empty
+        world.gh.blob_text_limit = 1000
+        out = run_action(world, monkeypatch)
+        blobs = calls(world, r"/git/blobs/")
+    assert out.report is not None
+    planned = sorted(p for p, (_, why) in out.files.items() if why.startswith("not reviewed: dry"))
+    assert planned == [f"src/f{i:05d}.txt" for i in range(3000, MANY)], out.log
+    assert len(blobs) == 1 and blobs[0].rsplit("/", 1)[1] == repo.entry(fx.head_sha, "src/f03003.txt").sha

@@ -169,8 +169,8 @@ def _list_the_rest(repo: Repository, info: PullInfo, filt: FileFilter, listed: s
     how = "walked a level at a time (a recursive listing was truncated)" if trees.walked else "listed whole"
     note = (f"GitHub lists at most {GITHUB_FILE_CAP:,} files of a pull request: the other "
             f"{len(rest.files) + len(rest.skipped):,} changed files were found by comparing the merge base's and "
-            f"the head's trees by blob id ({how}, {trees.calls} requests) and diffed from their blobs; a rename "
-            "among them shows as a deletion and an addition, and their findings go in the review body")
+            f"the head's trees by blob id ({how}, {trees.calls + rest.blob_calls} requests) and diffed from their "
+            "blobs; a rename among them shows as a deletion and an addition, and their findings go in the review body")
     log.info(note)
     collected.notes.append(note)
     return True

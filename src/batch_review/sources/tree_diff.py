@@ -120,7 +120,7 @@ def _differs(a: Entry | None, b: Entry | None) -> bool:
 class Unlisted:
     files: list[SourceFile]
     skipped: list[Skip]
-    calls: int  # requests to GitHub: the trees, and the blobs' queries
+    blob_calls: int  # REST blob requests (for a blob GraphQL truncated)
 
 
 def beyond_listing(repo: Repository, changes: list[Change], listed: set[str], filt: FileFilter,
