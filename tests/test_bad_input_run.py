@@ -13,7 +13,6 @@ import pytest
 
 from tests.fakes.github_api import FakeGitHub
 from tests.fakes.model_brain import plant
-from tests.support.gitrepo import GitRepo, pull_from_git
 from tests.test_bad_input_world import KEY, failed_early, make_pr, numbered, pr_world, run_action
 
 P_HIGH = plant("high", "bug", title="planted")
@@ -73,24 +72,6 @@ def test_deletion_only_pr_is_clean_and_says_why(tmp_path: Path, monkeypatch: pyt
     assert out.status == "clean" and out.code == 0
     assert out.files == {"a.py": ("skipped", "deleted"), "b/c.py": ("skipped", "deleted")}
     assert "nothing to review: all 2 changed file(s) were skipped (2 deleted)" in out.summary
-
-
-def test_pr_of_more_than_3000_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    repo = GitRepo.init(tmp_path / "repo")
-    repo.write("README.md", "base\n")
-    repo.commit("base")
-    repo.checkout_new_branch("many")
-    repo.commit_files({f"src/f{i:05d}.txt": f"file {i}\n" for i in range(3005)}, "many files")
-    fx = pull_from_git(repo, "main", "many", 9)
-    # review only a few listed files (fast); GitHub lists 3,000 of the 3,005
-    with pr_world(tmp_path, fx, inputs={"include": "src/f0000*.txt"}) as world:
-        out = run_action(world, monkeypatch)
-    assert out.status == "partial" and out.code == 0
-    assert "5 of its 3,005 changed files were not listed and are NOT reviewed" in out.summary
-    unlisted = {p: why for p, (state, why) in out.files.items() if why.startswith("not reviewed")}
-    assert sorted(unlisted) == [f"src/f{i:05d}.txt" for i in range(3000, 3005)]
-    assert all("first 3,000 files" in why for why in unlisted.values())
-    assert sum(1 for state, _ in out.files.values() if state == "reviewed") == 10
 
 
 # -- the event payload ----------------------------------------------------------------------------

@@ -195,3 +195,28 @@ def test_an_audit_issue_someone_else_opened_is_not_read(world: World) -> None:
     ours = [i for i in world.audit_issues() if i["user"]["login"] == "github-actions[bot]"]
     assert len(ours) == 1 and ours[0]["number"] != planted.number
     assert "msgbatch_forged" not in result.log
+
+
+def test_a_sweep_memory_the_previous_version_wrote_keeps_its_findings_ids(world: World) -> None:
+    """#16 §4 for sweeps: the memory file of the previous version (its ids: file, category and the text of the
+    finding's lines) is read; a file with a finding changes elsewhere: the finding keeps its id, is neither
+    listed as fixed nor new."""
+    import hashlib
+
+    env, _ = world.run(**PARALLEL)
+    (memory,) = world.tmp.rglob("runner-temp/batch-review-memory/sweep-heads-main-*.json")
+    data = json.loads(memory.read_text(encoding="utf-8"))
+    for stored in data["findings"]:  # as the previous version wrote them
+        lines = head_text(world, stored["path"]).splitlines()[stored["line"] - 1 : stored["end"] or stored["line"]]
+        key = " ".join("\n".join(lines).split())
+        stored["fp"] = hashlib.sha256(f"{stored['path']}\0{stored['cat']}\0{key}".encode()).hexdigest()[:16]
+    memory.write_text(json.dumps(data), encoding="utf-8")
+    ids = {(f["path"], f["line"]): f["fp"] for f in data["findings"]}
+    item = world.planted[0]
+    world.repo.commit_files({item.path: head_text(world, item.path) + "trailer = 1\n"}, "the file changes below")
+    env, second = world.run(**PARALLEL)
+    assert second.code == 0, second.log
+    report = env.report()
+    assert report["fixed"] == [] and report["files_reviewed"] == 1
+    assert {(f["path"], f["line"]): f["fingerprint"] for f in report["findings"]} == ids
+    assert "Fixed since the last sweep" not in world.issue_text()

@@ -18,6 +18,7 @@ from .findings import (
     distinct,
     fingerprint,
     occurrence,
+    same_key,
     sort_key,
 )
 from .log import log
@@ -39,7 +40,7 @@ def aggregate(plan: Plan, results: Iterable[RequestResult], min_severity: Severi
     by_id = plan.by_id()
     out = Aggregate()
     seen: dict[str, Finding] = {}
-    titles: dict[str, str] = {}  # fingerprint -> the squeezed title of the finding holding it
+    titles: dict[str, str] = {}  # fingerprint -> the same_key (category, title) of the finding holding it
     for request, result in per_request(results, by_id):  # a split pack: each file's own request and result
         if result.answer is None:
             for path in request.paths:
@@ -54,7 +55,7 @@ def aggregate(plan: Plan, results: Iterable[RequestResult], min_severity: Severi
                 out.summaries[path] = f"{earlier} {summary}"
         for model_finding in result.answer.findings:
             finding = locate(model_finding, request, plan)
-            title = " ".join(finding.title.lower().split())
+            title = same_key(finding.category, finding.title)
             finding.fingerprint = distinct(finding.fingerprint, title, titles)
             twin = seen.get(finding.fingerprint)
             if twin is not None:  # the same finding twice (same place, category and title): one finding
@@ -124,8 +125,9 @@ def locate(found: ModelFinding, request: PlannedRequest, plan: Plan) -> Finding:
         unseen=unseen,
         origin=path if path in request.paths else request.paths[0],
     )
-    finding.fingerprint = fingerprint(path, found.category, anchor or "", line,
-                                      occurrence(plan.new_lines(path), line, end or line) if anchor else 0)
+    first = plan.line_text(path, line, line)
+    place = occurrence(plan.new_lines(path), line, line) if first else 0
+    finding.fingerprint = fingerprint(path, first or "", line, place)
     return finding
 
 

@@ -212,18 +212,40 @@ def at_or_above(severity: Severity, threshold: Severity) -> bool:
 _WS = linear.compile(r"\s+")
 
 
-def fingerprint(path: str, category: str, anchor: str, line: int, occurrence: int = 0) -> str:
-    """A stable id for a finding: the file, the kind of problem and the code it points at.
+def fingerprint(path: str, first_line: str, line: int, occurrence: int = 0) -> str:
+    """A stable id for a place in a file: the file and the text of the finding's first line.
 
-    The anchor is the text of the flagged lines with whitespace squeezed, so the same problem keeps its
-    fingerprint when lines above it move or its title is reworded. `occurrence` counts the earlier lines
-    of the file with the same text (two `return None` in one file are two places, not one): it changes
-    only when an identical line is inserted above. The line number is used only when the text is unknown.
+    The text is whitespace-squeezed, so the place keeps its id when lines above it move. Neither the category
+    nor the end line is part of it: a model that calls the same problem a `bug` one run and `reliability` the
+    next, or ends it a line later, names the same place. `occurrence` counts the earlier lines of the file
+    with the same text (two `return None` in one file are two places, not one): it changes only when an
+    identical line is inserted above. The line number is used only when the text is unknown. Two findings
+    at one place get ids of their own (`distinct`); which earlier finding a new one is, is decided by
+    memory/matching.py (title before position), not by the order the model listed them in.
     """
+    key = _WS.sub(" ", first_line).strip() or f"L{line}"
+    suffix = f"\0#{occurrence}" if occurrence else ""
+    digest = hashlib.sha256(f"place\0{path}\0{key}{suffix}".encode("utf-8", "surrogatepass")).hexdigest()
+    return digest[:16]
+
+
+def legacy_fingerprint(path: str, category: str, anchor: str, line: int, occurrence: int = 0) -> str:
+    """The id earlier versions gave a finding (the file, the category and the text of all its lines): still
+    recognised in the markers they posted (memory/matching.py), and the id of a secret scanner's finding."""
     key = _WS.sub(" ", anchor).strip() or f"L{line}"
     suffix = f"\0#{occurrence}" if occurrence else ""
     digest = hashlib.sha256(f"{path}\0{category}\0{key}{suffix}".encode("utf-8", "surrogatepass")).hexdigest()
     return digest[:16]
+
+
+def text_digest(text: str) -> str:
+    """A short digest of some lines' squeezed text (a finding marker records its span and neighbours so)."""
+    return hashlib.sha256(squeeze(text).encode("utf-8", "surrogatepass")).hexdigest()[:8]
+
+
+def same_key(category: str, title: str) -> str:
+    """What makes two findings at one place in one run the same finding: the same category and title."""
+    return f"{category}\0{' '.join(title.lower().split())}"
 
 
 def squeeze(text: str) -> str:
@@ -241,11 +263,11 @@ def occurrence(lines: Sequence[str], first: int, last: int) -> int:
     return sum(1 for start in range(first - 1) if squeeze[start : start + window] == target)
 
 
-def distinct(fingerprint_: str, title: str, taken: Mapping[str, str]) -> str:
-    """A fingerprint not yet taken by another finding: the same place and category with another title is
-    another finding (two problems on one line), so it gets an id of its own, stable across runs."""
+def distinct(fingerprint_: str, key: str, taken: Mapping[str, str]) -> str:
+    """A fingerprint not yet taken by another finding of this run: the same place with another `same_key`
+    (category and title) is another finding (two problems on one line), so it gets an id of its own."""
     candidate, n = fingerprint_, 1
-    while candidate in taken and taken[candidate] != title:
+    while candidate in taken and taken[candidate] != key:
         n += 1
         candidate = nth_id(fingerprint_, n)
     return candidate

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .findings import Check, Finding, Severity, fingerprint
+from .findings import Check, Finding, Severity, legacy_fingerprint
 from .secret_scan import Found, find_secrets
 from .sources.base import Collected
 
@@ -145,6 +145,6 @@ def _finding(path: str, secret: Found, line: int, text: bytes, *, row: int | Non
     return Finding(
         path=path, line=line, end_line=None, severity=Severity.critical, category="security",
         title=TITLE.format(kind=secret.kind), body=BODY.format(kind=secret.kind), suggestion=None, confidence=1.0,
-        fingerprint=fingerprint(path, "security", f"secret:{secret.kind}:{anchor}", line), anchor=anchor,
+        fingerprint=legacy_fingerprint(path, "security", f"secret:{secret.kind}:{anchor}", line), anchor=anchor,
         check=Check("kept", "found by the secret scanner, not the model", 1.0), origin=path,
     )

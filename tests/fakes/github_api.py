@@ -124,6 +124,7 @@ class FakeGitHub(PeopleMixin):
         self.minimized: dict[str, str] = {}  # node id of a comment or review -> minimizedReason
         self.outdated_comments: set[int] = set()  # review comment ids a later push outdated
         self.blob_text_limit = 512_000  # Blob.text is cut after this many bytes (isTruncated)
+        self.tree_max_entries = github_pulls.MAX_TREE_ENTRIES  # a recursive tree listing is truncated past this
         self.graphql_rate_limit = 1000  # points an hour (GITHUB_TOKEN: 1,000 per repository)
         self.graphql_rate_remaining = self.graphql_rate_limit
         self.graphql_rate_reset = int(time.time()) + 3600

@@ -2,7 +2,8 @@
 
 The comparison is of the merge base of the two with the head (what a pull request shows): `merge_base_commit`,
 `base_commit`, `status` (ahead, behind, diverged, identical), `ahead_by`/`behind_by`, the commits from the
-merge base to the head (at most 250) and the changed files with their patches.
+merge base to the head (at most 250) and the changed files with their patches (at most 300, as GitHub lists
+them for the whole comparison).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
     from tests.fakes.github_api import FakeGitHub
 
 DOC = "https://docs.github.com/rest/commits/commits#compare-two-commits"
+MAX_FILES = 300
 _DIFF = ("--no-color", "--no-ext-diff", "--no-textconv", "-M", "--src-prefix=a/", "--dst-prefix=b/")
 
 
@@ -61,5 +63,5 @@ def compare(fake: FakeGitHub, req: Request, basehead: str) -> Any:
         "behind_by": len(behind),
         "total_commits": len(ahead),
         "commits": [commit_json(fake, repo, sha) for sha in ahead[:250]],
-        "files": files,
+        "files": files[:MAX_FILES],
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import posixpath
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +18,7 @@ MAX_CONTENT_BYTES = 1024 * 1024  # above this, contents answers content "" and e
 DIFF_MAX_FILES = 300
 DIFF_MAX_LINES = 20000
 MAX_TREE_ENTRIES = 100_000  # `git/trees?recursive=1` answers `truncated: true` past this (or 7 MB)
+MAX_TREE_BYTES = 7 * 1024 * 1024
 
 
 def get_pr(fake: FakeGitHub, number: str | int) -> PullFixture:
@@ -188,28 +190,38 @@ def get_contents(fake: FakeGitHub, req: Request, path: str | None = None) -> Any
 @route("GET", r"{repo}/git/trees/(?P<ref>[^/]+)")
 def get_tree(fake: FakeGitHub, req: Request, ref: str) -> Any:
     """A tree (a commit or tree SHA, or a ref, as GitHub takes it); `recursive` lists every entry beneath,
-    `truncated` once `MAX_TREE_ENTRIES` are listed."""
-    found = resolve(fake, ref)
-    if found is None:
+    `truncated` once `fake.tree_max_entries` (GitHub: 100,000) are listed or the entries reach 7 MB of JSON (the
+    limit of a recursive listing; one level is listed whole)."""
+    repo, tree = None, ""
+    for candidate in repos(fake) if not ref.startswith("-") else []:
+        try:
+            tree = candidate.run("rev-parse", "--verify", "--quiet", f"{ref}^{{tree}}").decode().strip()
+        except Exception:  # GitError: not an object of this repository
+            continue
+        repo = candidate
+        break
+    if repo is None or not tree:
         raise fail(404, "Not Found", doc="https://docs.github.com/rest/git/trees#get-a-tree")
-    repo, _ = found
-    tree = repo.run("rev-parse", "--verify", f"{ref}^{{tree}}").decode().strip()
     recursive = req.query.get("recursive") not in (None, "", "0", "false")
     out = repo.run("ls-tree", "-z", "-l", *(["-r", "-t"] if recursive else []), tree)
     from tests.support.gitrepo import TreeEntry
 
     entries = [TreeEntry.parse(rec) for rec in out.split(b"\0") if rec]
-    items = []
-    for e in entries[:MAX_TREE_ENTRIES]:
+    items: list[dict[str, Any]] = []
+    size = 0
+    for e in entries:
         kind = {"blob": "blobs", "tree": "trees"}.get(e.type)
         item: dict[str, Any] = {"path": e.path, "mode": e.mode, "type": e.type, "sha": e.sha}
         if e.type == "blob":
             item["size"] = e.size
         if kind:
             item["url"] = f"{fake.repo_api}/git/{kind}/{e.sha}"
+        size += len(json.dumps(item)) + 1
+        if recursive and (len(items) >= fake.tree_max_entries or size > MAX_TREE_BYTES):
+            break
         items.append(item)
     return {"sha": tree, "url": f"{fake.repo_api}/git/trees/{tree}", "tree": items,
-            "truncated": len(entries) > MAX_TREE_ENTRIES}
+            "truncated": len(items) < len(entries)}
 
 
 @route("GET", r"{repo}/git/blobs/(?P<sha>[0-9a-fA-F]{4,40})")

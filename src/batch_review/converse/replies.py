@@ -2,32 +2,43 @@
 
 Each carries a hidden answer marker naming the comment it answers, so a re-run of the same event finds its
 answer instead of posting (or paying for) it twice, and so the answers in a thread can be counted against
-`max-thread-answers`. Nothing a person wrote is echoed into these texts except through `code_span`, which
-quotes it inertly.
+`max-thread-answers`. The marker is sealed like every other (memory/seal.py): `<!-- batch-review:answer
+to=<comment id> <tag> -->`; one whose tag does not verify (another workflow posting under the same identity,
+an edit) neither stops an answer nor counts against the cap. Nothing a person wrote is echoed into these texts
+except through `code_span`, which quotes it inertly.
 """
 
 from __future__ import annotations
 
 import json
 
+from .. import linear
 from ..findings import Finding
+from ..memory.markers import _sealed
+from ..memory.seal import Seal
 from ..publishers.markdown import code_block, code_span, inline_text
 from .events import COMMAND_PREFIX
 
-ANSWER_MARKER = "<!-- batch-review:answer to={comment_id} -->"
-_ANSWER_PREFIX = "<!-- batch-review:answer to="
+_ANSWER = linear.compile(r"<!-- batch-review:answer (to=[0-9]{1,20})(?: ([0-9a-f]{32}))? -->")
 
 
-def answer_marker(comment_id: int) -> str:
-    return ANSWER_MARKER.format(comment_id=comment_id)
+def answer_marker(seal: Seal, comment_id: int) -> str:
+    """The sealed marker of batch-review's answer to comment `comment_id`."""
+    return _sealed("<!-- batch-review:answer ", "answer", f"to={comment_id}", seal)
 
 
-def is_answer(body: str) -> bool:
-    return _ANSWER_PREFIX in body
+def answered(body: str | None, seal: Seal) -> set[int]:
+    """The comments a body's sealed answer markers answer (none without a key: nothing verifies)."""
+    return {int(m.group(1)[3:]) for m in _ANSWER.finditer(body or "") if seal.verify("answer", m.group(1),
+                                                                                   m.group(2) or "")}
 
 
-def answers(body: str, comment_id: int) -> bool:
-    return answer_marker(comment_id) in body
+def is_answer(body: str | None, seal: Seal) -> bool:
+    return bool(answered(body, seal))
+
+
+def answers(body: str | None, comment_id: int, seal: Seal) -> bool:
+    return comment_id in answered(body, seal)
 
 
 HELP = f"""batch-review understands these commands, at the start of a comment:

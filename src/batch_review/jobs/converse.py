@@ -170,14 +170,14 @@ class Conversation:
         if snapshot.identity.wrote(e.login, e.user_type):
             self.note("batch-review's own comment: nothing to answer")
             return
-        if any(c.mine and answers(c.body, e.comment_id) for c in thread.comments):
+        if any(c.mine and answers(c.body, e.comment_id, self.seal()) for c in thread.comments):
             self.note(f"comment {e.comment_id} was answered already (a re-run): nothing sent, nothing posted")
             return
         finding = thread.findings[0]
         if command is not None and command.verb == "ignore":
             self._ignore(snapshot, thread, finding, command)
             return
-        given = sum(1 for c in thread.comments[1:] if c.mine and is_answer(c.body))
+        given = sum(1 for c in thread.comments[1:] if c.mine and is_answer(c.body, self.seal()))
         if given >= self.config.max_thread_answers:
             self.note(CAP.format(n=given) + " Nothing was sent to the model.")
             return
@@ -195,7 +195,7 @@ class Conversation:
         if e.in_thread:  # only in batch-review's own threads
             snapshot = self._snapshot()
             thread = _thread_of(snapshot, e)
-            if thread is None or any(c.mine and answers(c.body, e.comment_id) for c in thread.comments):
+            if thread is None or any(c.mine and answers(c.body, e.comment_id, self.seal()) for c in thread.comments):
                 return
         self._post_here(OUTSIDER)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Protocol
 
-from ..converse.replies import answer_marker
+from ..converse.replies import answer_marker, answers
 from ..errors import GitHubError
 from ..log import log
 from ..publishers.markdown import cap
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from ..converse.events import CommentEvent
     from ..memory.markers import PostedFinding
     from ..memory.pull_github import PullSnapshot, Thread
+    from ..memory.seal import Seal
     from ..report import RunReport
 
 
@@ -37,6 +38,7 @@ class Conversation(Protocol):
     def head_sha(self) -> str: ...
     def from_fork(self) -> bool: ...
     def note(self, note: str) -> None: ...
+    def seal(self) -> Seal: ...
 
 
 def reply(talk: Conversation, thread: Thread, text: str) -> None:
@@ -45,12 +47,12 @@ def reply(talk: Conversation, thread: Thread, text: str) -> None:
 
     from ..github_client import describe, post_once
 
-    e = talk.event
-    body = cap(f"{text}\n{answer_marker(e.comment_id)}")
+    e, seal = talk.event, talk.seal()
+    body = cap(f"{text}\n{answer_marker(seal, e.comment_id)}")
     pull = talk.repo().get_pull(e.number)
 
     def landed() -> object | None:
-        return next((c for c in pull.get_review_comments() if answer_marker(e.comment_id) in (c.body or "")), None)
+        return next((c for c in pull.get_review_comments() if answers(c.body, e.comment_id, seal)), None)
 
     try:
         post_once(lambda: pull.create_review_comment_reply(thread.comment_id, body), landed, "the reply")
@@ -65,20 +67,20 @@ def post_here(talk: Conversation, text: str) -> None:
 
     from ..github_client import describe, post_once
 
-    e = talk.event
-    body = cap(f"{text}\n{answer_marker(e.comment_id)}")
+    e, seal = talk.event, talk.seal()
+    body = cap(f"{text}\n{answer_marker(seal, e.comment_id)}")
     pull = talk.repo().get_pull(e.number)
     try:
         if e.in_thread:
             root = e.in_reply_to or e.comment_id
             post_once(lambda: pull.create_review_comment_reply(root, body),
                       lambda: next((c for c in pull.get_review_comments()
-                                    if answer_marker(e.comment_id) in (c.body or "")), None), "the reply")
+                                    if answers(c.body, e.comment_id, seal)), None), "the reply")
         else:
             issue = talk.repo().get_issue(e.number)
             post_once(lambda: issue.create_comment(body),
                       lambda: next((c for c in issue.get_comments()
-                                    if answer_marker(e.comment_id) in (c.body or "")), None), "the comment")
+                                    if answers(c.body, e.comment_id, seal)), None), "the comment")
     except GithubException as exc:
         raise GitHubError(f"could not answer on pull request #{e.number}: {describe(exc)}") from None
     talk.report.published["reply"] = "posted"

@@ -1,9 +1,9 @@
 """Hidden markers: how a finding, and what a run reviewed, are remembered in what batch-review posts.
 
 - A finding marker rides in every inline comment and review-body entry:
-  `<!-- batch-review:finding {"fp":…,"sev":…,"cat":…,"path":…,"line":…,"end":…,"title":…,"sha":…,"file":…} -->`
-  so a later run knows each finding it posted (where, how severe, on which version of the file) without a
-  side table.
+  `<!-- batch-review:finding {"fp":…,"sev":…,"cat":…,"path":…,"line":…,"end":…,"title":…,"sha":…,"file":…,
+  "span":…,"near":…} -->` so a later run knows each finding it posted (where, how severe, on which version of
+  the file, digests of its lines and of their neighbours) without a side table.
 - The pull request's state marker rides in batch-review's one status comment on the pull request: the
   review settings' key and the file versions (blobs) reviewed under them, packed so that a 3,000-file pull
   request fits in a comment (6-byte digests, base64: ~11 characters a file).
@@ -20,11 +20,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from .. import linear
-from ..findings import CATEGORIES, Finding, Severity
+from ..findings import CATEGORIES, Finding, Severity, text_digest
+from ..plan import UNKNOWN
 from .seal import Seal
 
 FINDING_PREFIX = "<!-- batch-review:finding "
@@ -36,6 +38,7 @@ _STATE = linear.compile(r"<!-- batch-review:pr-state (\{[^\n]*?\})" + _TAG)
 _REVIEW = linear.compile(r"<!-- batch-review:review (head=[0-9a-f]{40} part=[0-9]+ run=[0-9a-f]{1,32})" + _TAG)
 _FIXED = linear.compile(r"<!-- batch-review:fixed (fp=[0-9a-f]{16})" + _TAG)
 _HEX = linear.compile(r"^[0-9a-f]{16}$")
+_DIGEST = linear.compile(r"^(?:[0-9a-f]{8})?$")
 _SHA = linear.compile(r"^[0-9a-f]{40}$")
 _SETTINGS = linear.compile(r"[0-9a-f]{8,64}")
 KEY_BYTES = 6
@@ -74,6 +77,8 @@ class PostedFinding:
     commit: str = ""
     file: str = ""  # file_key of the version of its origin it was found on
     origin: str = ""  # the file whose review found it, when not its own path
+    span: str = ""  # text_digest of its lines when it was posted ("": an earlier version's marker)
+    near: tuple[str, str] = ("", "")  # text_digest of the nearest non-blank lines above and below them
 
     @property
     def source(self) -> str:
@@ -112,13 +117,40 @@ def said_fixed(text: str | None, seal: Seal) -> set[str]:
     return {m.group(1)[3:] for m in _FIXED.finditer(text or "") if seal.verify("fixed", m.group(1), m.group(2) or "")}
 
 
-def finding_marker(finding: Finding, commit: str, file: str, seal: Seal) -> str:
+def finding_marker(finding: Finding, commit: str, file: str, seal: Seal, lines: Sequence[str] = ()) -> str:
+    """`lines`: the file's new lines (plan.new_lines), from which the marker records digests of the finding's
+    span and of its neighbours (a later run tells "its code changed" and finds its region by them)."""
     data: dict[str, Any] = {
         "fp": finding.fingerprint, "sev": finding.severity.value, "cat": finding.category, "path": finding.path,
         "line": finding.line, "end": finding.end_line, "title": finding.title[:200], "sha": commit, "file": file}
     if finding.origin and finding.origin != finding.path:
         data["from"] = finding.origin
+    span, above, below = place_digests(lines, finding.line, finding.last_line)
+    if span:
+        data["span"] = span
+    if above or below:
+        data["near"] = f"{above},{below}"
     return _sealed(FINDING_PREFIX, "finding", _embed(data), seal)
+
+
+def place_digests(lines: Sequence[str], first: int, last: int) -> tuple[str, str, str]:
+    """Digests of lines first..last and of the nearest non-blank lines above and below them ("" where the text
+    is not known, or there is no such line)."""
+    if first < 1 or last > len(lines) or last < first:
+        return "", "", ""
+    span = lines[first - 1 : last]
+    inside = "" if any(line is UNKNOWN for line in span) else text_digest("\n".join(span))
+    return inside, _neighbour(lines, range(first - 2, -1, -1)), _neighbour(lines, range(last, len(lines)))
+
+
+def _neighbour(lines: Sequence[str], order: range) -> str:
+    for index in order:
+        text = lines[index]
+        if text is UNKNOWN:
+            return ""
+        if text.strip():
+            return text_digest(text)
+    return ""
 
 
 def posted_findings(text: str | None, seal: Seal | None) -> list[PostedFinding]:
@@ -140,10 +172,13 @@ def _parse_finding(raw: str) -> PostedFinding | None:
         fp, sev, cat = data["fp"], Severity(data["sev"]), data["cat"]
         path, line, end = data["path"], data["line"], data.get("end")
         title, sha, file = data.get("title", ""), data.get("sha", ""), data.get("file", "")
-        origin = data.get("from", "")
+        origin, span, near = data.get("from", ""), data.get("span", ""), data.get("near", ",")
     except (ValueError, KeyError, TypeError):
         return None
-    if not isinstance(origin, str):
+    if not (isinstance(origin, str) and isinstance(span, str) and isinstance(near, str)):
+        return None
+    above, _, below = near.partition(",")
+    if not all(_DIGEST.match(d) for d in (span, above, below)):
         return None
     if not (isinstance(fp, str) and _HEX.match(fp) and cat in CATEGORIES and isinstance(path, str) and path):
         return None
@@ -151,7 +186,7 @@ def _parse_finding(raw: str) -> PostedFinding | None:
         return None
     if not (isinstance(sha, str) and (not sha or _SHA.match(sha)) and isinstance(file, str) and len(file) <= 32):
         return None
-    return PostedFinding(fp, sev, cat, path, line, end, title[:200], sha, file, origin)
+    return PostedFinding(fp, sev, cat, path, line, end, title[:200], sha, file, origin, span, (above, below))
 
 
 def _int(value: Any) -> bool:

@@ -22,13 +22,14 @@ from dataclasses import dataclass, field
 
 from ..config import Config
 from ..errors import RunError
-from ..findings import Finding, Severity, at_or_above, fingerprint, nth_id, sort_key, squeeze
+from ..findings import Finding, Severity, at_or_above, sort_key
 from ..log import log
-from ..plan import UNKNOWN, Plan
+from ..plan import Plan
 from ..report import Closed, FileOutcome, RunReport
 from ..sources.base import Collected, SourceFile
 from ..words import plural
 from .markers import PostedFinding, PullState, file_key
+from .matching import Matcher
 from .pull_github import PullSnapshot, Thread
 from .seal import Seal
 from .settings import settings_key
@@ -43,38 +44,6 @@ class Actions:
     unresolve: list[Thread] = field(default_factory=list)
     reply_fixed: list[tuple[Thread, PostedFinding]] = field(default_factory=list)
     dismiss: list[int] = field(default_factory=list)  # REQUEST_CHANGES reviews whose blocking findings are all closed
-
-
-MAX_SPAN = 50  # lines a finding's span is matched over (a longer one is matched by its first 50)
-
-
-def unchanged_at(plan: Plan, earlier: PostedFinding) -> bool:
-    """Whether the code an earlier finding points at is still in its file, as it was: some span of the file's
-    new lines has the finding's fingerprint (same text, same occurrence; it may have moved). Unknown lines
-    (no head content, outside the diff) never match."""
-    if earlier.severity is None:
-        return False
-    lines = plan.new_lines(earlier.path)
-    width = min(MAX_SPAN, max(1, (earlier.end_line or earlier.line) - earlier.line + 1))
-    seen: dict[tuple[str, ...], int] = {}
-    squeezed = [None if line is UNKNOWN else squeeze(line) for line in lines]
-    for start in range(len(lines) - width + 1):
-        window = squeezed[start : start + width]
-        if any(part is None for part in window):
-            continue
-        key = tuple(part for part in window if part is not None)
-        count = seen.get(key, 0)
-        seen[key] = count + 1
-        text = "\n".join(lines[start : start + width])
-        base = fingerprint(earlier.path, earlier.category, text, start + 1, count)
-        if earlier.fingerprint in _variants(base):
-            return True
-    return False
-
-
-def _variants(base: str, most: int = 8) -> set[str]:
-    """A place's fingerprint and the ids `findings.distinct` gives further findings at the same place."""
-    return {base, *(nth_id(base, n) for n in range(2, most + 1))}
 
 
 class PullMemory:
@@ -170,13 +139,15 @@ class PullMemory:
             return
         head = report.head_sha
         status = {f.path: f for f in report.files}
-        found = {f.fingerprint: f for f in report.findings}
         threads = {f.fingerprint: t for t in self.snapshot.threads for f in t.findings}
         posted: dict[str, PostedFinding] = {}
         for t in self.snapshot.threads:
             posted.update({f.fingerprint: f for f in t.findings if f.fingerprint not in posted})
         for r in self.snapshot.reviews:
             posted.update({f.fingerprint: f for f in r.findings if f.fingerprint not in posted})
+        matcher = Matcher(plan)  # which finding of this run is which earlier one (each keeps its first id)
+        matcher.match([*report.findings, *(f.finding for f in report.filtered or [])], posted.values())
+        found = {f.fingerprint: f for f in report.findings}
         open_before = self.usable.open if self.usable is not None else None
         dropped = {f.finding.fingerprint: f.reason for f in report.filtered or []}  # found again, then dropped
         dismissed = self.dismissed
@@ -216,7 +187,7 @@ class PullMemory:
                 if was_open and not by_person:  # skipped now (a marker, a pattern): not fixed, still counted
                     self._keep(report, earlier, f"its file is skipped now ({outcome.reason}): still counted until "
                                                 "a person resolves it")
-            elif outcome is not None and outcome.status == "reviewed" and unchanged_at(plan, earlier):
+            elif outcome is not None and outcome.status == "reviewed" and matcher.unchanged(earlier):
                 if was_open and not by_person:  # not repeated (or dropped), but its code is as it was: not fixed
                     self._keep(report, earlier, "not repeated this run, but the code it points at did not change: "
                                                 "still open")

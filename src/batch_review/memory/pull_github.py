@@ -215,7 +215,7 @@ def _take_status_comment(snapshot: PullSnapshot, comments: Any) -> None:
             problem = problem or f"batch-review's status comment could not be read ({exc})"
             continue
         snapshot.status_comment_id, snapshot.state = comment.id, state
-        snapshot.status_text, snapshot.walkthrough = body, Walkthrough.from_text(body)
+        snapshot.status_text, snapshot.walkthrough = body, Walkthrough.from_text(body, snapshot.seal)
         return
     snapshot.state_problem = problem
 

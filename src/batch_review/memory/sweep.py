@@ -38,6 +38,8 @@ from ..plan import Plan
 from ..report import Closed, FileOutcome, RunReport
 from ..sources.base import Collected, SourceFile
 from ..words import plural
+from .markers import PostedFinding
+from .matching import Matcher
 from .settings import settings_key
 
 MEMORY_VERSION = 1
@@ -139,6 +141,10 @@ class SweepMemory:
         if earlier is None:
             return
         status = {f.path: f.status for f in report.files}
+        stored = [_finding(data) for data in earlier["findings"]]
+        Matcher(plan).match(report.findings, [PostedFinding(  # each finding found again keeps its first id
+            f.fingerprint, f.severity, f.category, f.path, f.line, f.end_line, f.title) for f in stored
+            if status.get(f.path) == "reviewed"])
         found = {f.fingerprint for f in report.findings}
         for data in earlier["findings"]:
             finding = _finding(data)

@@ -189,7 +189,8 @@ def publish_review(repo: Repository, pull: PullRequest, commit_sha: str, report:
             return "nothing new to post (failed files are named in the check run and the summary)"
         return "nothing new to post" if report.findings else "no findings; no review posted"
     layout = place(fresh, plan, max_inline,
-                   lambda f: finding_marker(f, commit_sha, file_keys.get(f.origin or f.path, ""), seal))
+                   lambda f: finding_marker(f, commit_sha, file_keys.get(f.origin or f.path, ""), seal,
+                                            plan.new_lines(f.path)))
     event = "COMMENT"
     if isinstance(request_changes_on, Severity) and any(at_or_above(f.severity, request_changes_on) for f in fresh):
         event = "REQUEST_CHANGES"

@@ -103,7 +103,7 @@ def status_body(report: RunReport, memory: PullMemory, walkthrough: bool = True)
     ]
     walk = memory.walkthrough(report) if walkthrough else None
     if walk is not None:
-        lines[1:1] = [walk.to_marker()] if walk.entries else []
+        lines[1:1] = [walk.to_marker(memory.seal)] if walk.entries else []
         shown = render(walk, memory.current)
         lines += ["", *shown] if shown else []
     failed = report.failed_files()

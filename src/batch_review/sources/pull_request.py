@@ -22,6 +22,7 @@ from ..log import log
 from .base import Collected, Skip, SourceFile
 from .head_content import HeadContents
 from .local_git import display_path
+from .tree_diff import TreeDiff, TreeTooLarge, beyond_listing
 
 if TYPE_CHECKING:
     from github.Repository import Repository
@@ -102,6 +103,8 @@ def collect_pull_request(
         path, status = entry.filename, entry.status
         listed.add(path)
         old = entry.previous_filename or None
+        if old:
+            listed.add(old)  # a rename the listing names: its old path is not a deletion of its own
         patch = entry.patch  # None when GitHub omitted it (binary or too large)
         reason = _skip_reason(status, path, patch, entry.changes, filt)
         if reason is None and patch is not None and _LINK_PATCH.match(patch) and _is_symlink(repo, path, info):
@@ -124,8 +127,12 @@ def collect_pull_request(
         files=files, skipped=skipped, head_sha=info.head_sha, base_sha=info.base_sha,
         label=f"#{info.number}", base_blobs=_base_blobs(repo, info, workspace),
     )
-    if info.changed_files is not None and info.changed_files > len(listed):
-        missing = info.changed_files - len(listed)
+    capped = len(files) + len(skipped) >= GITHUB_FILE_CAP and (info.changed_files or 0) != len(files) + len(skipped)
+    if capped and _list_the_rest(repo, info, filt, listed, heads, merge_base, workspace, collected):
+        return collected
+    count = len(files) + len(skipped)
+    if info.changed_files is not None and info.changed_files > count:
+        missing = info.changed_files - count
         named = _unlisted(workspace, info, listed) if workspace is not None else []
         skipped += [Skip(path, NOT_LISTED) for path in named]
         collected.incomplete = True
@@ -134,12 +141,39 @@ def collect_pull_request(
             f"of its {info.changed_files:,} changed files were not listed and are NOT reviewed"
             + (" (they are named in the report)." if named else ".")
         )
-    elif info.changed_files is None and len(listed) >= GITHUB_FILE_CAP:
+    elif info.changed_files is None and count >= GITHUB_FILE_CAP:
         collected.incomplete = True
         collected.notes.append(
-            f"GitHub listed {len(listed):,} files, its limit: any further changed files are NOT reviewed."
+            f"GitHub listed {count:,} files, its limit: any further changed files are NOT reviewed."
         )
     return collected
+
+
+def _list_the_rest(repo: Repository, info: PullInfo, filt: FileFilter, listed: set[str], heads: HeadContents,
+                   merge_base: MergeBase, workspace: Path | None, collected: Collected) -> bool:
+    """The files past GitHub's listing, from the merge base's and the head's trees (sources/tree_diff.py), added
+    to `collected`. False when the trees cannot be compared (the caller then says what is not reviewed)."""
+    from github.GithubException import GithubException
+
+    trees = TreeDiff(repo)
+    try:
+        base = merge_base()
+        changes = trees.changes(base, info.head_sha)
+    except (GithubException, TreeTooLarge) as exc:
+        why = f"GitHub {exc.status}" if isinstance(exc, GithubException) else str(exc)
+        log.info(f"the trees could not be compared ({why}): the files past the listing are not known")
+        return False
+    rest = beyond_listing(repo, changes, listed, filt, heads, base, workspace)
+    collected.files += rest.files
+    collected.skipped += rest.skipped
+    how = "walked a level at a time (a recursive listing was truncated)" if trees.walked else "listed whole"
+    note = (f"GitHub lists at most {GITHUB_FILE_CAP:,} files of a pull request: the other "
+            f"{len(rest.files) + len(rest.skipped):,} changed files were found by comparing the merge base's and "
+            f"the head's trees by blob id ({how}, {trees.calls + rest.blob_calls} requests) and diffed from their "
+            "blobs; a rename among them shows as a deletion and an addition, and their findings go in the review body")
+    log.info(note)
+    collected.notes.append(note)
+    return True
 
 
 def _base_blobs(repo: Repository, info: PullInfo, workspace: Path | None) -> dict[str, str] | None:

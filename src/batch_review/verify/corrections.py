@@ -13,13 +13,13 @@ from __future__ import annotations
 from typing import Any
 
 from ..aggregate import MAX_SPAN
-from ..findings import Finding, Severity, at_or_above, distinct, fingerprint, occurrence
+from ..findings import Finding, Severity, at_or_above, distinct, fingerprint, occurrence, same_key
 from ..plan import Plan
 
 
 def correct(finding: Finding, verdict: Any, shown: set[int], plan: Plan, taken: dict[str, str]) -> None:
     """Apply `verdict`'s corrections to a kept `finding` (whose check is set); `taken`: other findings'
-    fingerprints and titles."""
+    fingerprints and same_key."""
     check = finding.check
     if check is None:
         return
@@ -55,10 +55,10 @@ def _move(finding: Finding, line: int, end: int | None, plan: Plan, taken: dict[
     finding.line, finding.end_line = line, end
     anchor = plan.line_text(finding.path, line, end or line)
     finding.anchor = anchor or ""
-    place = occurrence(plan.new_lines(finding.path), line, end or line) if anchor else 0
-    title = " ".join(finding.title.lower().split())
-    finding.fingerprint = distinct(fingerprint(finding.path, finding.category, anchor or "", line, place), title,
-                                   taken)
+    first = plan.line_text(finding.path, line, line)
+    place = occurrence(plan.new_lines(finding.path), line, line) if first else 0
+    finding.fingerprint = distinct(fingerprint(finding.path, first or "", line, place),
+                                   same_key(finding.category, finding.title), taken)
     finding.unseen = False  # the verifier was shown the line it names
     moved = f"placed at line {line}{f'-{end}' if end else ''} by verification"
     finding.note = moved if not finding.note else f"{finding.note}; {moved}"

@@ -18,7 +18,7 @@ from ..config import Config, Price
 from ..engines.answers import EngineResult, RequestResult
 from ..engines.task import Task
 from ..errors import RunError
-from ..findings import Check, Finding, sort_key
+from ..findings import Check, Finding, same_key, sort_key
 from ..guidance import PathGuidance
 from ..log import log
 from ..plan import Plan, PlannedRequest
@@ -82,7 +82,7 @@ def verify_findings(report: RunReport, plan: Plan, config: Config, engine_for: E
         results = {r.custom_id: r for r in outcome.results} if outcome is not None else {}
 
         def fix(finding: Finding, verdict: Any, shown: set[int]) -> None:
-            taken = {f.fingerprint: " ".join(f.title.lower().split()) for f in report.findings if f is not finding}
+            taken = {f.fingerprint: same_key(f.category, f.title) for f in report.findings if f is not finding}
             correct(finding, verdict, shown, plan, taken)
 
         _apply(vplan, results, failure, fix)
