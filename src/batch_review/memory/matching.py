@@ -6,7 +6,8 @@ id it was first posted under is its identity, and a later run's finding that is 
 (its thread stays its thread). `match` decides, per file, in this order:
 1. place: each earlier finding is located in the new lines (its place's id, or for a marker an earlier version
    wrote, its old id: file, category and the text of all its lines — read both ways, nothing to migrate). At a
-   place with one earlier and one new finding they are the same. With several, they are paired by title
+   place with one earlier and one new finding they are the same unless both the category and the title
+   changed (then it is another problem on that line, posted; the earlier one stays open). With several, they are paired by title
    similarity, most alike first, and a pair needs a similar title: the order the model listed them in, or
    which of them was fixed, never decides.
 2. id: a new finding with the very id of an earlier one that has no place in the new lines (a secret's id, a
@@ -192,7 +193,9 @@ def _alike(finding: Finding, earlier: PostedFinding) -> float:
 
 
 def _same(finding: Finding, earlier: PostedFinding) -> float:
-    return 1.0  # the one earlier and the one new finding at a place: the same finding, however worded
+    """The one earlier and the one new finding at a place: the same finding when it keeps its category (however
+    reworded) or its title (whatever the category); with both new it is another problem, posted on its own."""
+    return 1.0 if finding.category == earlier.category else similarity(finding.title, earlier.title)
 
 
 def _best(new: list[Finding], old: list[PostedFinding], score: Score) -> list[tuple[Finding, PostedFinding]]:
