@@ -1,0 +1,188 @@
+"""Code from other files that follows a value, end to end (the action on a pull request, real clients against the
+loopback fakes, a real git repository): what reaches the model beside each changed file. One rule per test, each
+the shape of a real bug of the eval set (docs/cross-file-context.md): a changed argument of a call that spans lines
+(werkzeug's `_log`), a changed value passed on to a callee imported inside the function (click's
+`shell_complete`), a deleted validator call and its deleted import (Django's `validate_file_name`), a member read
+whose setter decides whether it is there (click's `ctx.params`), a changed default whose attribute is read in
+another module (urllib3's `remove_headers_on_redirect`), the other call sites of what a changed condition guards
+(requests' `proxy_headers`), and what is no longer shown (a deleted function's neighbour's callers, test files)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.fakes.anthropic_api import FakeAnthropicAPI
+from tests.fakes.github_api import FakeGitHub
+from tests.fakes.model_brain import planted_brain
+from tests.support.gitrepo import GitRepo, PullFixture, pull_from_git
+from tests.support.runner import RunnerEnv, run_in_process
+from tests.test_related_e2e import items, related
+
+KEY = "sk-ant-api03-related-follow-key-000"
+
+FILES = {
+    "app/__init__.py": "",
+    # a changed argument of a multi-line call: the callee's definition
+    "app/logbook.py": 'def _emit(level, message, *args):\n    """Write one line of the log."""\n'
+                      '    print(level, message % args)  # EMIT_BODY\n',
+    "app/server.py": 'from .logbook import _emit\n\n\nclass Handler:\n    client = "peer"\n\n'
+                     '    def log(self, level, message, *args):\n        _emit(\n            level,\n'
+                     '            f"{self.client} {message}",\n            *args,\n        )\n',
+    # a changed value passed on to a callee imported inside the function (and a method of the same name here)
+    "app/completion.py": 'def complete(program, variable):\n    """Run the completion.\n\n'
+                         '    :param variable: Name of the environment variable that holds the instruction.\n'
+                         '    """\n    return program + variable\n',
+    "app/cli.py": 'import os\n\n\nclass Command:\n    def complete(self, text):\n        return text\n\n'
+                  '    def main(self, program, variable=None):\n        if variable is None:\n'
+                  '            name = program.replace("-", "_").replace(".", "_")\n'
+                  '            variable = f"_{name}_COMPLETE".upper()\n'
+                  '        if not os.environ.get(variable):\n            return None\n'
+                  '        from .completion import complete\n\n        return complete(program, variable)\n',
+    # a deleted validator call and its deleted import
+    "app/names.py": 'def validate_name(name):\n    """Refuse a name that climbs out of the upload folder."""\n'
+                    '    if ".." in name:\n        raise ValueError(name)  # VALIDATOR_BODY\n    return name\n',
+    "app/files.py": 'from .names import validate_name\n\n\nclass Field:\n    def generate(self, name):\n'
+                    '        name = validate_name(name)\n        return "upload/" + name\n',
+    # a member read whose setter lives in the imported module
+    "app/context.py": 'class Context:\n    def __init__(self):\n        self.values = {}\n\n\nclass Option:\n'
+                      '    exposed = True\n    name = "opt"\n\n    def store(self, ctx, value):\n'
+                      '        if self.exposed:\n            ctx.values[self.name] = value\n',
+    "app/pending.py": 'from .context import Context\n\n\ndef incomplete(ctx: Context, option) -> bool:\n'
+                      '    value = ctx.values.get(option.name)\n    return value is None\n',
+    # a changed default stored in an attribute that another module reads; tests that construct the class
+    "net/__init__.py": "",
+    "net/retry.py": 'class Retry:\n    #: Headers removed on a redirect to another host\n'
+                    '    DEFAULT_STRIPPED = frozenset(["Cookie", "Authorization"])\n\n'
+                    '    def __init__(self, total=3, stripped=DEFAULT_STRIPPED):\n        self.total = total\n'
+                    '        self.stripped_headers = frozenset(h.lower() for h in stripped)\n\n'
+                    '    def increment(self):\n        return Retry(self.total - 1)\n',
+    "net/pool.py": 'from .retry import Retry\n\n\ndef redirect(headers, retries: Retry, same_host):\n'
+                   '    if not same_host:\n        for header in list(headers):\n'
+                   '            if header.lower() in retries.stripped_headers:\n                headers.pop(header)\n'
+                   '    return headers\n',
+    "tests/test_retry.py": 'from net.retry import Retry\n\n\ndef test_total():\n'
+                           '    assert Retry(total=2).total == 2  # A_TEST_CALLER\n',
+    # the other call sites of what a changed condition guards
+    "net/auth.py": 'def basic_auth(username, password):\n    return "Basic " + username + ":" + password\n',
+    "net/adapter.py": 'from .auth import basic_auth\n\n\ndef proxy_headers(proxy):\n'
+                      '    """Headers for the proxy itself (the CONNECT request), never for the origin."""\n'
+                      '    headers = {}\n    username, password = proxy.username, proxy.password\n'
+                      '    if username:\n        headers["Proxy-Authorization"] = basic_auth(username, password)\n'
+                      '    return headers\n',
+    "net/other.py": 'from .auth import basic_auth\n\n\ndef unrelated(a, b):\n    return basic_auth(a, b)  # NO_SHARED\n',
+    "net/session.py": 'from .auth import basic_auth\n\n\ndef rebuild_proxies(headers, scheme, username, password):\n'
+                      '    if not scheme.startswith("https") and username and password:\n'
+                      '        headers["Proxy-Authorization"] = basic_auth(username, password)\n'
+                      '    return headers\n',
+    # a whole function deleted above a class: its callers, not the class's
+    "lib/__init__.py": "",
+    "lib/hashing.py": 'import hashlib\n\n\ndef _lazy_sha1(data=b""):\n    return hashlib.sha1(data)\n\n\n'
+                      'class Signer:\n    salt = "x"\n    digest = staticmethod(_lazy_sha1)\n',
+    "lib/app.py": 'from .hashing import Signer\n\n\ndef make():\n    return Signer()  # SIGNER_CALLER\n',
+    "lib/legacy.py": 'from .hashing import _lazy_sha1\n\n\ndef old():\n    return _lazy_sha1(b"x")  # REMOVED_CALLER\n',
+}
+CHANGES = {
+    "app/server.py": ('f"{self.client} {message}"', 'f"{self.client!r} {message}"'),
+    "app/cli.py": ('            name = program.replace("-", "_").replace(".", "_")\n'
+                   '            variable = f"_{name}_COMPLETE".upper()\n',
+                   '            variable = f"_{program}_COMPLETE".replace("-", "_").upper()\n'),
+    "app/files.py": ("from .names import validate_name\n\n\nclass", "class"),  # and the call, below
+    "app/pending.py": ("ctx.values.get(option.name)", "ctx.values[option.name]"),
+    "net/retry.py": ('frozenset(["Cookie", "Authorization"])', 'frozenset(["Authorization"])'),
+    "net/session.py": ('if not scheme.startswith("https") and username and password:', "if username and password:"),
+    "lib/hashing.py": ('def _lazy_sha1(data=b""):\n    return hashlib.sha1(data)\n\n\n', ""),
+}
+
+
+def build(root: Path) -> PullFixture:
+    repo = GitRepo.init(root)
+    repo.write_many(FILES)
+    repo.commit("base")
+    repo.checkout_new_branch("feature")
+    for path, (old, new) in CHANGES.items():
+        text = FILES[path]
+        assert old in text, path
+        text = text.replace(old, new)
+        if path == "app/files.py":
+            text = text.replace("        name = validate_name(name)\n", "")
+        if path == "lib/hashing.py":
+            text = text.replace("staticmethod(_lazy_sha1)", "staticmethod(hashlib.sha1)")
+        repo.write(path, text)
+    repo.commit("change")
+    return pull_from_git(repo, "main", "feature")
+
+
+@pytest.fixture(scope="module")
+def sent(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """Each request's code from other files, by the file it reviews (one file per request)."""
+    tmp = tmp_path_factory.mktemp("follow")
+    fx = build(tmp / "repo")
+    with FakeGitHub() as gh, FakeAnthropicAPI(api_key=KEY, brain=planted_brain, strict=True) as ai, \
+            pytest.MonkeyPatch.context() as monkeypatch:
+        gh.add_pull(fx)
+        env = RunnerEnv.for_pull(tmp / "runner", fx, gh, ai, KEY, {"check-run": "false", "verify": "false",
+                                                                   "max-files-per-request": "1"})
+        result = run_in_process(env, monkeypatch)
+        assert result.code == 0, result.log
+        yield related(ai)
+
+
+def whys(section: str) -> set[tuple[str, str]]:
+    return {(path, why) for path, _, _, why in items(section)}
+
+
+def test_a_changed_argument_of_a_call_that_spans_lines_shows_the_callee(sent: dict[str, str]) -> None:
+    section = sent["app/server.py"]
+    assert ("app/logbook.py", "defines `_emit`, which the changed lines use (through an import)") in whys(section)
+    assert "print(level, message % args)  # EMIT_BODY" in section
+
+
+def test_a_changed_value_passed_to_a_callee_imported_in_the_function_shows_its_contract(
+        sent: dict[str, str]) -> None:
+    section = sent["app/cli.py"]
+    assert ("app/completion.py", "defines `complete`, which the changed lines use (through an import)") \
+        in whys(section)  # though `Command` has a method `complete` too: a bare imported name is not it
+    assert ":param variable: Name of the environment variable that holds the instruction." in section
+
+
+def test_a_deleted_validator_call_and_its_deleted_import_show_the_validator(sent: dict[str, str]) -> None:
+    section = sent["app/files.py"]
+    assert ("app/names.py", "defines `validate_name`, which the changed lines use (through an import)") \
+        in whys(section)
+    assert "raise ValueError(name)  # VALIDATOR_BODY" in section
+
+
+def test_a_member_read_shows_where_the_imported_module_sets_it(sent: dict[str, str]) -> None:
+    section = sent["app/pending.py"]
+    assert ("app/context.py", "sets `values`, which the changed lines read") in whys(section)
+    assert "if self.exposed:" in section  # whether the value is there at all is decided here
+    assert "ctx.values[self.name] = value" in section and "def store(self, ctx, value):" in section
+    assert "self.values = {}" in section  # the other setter: the constructor
+
+
+def test_a_changed_default_shows_who_reads_the_attribute_it_lands_in_and_not_test_callers(
+        sent: dict[str, str]) -> None:
+    section = sent["net/retry.py"]
+    assert ("net/pool.py", "reads `stripped_headers`, which takes the changed `DEFAULT_STRIPPED` as its default") \
+        in whys(section)
+    assert "if header.lower() in retries.stripped_headers:" in section
+    assert "def redirect(headers, retries: Retry, same_host):" in section
+    assert "A_TEST_CALLER" not in section  # the class's constructor calls are not what the constant changes
+
+
+def test_a_changed_condition_shows_the_other_call_sites_doing_the_same(sent: dict[str, str]) -> None:
+    section = sent["net/session.py"]
+    assert ("net/adapter.py", "also calls `basic_auth`, as the changed lines do") in whys(section)
+    assert "def proxy_headers(proxy):" in section
+    assert 'headers["Proxy-Authorization"] = basic_auth(username, password)' in section
+    assert "NO_SHARED" not in section  # a call site that shares nothing with the change is left out
+
+
+def test_a_deleted_function_shows_its_callers_and_not_its_neighbour_classs(sent: dict[str, str]) -> None:
+    section = sent["lib/hashing.py"]
+    assert ("lib/legacy.py", "calls `_lazy_sha1`, whose signature this change modifies") in whys(section)
+    assert "REMOVED_CALLER" in section
+    assert "SIGNER_CALLER" not in section  # the class below the deleted function did not change its signature
