@@ -83,6 +83,16 @@ FILES = {
                       'class Signer:\n    salt = "x"\n    digest = staticmethod(_lazy_sha1)\n',
     "lib/app.py": 'from .hashing import Signer\n\n\ndef make():\n    return Signer()  # SIGNER_CALLER\n',
     "lib/legacy.py": 'from .hashing import _lazy_sha1\n\n\ndef old():\n    return _lazy_sha1(b"x")  # REMOVED_CALLER\n',
+    # a body change: its callers in source files, not in test files; a method's change is not its class's;
+    # a function nested in another cannot be called from another file
+    "lib/tax.py": 'def rate(country):\n    return 0.2\n\n\nclass Calculator:\n    def total(self, net):\n'
+                  '        return net * 1.2\n\n\ndef apply(values):\n    def convert(value):\n'
+                  '        return value * 2\n\n    return [convert(v) for v in values]\n',
+    "lib/shop.py": 'from .tax import Calculator, rate\n\n\ndef price(net, country):\n'
+                   '    return Calculator().total(net) + rate(country)  # SOURCE_CALLER\n',
+    "tests/test_tax.py": 'from lib.tax import rate\n\n\ndef test_rate():\n    assert rate("fr")  # TEST_CALLER\n',
+    "lib/units.py": 'def convert(x):\n    return x\n',
+    "lib/report.py": 'from .units import convert\n\n\ndef show():\n    return convert(3)  # NESTED_NAMESAKE\n',
 }
 CHANGES = {
     "app/server.py": ('f"{self.client} {message}"', 'f"{self.client!r} {message}"'),
@@ -94,6 +104,7 @@ CHANGES = {
     "net/retry.py": ('frozenset(["Cookie", "Authorization"])', 'frozenset(["Authorization"])'),
     "net/session.py": ('if not scheme.startswith("https") and username and password:', "if username and password:"),
     "lib/hashing.py": ('def _lazy_sha1(data=b""):\n    return hashlib.sha1(data)\n\n\n', ""),
+    "lib/tax.py": ("    return 0.2\n", "    return 0.25\n"),  # and the others, below
 }
 
 
@@ -108,6 +119,9 @@ def build(root: Path) -> PullFixture:
         text = text.replace(old, new)
         if path == "app/files.py":
             text = text.replace("        name = validate_name(name)\n", "")
+        if path == "lib/tax.py":
+            text = text.replace("net * 1.2", "net * 1.25").replace("def convert(value):",
+                                                                    "def convert(value, factor=2):")
         if path == "lib/hashing.py":
             text = text.replace("staticmethod(_lazy_sha1)", "staticmethod(hashlib.sha1)")
         repo.write(path, text)
@@ -186,3 +200,12 @@ def test_a_deleted_function_shows_its_callers_and_not_its_neighbour_classs(sent:
     assert ("lib/legacy.py", "calls `_lazy_sha1`, whose signature this change modifies") in whys(section)
     assert "REMOVED_CALLER" in section
     assert "SIGNER_CALLER" not in section  # the class below the deleted function did not change its signature
+
+
+def test_a_body_change_shows_source_callers_only_and_a_methods_change_is_not_its_classs(
+        sent: dict[str, str]) -> None:
+    section = sent["lib/tax.py"]
+    assert whys(section) == {("lib/shop.py", "calls `rate`, whose code this change modifies")}
+    assert "SOURCE_CALLER" in section
+    assert "TEST_CALLER" not in section  # a test file's call site weighs less than what is worth sending
+    assert "NESTED_NAMESAKE" not in section  # `convert` inside `apply`: no other file can call it

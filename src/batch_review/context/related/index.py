@@ -120,7 +120,7 @@ def changed_file(path: str, head: bytes, diff: FileDiff) -> Change | None:
         in_function = any(d.kind not in _CONTAINER_KINDS for d in holders)
         removed += [(dataclasses.replace(d, top=not holders, nested=in_function), True) for d in deletion.removed
                     if not tags.defined(d.name) and not in_function and (d.kind != "constant" or not holders)]
-    changed = _modified(tags, set(rows) | _gap_rows(tags, deletions)) + removed
+    changed = _modified(tags, set(rows), deletions) + removed
     return Change(path, grammar.name, tags, imports, uses, changed)
 
 
@@ -155,6 +155,7 @@ class _Deletion:
     after: int | None
     uses: list[tuple[Use, Binding | None]]
     removed: list[Definition]  # whole definitions the run deleted (their rows are the fragment's)
+    replaced: bool = False  # added lines follow it directly
 
 
 def _deleted(path: str, grammar: Grammar, diff: FileDiff) -> list[_Deletion]:
@@ -174,7 +175,7 @@ def _deleted(path: str, grammar: Grammar, diff: FileDiff) -> list[_Deletion]:
                 fragment: FileTags | None = file_tags(path, grammar, source)
             except (ImportError, ValueError, RuntimeError):
                 fragment = None
-            deletion = _Deletion(before, after, [], [])
+            deletion = _Deletion(before, after, [], [], replaced=row is not None and row.kind == "+")
             if fragment is not None:
                 imports = read_imports(grammar.name, path, fragment.root)
                 anchor = before if before is not None else (after or 0)
@@ -188,36 +189,48 @@ def _deleted(path: str, grammar: Grammar, diff: FileDiff) -> list[_Deletion]:
     return found
 
 
-def _gap_rows(tags: FileTags, deletions: list[_Deletion]) -> set[int]:
-    """The head rows a deletion touches: both sides of it, except when it removed whole definitions (then only the
-    definition both sides belong to, if any: a method deleted from its class)."""
-    rows: set[int] = set()
+def _gaps(deletions: list[_Deletion]) -> list[tuple[int, int, bool]]:
+    """Each pure deletion's head rows on either side, and whether it removed whole definitions (a deletion
+    replaced by added lines is those lines' change)."""
+    gaps = []
     for deletion in deletions:
-        sides = {r for r in (deletion.before, deletion.after) if r is not None}
-        if not deletion.removed:
-            rows |= sides
-        elif deletion.before is not None and deletion.after is not None:
-            holding = [d for d in tags.definitions if d.start <= deletion.before and deletion.after <= d.end]
-            inner = max(holding, key=lambda d: d.start) if holding else None
-            if inner is not None and not inner.header[0] <= deletion.before <= inner.header[1]:
-                rows.add(deletion.before)
-    return rows
+        before = deletion.before if deletion.before is not None else deletion.after
+        after = deletion.after if deletion.after is not None else deletion.before
+        if not deletion.replaced and before is not None and after is not None:
+            gaps.append((before, after, bool(deletion.removed)))
+    return gaps
 
 
-def _modified(tags: FileTags, touched: set[int]) -> list[tuple[Definition, bool]]:
-    """The innermost definitions holding a touched row, and whether their signature changed (a class is modified
-    by its own lines, not by its methods'; a changed constructor signature changes the class's)."""
+def _modified(tags: FileTags, rows: set[int], deletions: list[_Deletion]) -> list[tuple[Definition, bool]]:
+    """The innermost definitions holding a changed row or a deletion, and whether their signature changed (a class
+    is modified by its own lines, not by its methods'; a changed constructor signature changes the class's). A
+    deletion belongs to the definition holding both its sides, else to the one it ends (a deleted last line),
+    else to the one it starts; it changes a signature only when both its sides are in it (a deleted parameter).
+    A deletion of whole definitions modifies only the definition holding both its sides (a method deleted from
+    its class); what it removed is the change's own (`changed_file`)."""
     changed: dict[Definition, bool] = {}
-    for row in touched:
-        holding = [d for d in tags.definitions if d.start <= row <= d.end]
-        if not holding:
-            continue
+
+    def mark(holding: list[Definition], first: int, last: int) -> None:
         inner = max(holding, key=lambda d: (d.start, -d.end))
-        header = inner.header[0] <= row <= inner.header[1]
+        header = inner.header[0] <= first and last <= inner.header[1]
         changed[inner] = changed.get(inner, False) or header
         if header and inner.name in ("__init__", "constructor") and inner.scope is not None:
-            for owner in (d for d in holding if d.header == inner.scope):
+            for owner in (d for d in tags.definitions if d.header == inner.scope):
                 changed[owner] = True
+
+    for row in rows:
+        holding = [d for d in tags.definitions if d.start <= row <= d.end]
+        if holding:
+            mark(holding, row, row)
+    for before, after, removed in _gaps(deletions):
+        both = [d for d in tags.definitions if d.start <= before and after <= d.end]
+        if both:
+            mark(both, before, after) if not removed else mark(both, -1, -1)
+        elif not removed:
+            ends = [d for d in tags.definitions if d.start <= before <= d.end]
+            starts = [d for d in tags.definitions if d.start <= after <= d.end]
+            if ends or starts:
+                mark(ends or starts, -1, -1)  # its body, not its signature
     return sorted(changed.items(), key=lambda item: (item[0].start, item[0].name))
 
 
