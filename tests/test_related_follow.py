@@ -72,7 +72,8 @@ FILES = {
                       '    headers = {}\n    username, password = proxy.username, proxy.password\n'
                       '    if username:\n        headers["Proxy-Authorization"] = basic_auth(username, password)\n'
                       '    return headers\n',
-    "net/other.py": 'from .auth import basic_auth\n\n\ndef unrelated(a, b):\n    return basic_auth(a, b)  # NO_SHARED\n',
+    "net/other.py": 'from .auth import basic_auth\n\n\ndef unrelated(a, b):\n'
+                    '    return basic_auth(a, b)  # NO_SHARED\n',
     "net/session.py": 'from .auth import basic_auth\n\n\ndef rebuild_proxies(headers, scheme, username, password):\n'
                       '    if not scheme.startswith("https") and username and password:\n'
                       '        headers["Proxy-Authorization"] = basic_auth(username, password)\n'

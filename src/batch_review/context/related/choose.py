@@ -1,20 +1,26 @@
 """The code from other files one changed file calls for, ranked, and a request's share cut to its budget.
 
-Candidates, for a changed file:
-- **uses** (what the changed lines use, defined in another file): a name imported from a module of the
-  repository is looked up in that module only (`from .util import parse` → `parse` in `util.py`; `mod.parse`
-  where `mod` is an imported module; in Go, `pkg.Parse` in the package's folder, and an unqualified name in the
-  file's own package folder). Other names (another language, or not imported) are matched by name in the files
-  that hold them, nearest folders first.
-- **callers** (what calls a definition the change modifies): the references to its name in other files; for a
-  top-level definition in Python, JS/TS or Go only from files that import it (or its module, or are in its Go
-  package), so a same-named function elsewhere is not taken for it. Methods are matched by name.
+Candidates, for a changed file (`index.Change`: the names on its changed and deleted lines, those beside them at
+half weight, and its innermost modified definitions):
+- **uses** (what the change uses, defined in another file): a name imported from a module of the repository is
+  looked up in that module only (`from .util import parse` → `parse` in `util.py`; `mod.parse` where `mod` is an
+  imported module; in Go, `pkg.Parse` in the package's folder, and an unqualified name in the file's own package
+  folder). Other names (another language, or not imported) are matched by name in the files that hold them,
+  nearest folders first.
+- **callers** (what calls a definition the change modifies or deletes): the references to its name in other
+  files; for a top-level definition in Python, JS/TS or Go only from files that import it (or its module, or are
+  in its Go package), so a same-named function elsewhere is not taken for it. Methods are matched by name; a
+  function nested in another has none.
+- **setters, a changed constant's readers, peers** (`follow.py`): where a member the change reads is set, who
+  reads a changed constant (or the attribute it is a default of), the other call sites of what it calls.
 
 Score (higher first; kept small on purpose):
     base    3.0 a caller of a definition whose signature changed, 1.5 of one whose body changed,
-            2.0 a definition the changed lines use (×1.25 for a constant, type, enum, interface or class)
+            2.0 a definition the changed lines use (×1.25 for a constant, type, enum, interface or class),
+            1.5 a changed constant's reader, 1.0 a setter, 0.4 × shared names a peer call site
+    × 0.5   a name beside the changed lines, not on them
     × 0.3   found by name alone (not through an import), and then × 0.1 more if more than 5 files define the
-            name or it starts with `_` (aider's repository-map weights)
+            name or it starts with `_` (aider's repository-map weights); a site in a test file
     × √n    n = how often the changed lines use the name (at most 3)
 Items scoring below MIN_SCORE are left out however much budget is left: what is added must be chosen (a body
 change's callers found by name alone, a name that five files define). A definition is shown whole when it is at

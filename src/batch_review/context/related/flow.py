@@ -49,8 +49,7 @@ def walk(node: Node, first: int = 0, last: int = 1 << 30) -> Iterator[Node]:
 def statement(root: Node, row: int, functions: frozenset[str]) -> tuple[int, int]:
     """The rows of the short statement that holds `row` (a call whose arguments span lines; an `if` whose
     condition changed, with its body), or just `row` when that statement is long or is a definition."""
-    line = root.descendant_for_point_range((row, 0), (row, 1 << 16))
-    node = _first_on_row(root, row) or line
+    node = _first_on_row(root, row)
     while node is not None and node.parent is not None:
         if node.type in functions or node.type.endswith("definition") or node.type in ("block", "module",
                                                                                          "program", "source_file"):
@@ -146,13 +145,13 @@ def stored_defaults(root: Node, constant: str) -> set[str]:
         for statement_node in walk(body) if body is not None else ():
             side = _ASSIGNMENTS.get(statement_node.type)
             target = statement_node.child_by_field_name(side) if side else None
-            owner = target.child_by_field_name(MEMBER[target.type][0]) if target is not None and \
-                target.type in MEMBER else None
-            if owner is None or text(owner) not in _SELF:
+            if target is None or target.type not in MEMBER:
                 continue
+            owner = target.child_by_field_name(MEMBER[target.type][0])
             value_side = statement_node.child_by_field_name("right")
-            if value_side is not None and any(n.type == "identifier" and text(n) == text(parameter)
-                                              for n in walk(value_side)):
+            if owner is None or text(owner) not in _SELF or value_side is None:
+                continue
+            if any(n.type == "identifier" and text(n) == text(parameter) for n in walk(value_side)):
                 attributes.add(member_name(target) or "")
     return attributes - {""}
 

@@ -129,7 +129,7 @@ def _around(tags: FileTags, rows: list[int]) -> list[Use]:
     are passed to further down the same definition."""
     changed = set(rows)
     extra: set[int] = set()
-    for row in rows:
+    for row in {row for run in _runs(rows) for row in run}:  # a statement that leaves a run holds one of its ends
         first, last = statement(tags.root, row, tags.grammar.functions)
         extra.update(range(first, last + 1))
     uses = [dataclasses.replace(u, near=True) for first, last in _runs(sorted(extra - changed))
