@@ -94,18 +94,41 @@ FILES = {
     "tests/test_tax.py": 'from lib.tax import rate\n\n\ndef test_rate():\n    assert rate("fr")  # TEST_CALLER\n',
     "lib/units.py": 'def convert(x):\n    return x\n',
     "lib/report.py": 'from .units import convert\n\n\ndef show():\n    return convert(3)  # NESTED_NAMESAKE\n',
+    # the same rules in TypeScript and Go (import-aware there too)
+    "web/context.ts": "export class Context {\n  values: Record<string, number> = {};\n}\n\n"
+                      "export function store(ctx: Context, name: string, value: number, exposed: boolean): void {\n"
+                      "  if (exposed) {\n    ctx.values[name] = value; // TS_SETTER\n  }\n}\n",
+    "web/pending.ts": 'import { Context } from "./context";\n\n'
+                      "export function incomplete(ctx: Context, name: string): boolean {\n"
+                      "  const value = ctx.values[name] ?? null;\n  return value === null;\n}\n",
+    "web/log.ts": "export function emit(level: string, message: string): void {\n"
+                  "  console.log(level, message); // TS_EMIT_BODY\n}\n",
+    "web/server.ts": 'import { emit } from "./log";\n\nexport function log(client: string, message: string): void {\n'
+                     '  emit(\n    "info",\n    `${client} ${message}`,\n  );\n}\n',
+    "go.mod": "module example.com/shop\n\ngo 1.22\n",
+    "names/names.go": "package names\n\n// Validate refuses a name that climbs out.\n"
+                      "func Validate(name string) string {\n\treturn name // GO_VALIDATE_BODY\n}\n",
+    "files/files.go": 'package files\n\nimport "example.com/shop/names"\n\nfunc Generate(name string) string {\n'
+                      '\tname = names.Validate(name)\n\treturn "upload/" + name\n}\n',
+    "legacy/names.go": "package legacy\n\nfunc Validate(name string) string {\n\treturn name // GO_DECOY\n}\n",
 }
-CHANGES = {
-    "app/server.py": ('f"{self.client} {message}"', 'f"{self.client!r} {message}"'),
-    "app/cli.py": ('            name = program.replace("-", "_").replace(".", "_")\n'
-                   '            variable = f"_{name}_COMPLETE".upper()\n',
-                   '            variable = f"_{program}_COMPLETE".replace("-", "_").upper()\n'),
-    "app/files.py": ("from .names import validate_name\n\n\nclass", "class"),  # and the call, below
-    "app/pending.py": ("ctx.values.get(option.name)", "ctx.values[option.name]"),
-    "net/retry.py": ('frozenset(["Cookie", "Authorization"])', 'frozenset(["Authorization"])'),
-    "net/session.py": ('if not scheme.startswith("https") and username and password:', "if username and password:"),
-    "lib/hashing.py": ('def _lazy_sha1(data=b""):\n    return hashlib.sha1(data)\n\n\n', ""),
-    "lib/tax.py": ("    return 0.2\n", "    return 0.25\n"),  # and the others, below
+CHANGES: dict[str, list[tuple[str, str]]] = {
+    "app/server.py": [('f"{self.client} {message}"', 'f"{self.client!r} {message}"')],
+    "app/cli.py": [('            name = program.replace("-", "_").replace(".", "_")\n'
+                    '            variable = f"_{name}_COMPLETE".upper()\n',
+                    '            variable = f"_{program}_COMPLETE".replace("-", "_").upper()\n')],
+    "app/files.py": [("from .names import validate_name\n\n\nclass", "class"),
+                     ("        name = validate_name(name)\n", "")],
+    "app/pending.py": [("ctx.values.get(option.name)", "ctx.values[option.name]")],
+    "net/retry.py": [('frozenset(["Cookie", "Authorization"])', 'frozenset(["Authorization"])')],
+    "net/session.py": [('if not scheme.startswith("https") and username and password:', "if username and password:")],
+    "lib/hashing.py": [('def _lazy_sha1(data=b""):\n    return hashlib.sha1(data)\n\n\n', ""),
+                       ("staticmethod(_lazy_sha1)", "staticmethod(hashlib.sha1)")],
+    "lib/tax.py": [("    return 0.2\n", "    return 0.25\n"), ("net * 1.2", "net * 1.25"),
+                   ("def convert(value):", "def convert(value, factor=2):")],
+    "web/pending.ts": [("ctx.values[name] ?? null", "ctx.values[name]")],
+    "web/server.ts": [("`${client} ${message}`", "`${client}: ${message}`")],
+    "files/files.go": [('import "example.com/shop/names"\n\n', ""), ("\tname = names.Validate(name)\n", "")],
 }
 
 
@@ -114,17 +137,11 @@ def build(root: Path) -> PullFixture:
     repo.write_many(FILES)
     repo.commit("base")
     repo.checkout_new_branch("feature")
-    for path, (old, new) in CHANGES.items():
+    for path, pairs in CHANGES.items():
         text = FILES[path]
-        assert old in text, path
-        text = text.replace(old, new)
-        if path == "app/files.py":
-            text = text.replace("        name = validate_name(name)\n", "")
-        if path == "lib/tax.py":
-            text = text.replace("net * 1.2", "net * 1.25").replace("def convert(value):",
-                                                                    "def convert(value, factor=2):")
-        if path == "lib/hashing.py":
-            text = text.replace("staticmethod(_lazy_sha1)", "staticmethod(hashlib.sha1)")
+        for old, new in pairs:
+            assert old in text, (path, old)
+            text = text.replace(old, new)
         repo.write(path, text)
     repo.commit("change")
     return pull_from_git(repo, "main", "feature")
@@ -210,3 +227,16 @@ def test_a_body_change_shows_source_callers_only_and_a_methods_change_is_not_its
     assert "SOURCE_CALLER" in section
     assert "TEST_CALLER" not in section  # a test file's call site weighs less than what is worth sending
     assert "NESTED_NAMESAKE" not in section  # `convert` inside `apply`: no other file can call it
+
+
+def test_the_rules_in_typescript_and_go(sent: dict[str, str]) -> None:
+    setter = sent["web/pending.ts"]  # a member read: where the imported module sets it
+    assert ("web/context.ts", "sets `values`, which the changed lines read") in whys(setter)
+    assert "ctx.values[name] = value; // TS_SETTER" in setter and "if (exposed) {" in setter
+    call = sent["web/server.ts"]  # a changed argument of a call that spans lines
+    assert ("web/log.ts", "defines `emit`, which the changed lines use (through an import)") in whys(call)
+    assert "TS_EMIT_BODY" in call
+    deleted = sent["files/files.go"]  # a deleted call and its deleted import, resolved to the package
+    assert whys(deleted) == {("names/names.go", "defines `Validate`, which the changed lines use (through an import)")}
+    assert "GO_VALIDATE_BODY" in deleted and "// Validate refuses a name that climbs out." in deleted
+    assert "GO_DECOY" not in deleted

@@ -111,10 +111,9 @@ def changed_file(path: str, head: bytes, diff: FileDiff) -> Change | None:
     deletions = _deleted(path, grammar, diff)
     removed: list[tuple[Definition, bool]] = []
     for deletion in deletions:
-        for use, binding in deletion.uses:
-            uses.append(use)
-            if binding is not None and binding.local not in imports:
-                imports.bindings[binding.local] = binding
+        uses += deletion.uses
+        for local, binding in deletion.bindings.items():
+            imports.bindings.setdefault(local, binding)  # a name the head still imports keeps the head's import
         holders = [d for d in tags.definitions if deletion.before is not None and d.start <= deletion.before
                    and (deletion.after or 0) <= d.end]
         in_function = any(d.kind not in _CONTAINER_KINDS for d in holders)
@@ -153,7 +152,8 @@ def _around(tags: FileTags, rows: list[int]) -> list[Use]:
 class _Deletion:
     before: int | None  # the head rows on either side of the deleted run
     after: int | None
-    uses: list[tuple[Use, Binding | None]]
+    uses: list[Use]
+    bindings: dict[str, Binding]  # the imports it deleted
     removed: list[Definition]  # whole definitions the run deleted (their rows are the fragment's)
     replaced: bool = False  # added lines follow it directly
 
@@ -170,17 +170,18 @@ def _deleted(path: str, grammar: Grammar, diff: FileDiff) -> list[_Deletion]:
             continue
         after = row.new - 1 if row is not None and row.new is not None else None
         if run:
-            source = textwrap.dedent("\n".join(run)).encode("utf-8", "surrogateescape")
+            prefix = "package deleted\n" if grammar.name == "go" else ""  # a Go file's imports follow its package
+            source = (prefix + textwrap.dedent("\n".join(run))).encode("utf-8", "surrogateescape")
             try:
                 fragment: FileTags | None = file_tags(path, grammar, source)
             except (ImportError, ValueError, RuntimeError):
                 fragment = None
-            deletion = _Deletion(before, after, [], [], replaced=row is not None and row.kind == "+")
+            deletion = _Deletion(before, after, [], {}, [], replaced=row is not None and row.kind == "+")
             if fragment is not None:
-                imports = read_imports(grammar.name, path, fragment.root)
+                deletion.bindings = read_imports(grammar.name, path, fragment.root).bindings
                 anchor = before if before is not None else (after or 0)
-                deletion.uses = [(dataclasses.replace(u, row=anchor), imports.bindings.get(u.qualifier or u.name))
-                                 for u in fragment.names_in(0, len(fragment.lines) - 1)]
+                deletion.uses = [dataclasses.replace(u, row=anchor)
+                                 for u in fragment.names_in(1 if prefix else 0, len(fragment.lines) - 1)]
                 deletion.removed = [d for d in fragment.definitions if d.top]
             found.append(deletion)
             run = []
