@@ -116,9 +116,10 @@ def changed_file(path: str, head: bytes, diff: FileDiff) -> Change | None:
             imports.bindings.setdefault(local, binding)  # a name the head still imports keeps the head's import
         holders = [d for d in tags.definitions if deletion.before is not None and d.start <= deletion.before
                    and (deletion.after or 0) <= d.end]
-        in_function = any(d.kind not in _CONTAINER_KINDS for d in holders)
-        removed += [(dataclasses.replace(d, top=not holders, nested=in_function), True) for d in deletion.removed
-                    if not tags.defined(d.name) and not in_function and (d.kind != "constant" or not holders)]
+        if any(d.kind not in _CONTAINER_KINDS for d in holders):
+            continue  # deleted inside a function (or a constant): what it defined was local to it
+        removed += [(dataclasses.replace(d, top=not holders), True) for d in deletion.removed
+                    if not tags.defined(d.name) and (d.kind != "constant" or not holders)]
     changed = _modified(tags, set(rows), deletions) + removed
     return Change(path, grammar.name, tags, imports, uses, changed)
 
