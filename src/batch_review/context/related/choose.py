@@ -1,20 +1,26 @@
 """The code from other files one changed file calls for, ranked, and a request's share cut to its budget.
 
-Candidates, for a changed file:
-- **uses** (what the changed lines use, defined in another file): a name imported from a module of the
-  repository is looked up in that module only (`from .util import parse` → `parse` in `util.py`; `mod.parse`
-  where `mod` is an imported module; in Go, `pkg.Parse` in the package's folder, and an unqualified name in the
-  file's own package folder). Other names (another language, or not imported) are matched by name in the files
-  that hold them, nearest folders first.
-- **callers** (what calls a definition the change modifies): the references to its name in other files; for a
-  top-level definition in Python, JS/TS or Go only from files that import it (or its module, or are in its Go
-  package), so a same-named function elsewhere is not taken for it. Methods are matched by name.
+Candidates, for a changed file (`index.Change`: the names on its changed and deleted lines, those beside them at
+half weight, and its innermost modified definitions):
+- **uses** (what the change uses, defined in another file): a name imported from a module of the repository is
+  looked up in that module only (`from .util import parse` → `parse` in `util.py`; `mod.parse` where `mod` is an
+  imported module; in Go, `pkg.Parse` in the package's folder, and an unqualified name in the file's own package
+  folder). Other names (another language, or not imported) are matched by name in the files that hold them,
+  nearest folders first.
+- **callers** (what calls a definition the change modifies or deletes): the references to its name in other
+  files; for a top-level definition in Python, JS/TS or Go only from files that import it (or its module, or are
+  in its Go package), so a same-named function elsewhere is not taken for it. Methods are matched by name; a
+  function nested in another has none.
+- **setters, a changed constant's readers, peers** (`follow.py`): where a member the change reads is set, who
+  reads a changed constant (or the attribute it is a default of), the other call sites of what it calls.
 
 Score (higher first; kept small on purpose):
     base    3.0 a caller of a definition whose signature changed, 1.5 of one whose body changed,
-            2.0 a definition the changed lines use (×1.25 for a constant, type, enum, interface or class)
+            2.0 a definition the changed lines use (×1.25 for a constant, type, enum, interface or class),
+            1.5 a changed constant's reader, 1.0 a setter, 0.4 × shared names a peer call site
+    × 0.5   a name beside the changed lines, not on them
     × 0.3   found by name alone (not through an import), and then × 0.1 more if more than 5 files define the
-            name or it starts with `_` (aider's repository-map weights)
+            name or it starts with `_` (aider's repository-map weights); a site in a test file
     × √n    n = how often the changed lines use the name (at most 3)
 Items scoring below MIN_SCORE are left out however much budget is left: what is added must be chosen (a body
 change's callers found by name alone, a name that five files define). A definition is shown whole when it is at
@@ -24,38 +30,30 @@ most SHORT_BODY lines, else its signature and docstring; a call site as the call
 from __future__ import annotations
 
 import math
-import posixpath
 from collections import defaultdict
-from dataclasses import dataclass
 
 from ...diff import Row
 from ...plan import CHARS_PER_TOKEN
 from ...prompt import render_rows
+from .follow import caller_files, calling_names, follow, peers
 from .imports import IMPORT_AWARE, module_files
-from .index import MAX_FILES_PER_NAME, Change, Index, distance
+from .index import Change, Index
 from .model import RelatedItem
+from .picks import MAX_HEADER, Pick, sites
 from .tags import Definition, FileTags, Use
 
 SHORT_BODY = 25  # lines: a definition this short is shown whole
-MAX_HEADER = 6  # signature lines shown of a longer definition
 MAX_DOC = 12  # docstring lines shown
-MAX_CALLS = 3  # call sites shown per calling definition
-MAX_CALLER_FILES = 200  # files parsed to find the callers of one definition
 MIN_SCORE = 0.5
+NEAR = 0.5  # a name beside the changed lines (their statement, a call their value goes to), not on them
 TYPES = frozenset({"constant", "type", "enum", "interface", "class", "struct"})
 
 
-@dataclass(frozen=True)
-class _Pick:
-    path: str
-    rows: tuple[int, ...]  # 0-based rows to show
-    why: str
-    score: float
-
-
 def candidates(change: Change, index: Index) -> list[RelatedItem]:
-    picks = _uses(change, index) + _callers(change, index)
-    best: dict[tuple[str, tuple[int, ...]], _Pick] = {}
+    callees: list[tuple[str, Definition]] = []
+    picks = _uses(change, index, callees) + _callers(change, index) + follow(change, index)
+    picks += peers(change, callees, index)
+    best: dict[tuple[str, tuple[int, ...]], Pick] = {}
     for pick in picks:
         key = (pick.path, pick.rows)
         if key not in best or best[key].score < pick.score:
@@ -82,18 +80,24 @@ def fit(items: list[RelatedItem], budget: int) -> list[RelatedItem]:
 
 
 # -- uses ----------------------------------------------------------------------------------------------
-def _uses(change: Change, index: Index) -> list[_Pick]:
+def _uses(change: Change, index: Index, callees: list[tuple[str, Definition]]) -> list[Pick]:
+    """Definitions the changed lines use; `callees` gets those called and resolved through an import."""
     counts: dict[str, int] = defaultdict(int)
+    on_lines: set[str] = set()
     for use in change.uses:
         counts[use.name] += 1
-    picks: list[_Pick] = []
+        if not use.near:
+            on_lines.add(use.name)
+    picks: list[Pick] = []
     for use in change.lookups():
         found, resolved = _resolve(change, use, index)
         if not found and not resolved and change.may_fall_back(use):
             found = [(p, d) for p, d in index.defining(use.name, change.path) if p != change.path
                      and (d.top or use.qualifier)]
             resolved = False
-        weight = math.sqrt(min(counts[use.name], 3))
+        weight = math.sqrt(min(counts[use.name], 3)) * (1.0 if use.name in on_lines else NEAR)
+        if resolved and use.called:
+            callees.extend(found)
         for path, definition in found:
             score = 2.0 * (1.25 if definition.kind in TYPES else 1.0) * weight
             how = "through an import" if resolved else "matched by name"
@@ -102,7 +106,7 @@ def _uses(change: Change, index: Index) -> list[_Pick]:
                 if index.definers(use.name) > 5 or use.name.startswith("_"):
                     score *= 0.1
             why = f"defines `{definition.name}`, which the changed lines use ({how})"
-            picks.append(_Pick(path, _definition_rows(definition), why, score))
+            picks.append(Pick(path, _definition_rows(definition), why, score))
     return picks
 
 
@@ -141,84 +145,25 @@ def _top(index: Index, files: list[str], name: str) -> list[tuple[str, Definitio
 
 
 # -- callers -------------------------------------------------------------------------------------------
-def _callers(change: Change, index: Index) -> list[_Pick]:
-    picks: list[_Pick] = []
+def _callers(change: Change, index: Index) -> list[Pick]:
+    picks: list[Pick] = []
     for definition, signature in change.changed:
-        if definition.kind not in ("function", "method", "class", *TYPES) or len(definition.name) < 2:
-            continue
+        if definition.kind not in ("function", "method", "class", *TYPES) or len(definition.name) < 2 \
+                or definition.nested:
+            continue  # a function inside a function: no other file can call it
         what = "signature" if signature else "code"
         base = 3.0 if signature else 1.5
-        for path in _caller_files(change, definition, index):
+        for path in caller_files(change.path, change.language, definition.name, definition.top, index):
             tags = index.tags(path)
             if tags is None:
                 continue
-            names, by_import = _calling_names(change, definition, path, index)
+            names, by_import = calling_names(change.path, change.language, definition, path, index)
             if not names:
                 continue
-            refs = [u for n in names for u in tags.references(n)]
+            refs = [u.row for n in names for u in tags.references(n)]
             score = base * (1.0 if by_import else 0.3)
             why = f"calls `{definition.name}`, whose {what} this change modifies"
-            picks += _call_sites(path, tags, refs, why, score)
-    return picks
-
-
-def _caller_files(change: Change, definition: Definition, index: Index) -> list[str]:
-    """Files that may call `definition`, nearest first: for a top-level definition in an import-aware language,
-    those whose text also names its module (an import must: `sizes` of `pkg/sizes.py`, the folder of a Go
-    package or of an `__init__.py`), at most MAX_CALLER_FILES; else those nearest the change, at most
-    MAX_FILES_PER_NAME (a method's name is matched alone: `run` is defined everywhere)."""
-    folder = posixpath.dirname(change.path)
-    paths = [p for p in index.holding(definition.name) if p != change.path]
-    if change.language in IMPORT_AWARE and definition.top:
-        stem = posixpath.basename(change.path).split(".", 1)[0]
-        if stem in ("__init__", "index") or change.language == "go":
-            stem = posixpath.basename(folder)
-        needle = stem.encode("utf-8", "surrogateescape")
-        same = [p for p in paths if posixpath.dirname(p) == folder]
-        paths = same + [p for p in paths if posixpath.dirname(p) != folder and needle in index.contents[p]]
-        return paths[:MAX_CALLER_FILES]
-    return sorted(paths, key=lambda p: (distance(folder, posixpath.dirname(p)), p))[:MAX_FILES_PER_NAME]
-
-
-def _calling_names(change: Change, definition: Definition, path: str, index: Index) -> tuple[list[str], bool]:
-    """The names under which `path` may call `definition` and whether an import says so; none when an import-aware
-    language says `path` cannot see it."""
-    caller = index.tags(path)
-    if caller is None:
-        return [], False
-    if change.language not in IMPORT_AWARE or not definition.top or caller.grammar.name not in IMPORT_AWARE:
-        return [definition.name], False
-    if change.language == "go":
-        same = path.rsplit("/", 1)[0] == change.path.rsplit("/", 1)[0] if "/" in path else "/" not in change.path
-        if same:
-            return [definition.name], True
-    names = []
-    for local, binding in index.imports(path).bindings.items():
-        files, name = module_files(caller.grammar.name, binding, index.paths, path)
-        if change.path not in files:
-            continue
-        if name is None:  # the module: called as `mod.name`
-            names.append(definition.name)
-        elif name == definition.name or name == "default":
-            names.append(local)
-    return sorted(set(names)), True
-
-
-def _call_sites(path: str, tags: FileTags, refs: list[Use], why: str, score: float) -> list[_Pick]:
-    groups: dict[Definition | None, list[int]] = defaultdict(list)
-    for ref in refs:
-        groups[tags.enclosing(ref.row)].append(ref.row)
-    picks = []
-    last = len(tags.lines) - 1
-    for caller, rows in groups.items():
-        shown: set[int] = set()
-        if caller is not None:
-            shown.update(range(caller.header[0], min(caller.header[1], caller.header[0] + MAX_HEADER - 1) + 1))
-        for row in sorted(set(rows))[:MAX_CALLS]:
-            low = row - 1 if caller is None else max(row - 1, caller.header[0])
-            high = row + 1 if caller is None else min(row + 1, caller.end)
-            shown.update(range(max(low, 0), min(high, last) + 1))
-        picks.append(_Pick(path, tuple(sorted(shown)), why, score))
+            picks += sites(path, tags, refs, why, score)
     return picks
 
 
@@ -235,7 +180,7 @@ def _definition_rows(definition: Definition) -> tuple[int, ...]:
     return tuple(sorted(rows))
 
 
-def _item(pick: _Pick, tags: FileTags | None) -> RelatedItem | None:
+def _item(pick: Pick, tags: FileTags | None) -> RelatedItem | None:
     if tags is None or not pick.rows:
         return None
     rows, hunk, previous = [], 0, None

@@ -140,12 +140,22 @@ def _text(node: Node | None) -> str:
 
 
 def _python(path: str, root: Node, found: Imports) -> None:
+    """The module's own imports first, then those inside its definitions (`def f(): from .x import y`, the
+    usual way around an import cycle): a module-level name is never shadowed by a function's."""
+    _python_level(path, list(root.named_children), found, nested=False)
+    _python_level(path, list(root.named_children), found, nested=True)
+
+
+def _python_level(path: str, stack: list[Node], found: Imports, nested: bool) -> None:
     package = posixpath.dirname(path)
-    stack = list(root.named_children)
+    inner = ("function_definition", "class_definition", "decorated_definition")
     while stack:
         node = stack.pop()
-        if node.type in ("if_statement", "try_statement", "block", "else_clause", "except_clause",
-                         "finally_clause"):
+        if node.type in inner:
+            if nested:
+                stack.extend(node.named_children)
+        elif node.type in ("if_statement", "try_statement", "block", "else_clause", "except_clause",
+                           "finally_clause", "with_statement", "for_statement", "while_statement"):
             stack.extend(node.named_children)  # `try: import x / except ImportError: …`
         elif node.type == "import_statement":
             for item in node.children_by_field_name("name"):

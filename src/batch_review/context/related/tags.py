@@ -22,6 +22,9 @@ if TYPE_CHECKING:
     from tree_sitter import Node, Query
 
 _EXTRA: dict[str, str] = {
+    "python": """
+(class_definition body: (block (expression_statement (assignment left: (identifier) @name) @definition.constant)))
+""",
     "javascript": """
 (program (lexical_declaration (variable_declarator name: (identifier) @name) @definition.constant))
 (program (export_statement (lexical_declaration (variable_declarator name: (identifier) @name) @definition.constant)))
@@ -62,6 +65,7 @@ class Definition:
     doc: tuple[int, int] | None = None  # a Python docstring's rows
     scope: tuple[int, int] | None = None  # the header rows of the class it belongs to
     top: bool = True  # at the file's top level (not a method, not nested)
+    nested: bool = False  # inside a function: nothing in another file can call it
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,8 @@ class Use:
     row: int
     qualifier: str = ""  # `mod` in `mod.name`, when the object is a plain name
     called: bool = False  # a call, `new`, or a type: something defined elsewhere, not a local value
+    near: bool = False  # beside the changed lines (their statement, or a call their value goes to), not on them
+    chained: bool = False  # a member whose own member is taken (`environment` in `ctx.environment.call_test`)
 
 
 @dataclass
@@ -116,7 +122,10 @@ class FileTags:
             called = node.type == "type_identifier" or (
                 holder is not None and holder.type in _CALLABLE_PARENTS
                 and (member or parent is None or parent.type not in _MEMBER))
-            uses.append(Use(name, node.start_point.row, qualifier, called))
+            outer = parent.parent if member and parent is not None else None
+            chained = outer is not None and outer.type in _MEMBER and \
+                outer.child_by_field_name(_MEMBER[outer.type][0]) == parent
+            uses.append(Use(name, node.start_point.row, qualifier, called, chained=chained))
         return uses
 
     def enclosing(self, row: int) -> Definition | None:
@@ -157,16 +166,17 @@ def _definition(grammar: Grammar, lines: list[bytes], name: str, kind: str, node
     start = _leading(grammar, lines, node.start_point.row)
     header = (core.start_point.row, _header_end(core))
     scope: tuple[int, int] | None = None
-    top = True
+    top, nested = True, False
     ancestor = node.parent
     while ancestor is not None:
         if ancestor.type in grammar.containers or ancestor.type in grammar.functions:
             top = False
+            nested = nested or (ancestor.type in grammar.functions and scope is None)
             if scope is None and ancestor.type in grammar.containers:
                 scope = (ancestor.start_point.row, _header_end(ancestor))
         ancestor = ancestor.parent
     return Definition(name, "method" if kind == "function" and scope else kind, start, _last_row(node), header,
-                      _docstring(core) if grammar.name == "python" else None, scope, top)
+                      _docstring(core) if grammar.name == "python" else None, scope, top, nested)
 
 
 def _header_end(node: Node) -> int:
