@@ -262,3 +262,33 @@ def test_an_unrelated_finding_where_a_fixed_one_was_is_new(world: World) -> None
     (finding,) = report["findings"]
     assert finding["placement"] == "inline" and len(ours(world)) == 2
     assert thread_of(world, "SQL built by concatenation").is_resolved
+
+
+def test_another_problem_on_an_unchanged_line_is_posted_not_merged(world: World) -> None:
+    """The SQL finding's line stays as it was, and the model now reports a different problem there (a new
+    category and a new title) instead: not taken for the SQL finding, posted on its own; the SQL finding's code
+    did not change, so it stays open."""
+    turn = {"n": 0}
+
+    def other_problem(body: dict[str, Any]) -> str:
+        answer = json.loads(planted_brain(body))
+        for finding in answer["findings"]:
+            if turn["n"]:
+                finding["category"], finding["title"] = "performance", "query runs once per row in a loop"
+        return json.dumps(answer)
+
+    world.ai.engine.brain = other_problem
+    world.push({"src/a.py": module("a", {10: SQL})}, "one")
+    world.run()
+    assert len(ours(world)) == 1
+
+    turn["n"] = 1
+    world.push({"src/a.py": module("a", {10: SQL}, tag="elsewhere")}, "a.py changes elsewhere")
+    env, _, sent = world.run()
+    assert sent == ["src/a.py"]
+    titles = sorted(c["body"].split("\n")[0] for c in ours(world))
+    assert len(ours(world)) == 2, titles
+    assert any("query runs once per row" in t for t in titles), titles
+    threads = world.gh.threads(NUMBER)
+    assert len(threads) == 2 and not any(t.is_resolved for t in threads)
+    assert env.report()["fixed"] == []
