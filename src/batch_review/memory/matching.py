@@ -7,9 +7,9 @@ id it was first posted under is its identity, and a later run's finding that is 
 1. place: each earlier finding is located in the new lines (its place's id, or for a marker an earlier version
    wrote, its old id: file, category and the text of all its lines — read both ways, nothing to migrate). At a
    place with one earlier and one new finding they are the same unless both the category and the title
-   changed (then it is another problem on that line, posted; the earlier one stays open). With several, they are paired by title
-   similarity, most alike first, and a pair needs a similar title: the order the model listed them in, or
-   which of them was fixed, never decides.
+   changed (then it is another problem on that line, posted; the earlier one stays open). With several, they
+   are paired by title similarity, most alike first, and a pair needs a similar title: the order the model
+   listed them in, or which of them was fixed, never decides.
 2. id: a new finding with the very id of an earlier one that has no place in the new lines (a secret's id, a
    line whose text is not known).
 3. region: an earlier finding whose lines changed (it is not located) and a new finding in its region (the
