@@ -178,8 +178,8 @@ def _repo(path: Path, files: dict[str, Any]) -> Path:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data if isinstance(data, bytes) else data.encode())
     env = git_env()
-    for args in (["init", "-q", "-b", "main"], ["add", "-A", "-f"], ["-c", "user.name=bench", "-c", "user.email=b@example.com",
-                                                             "commit", "-q", "-m", "all"]):
+    who = ["-c", "user.name=bench", "-c", "user.email=b@example.com"]
+    for args in (["init", "-q", "-b", "main"], ["add", "-A", "-f"], [*who, "commit", "-q", "-m", "all"]):
         subprocess.run(["git", *args], cwd=path, env=env, check=True, capture_output=True)
     return path
 

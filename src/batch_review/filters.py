@@ -68,7 +68,8 @@ BINARY_EXTENSIONS = frozenset(_BINARY.split(" "))
 _GENERATED = linear.compile(
     rb"^[ \t]*(?:#+|//+|/\*+|\*|--|;+|%+|<!--|')[ \t!<]*(?:"
     rb"[^\n]{0,80}@generated"
-    rb"|(?:this (?:file|module|code|source file|class) (?:is|was|has been) )?(?:auto-?generated|automatically generated)"
+    rb"|(?:this (?:file|module|code|source file|class) (?:is|was|has been) )?"
+    rb"(?:auto-?generated|automatically generated)"
     rb"|[^\n]{0,40}generated (?:by|from|with|using) [^\n]{0,80}do not (?:edit|modify)"
     rb"|[^\n]{0,20}code generated [^\n]{0,60}do not edit)",
     ignore_case=True, multiline=True,

@@ -45,7 +45,7 @@ _PEM = linear.compile(
 
 def _b64decode(value: bytes, limit: int = 1 << 16) -> bytes | None:
     text = value.rstrip(b"=")[:limit]
-    text = text[: len(text) // 4 * 4]
+    text = text[: len(text) // 4 * 4] if len(text) % 4 == 1 else text + b"=" * (-len(text) % 4)
     try:
         return base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
@@ -58,13 +58,16 @@ def _pem_inside(value: bytes) -> bool:
     return decoded is not None and _PEM.search(decoded) is not None
 
 
+_PLACEHOLDERS = frozenset((b"password", b"pass", b"passwd", b"secret", b"test", b"changeme", b"example", b"token"))
+
+
 def _user_and_password(value: bytes) -> bool:
-    """A docker `auth`: base64 of `user:password`, both present and printable."""
-    decoded = _b64decode(value + b"=" * (-len(value) % 4), 4096)
+    """A docker `auth`: base64 of `user:password`, both present and printable (not `test:test`, `user:password`)."""
+    decoded = _b64decode(value, 4096)
     if decoded is None or not all(32 < c < 127 for c in decoded):
         return False
     user, colon, password = decoded.partition(b":")
-    return bool(colon and user and password)
+    return bool(colon and user and password) and password != user and password.lower() not in _PLACEHOLDERS
 
 
 def _docker_config_inside(value: bytes) -> bool:

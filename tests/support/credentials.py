@@ -183,6 +183,8 @@ def decoys() -> list[tuple[str, str]]:
         (".yarnrc", f'"//registry.npmjs.org/:_authToken" "{zeros_uuid}"\n'),
         (".npmrc.example", "//registry.npmjs.org/:_authToken=${NPM_TOKEN}\n"),
         ("src/g.py", 'config = {"auth": "bearer", "user": "x"}\n'),
+        ("tests/fixtures/docker.json", '{"auths": {"localhost:5000": {"auth": "'
+         + base64.b64encode(b"testuser:password").decode() + '"}}}\n'),
         ("src/h.py", 'payload = {"auth": "' + base64.b64encode(m.rng.randbytes(30)).decode() + '"}  # bytes\n'),
         ("src/i.py", 'LABEL = "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0t"  # base64 of a certificate header\n'),
         ("docs/putty.md", "A PuTTY key starts with `PuTTY-User-Key-File-3:` and has `Private-Lines:`.\n"),
