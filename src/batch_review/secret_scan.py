@@ -33,6 +33,7 @@ _ALNUM = _UPPER_DIGITS + b"abcdefghijklmnopqrstuvwxyz"
 _WORD = _ALNUM + b"_"
 _TOKEN = _WORD + b"-"
 _BASE64 = _ALNUM + b"+/="
+_BASE64_BODY = _ALNUM + b"+/"  # what may not stand before a base64 value (`=` may: `KEY=value`)
 # newlines, or a string split across lines in code ("…\n" + "…"), escaped once or more (JSON inside a string)
 _GAP = rb"""(?:\s|\\+[rn]|["'+,])*"""
 _NEWLINE = rb"(?:\r?\n|\\+r?\\+n|\\+n)"
@@ -99,7 +100,7 @@ class Kind:
 KINDS = (
     Kind("private key", (b"PRIVATE KEY",), _PEM),
     Kind("private key (base64)", (b"LS0tLS1CRUdJTi",), linear.compile(rb"LS0tLS1CRUdJTi[A-Za-z0-9+/]{60,}={0,2}"),
-         _BASE64, _BASE64, check=_pem_inside),
+         _BASE64_BODY, _BASE64, check=_pem_inside),
     Kind("PuTTY private key", (b"Private-Lines:",), linear.compile(
         # each line may start with a diff's `+` or space
         rb"PuTTY-User-Key-File-[0-9]+: [^\r\n]*\r?\n(?:[+ ]?[A-Za-z0-9-]+: [^\r\n]*\r?\n|[A-Za-z0-9+/=]+\r?\n)*"
@@ -110,7 +111,7 @@ KINDS = (
                                    b"secretAccessKey", b"secret-access-key", b"aws_secret_key", b"AWS_SECRET_KEY",
                                    b"awsSecretKey"), linear.compile(
         rb"(?i:secret[_-]?access[_-]?key|aws[_-]?secret[_-]?key)[A-Za-z0-9_-]{0,8}[\"']?\s*(?:=|:|=>|,)\s*"
-        rb"[\"']?([A-Za-z0-9/+]{40})"), _BASE64, _BASE64, group=1, check=_mixed),
+        rb"[\"']?([A-Za-z0-9/+]{40})"), _BASE64_BODY, _BASE64, group=1, check=_mixed),
     Kind("GitHub token", (b"ghp_", b"gho_", b"ghu_", b"ghs_", b"ghr_", b"github_pat_"), linear.compile(
         rb"gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59}"), _WORD, _ALNUM),
     Kind("GitLab token", (b"glpat-",), linear.compile(rb"glpat-[A-Za-z0-9_-]{20}"), b"", _TOKEN),
@@ -127,9 +128,10 @@ KINDS = (
     Kind("npm token", (b"npm_",), linear.compile(rb"npm_[A-Za-z0-9]{36}"), _WORD, _ALNUM),
     Kind("npm auth token", (b"_authToken", b"npmAuthToken"), linear.compile(
         rb"(?:_authToken|npmAuthToken)[\"']?\s*[=:]?\s*[\"']?(" + _UUID + rb")"), _TOKEN, _TOKEN, group=1),
-    Kind("Docker registry auth", (b'"auth"',), _DOCKER_AUTH, _BASE64, _BASE64, group=1, check=_user_and_password),
+    Kind("Docker registry auth", (b'"auth"',), _DOCKER_AUTH, _BASE64_BODY, _BASE64, group=1,
+         check=_user_and_password),
     Kind("Docker registry auth (base64)", (b"eyJhdXRocyI6",), linear.compile(rb"eyJhdXRocyI6[A-Za-z0-9+/]{20,}={0,2}"),
-         _BASE64, _BASE64, check=_docker_config_inside),
+         _BASE64_BODY, _BASE64, check=_docker_config_inside),
     Kind("PyPI token", (b"pypi-AgE",), linear.compile(rb"pypi-AgE[A-Za-z0-9_-]{60,}")),
     Kind("SendGrid key", (b"SG.",), linear.compile(rb"SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}"),
          _TOKEN),

@@ -90,6 +90,7 @@ def labelled(seed: int = 5) -> list[Sample]:
     add("PEM split across string literals", "private key", "src/keys.py", code, line, "-----BEGIN")
     block, _ = m.pem("RSA PRIVATE KEY")
     encoded = base64.b64encode(block.encode()).decode()
+    add("base64 PEM after =", "private key (base64)", "deploy/helm-values.txt", f"tlsKey={encoded}\n", encoded)
     cert = base64.b64encode(m.pem("CERTIFICATE")[0].encode()).decode()
     kubeconfig = ("apiVersion: v1\nkind: Config\nusers:\n- name: admin\n  user:\n"
                   f"    client-certificate-data: {cert}\n    client-key-data: {encoded}\n")
@@ -107,6 +108,7 @@ def labelled(seed: int = 5) -> list[Sample]:
     for name, path, template in [
         ("AWS secret in a credentials file", "ops/aws.ini", "[default]\naws_secret_access_key = {s}\n"),
         ("AWS secret in a shell export", "ops/env.sh", 'export AWS_SECRET_ACCESS_KEY="{s}"\n'),
+        ("AWS secret in a CI variable", "ci/vars.sh", "AWS_REGION=eu-west-1\nAWS_SECRET_ACCESS_KEY={s}\n"),
         ("AWS secret in a boto3 call", "src/s3.py",
          "import boto3\n\nclient = boto3.client('s3', aws_secret_access_key='{s}')\n"),
         ("AWS secret in STS JSON", "fixtures/sts.json", '{{"Credentials": {{"SecretAccessKey": "{s}"}}}}\n'),
