@@ -27,6 +27,7 @@ def collect(tmp: Path, only: set[str]) -> list[Row]:
         fanout,
         memory,
         related,
+        secrets,
         sweeps,
         throughput,
         verify,
@@ -50,6 +51,7 @@ def collect(tmp: Path, only: set[str]) -> list[Row]:
         "conversation": lambda: conversation.figures(tmp),
         "whole-change": lambda: whole_change.figures(tmp),
         "walkthrough": lambda: walkthrough.figures(tmp),
+        "secrets": lambda: secrets.figures(tmp),
     }
     rows: list[Row] = []
     for name, make in sections.items():
@@ -74,7 +76,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("sections", nargs="*",
                         help="fanout, throughput, coverage, sweep, startup, memory, context, verify, eval-context, "
-                        "related, wave, conversation, whole-change, walkthrough (default: all)")
+                        "related, wave, conversation, whole-change, walkthrough, secrets (default: all)")
     parser.add_argument("--no-write", action="store_true", help="print only; do not rewrite RESULTS.md")
     args = parser.parse_args()
     started = time.perf_counter()
