@@ -145,3 +145,52 @@ def test_of_two_status_comments_the_newest_claim_s_is_kept_and_the_other_deleted
     assert status is not None and status["id"] == newer["id"] and older["id"] != newer["id"]
     assert "stale comment" in env.report()["published"]["status comment"]
     assert claims_in(status["body"], world).run == 402
+
+
+def test_a_run_whose_claim_was_written_over_reads_what_was_posted_before_it_posts(world: World) -> None:
+    """Run B (the later) claims and waits on the model; run A (an earlier run number) read the comment before B's
+    claim landed, so its claim writes over B's, and A reviews and publishes. B, finding its claim gone, reads
+    what was posted again before posting: nothing A posted is posted twice, and B's claim ends on the comment."""
+    first_push(world)
+    b_env = runner(world, "b", 105)
+    b_started = threading.Event()
+    gate = world.ai.hold(lambda body: not b_started.is_set())
+    b = start(b_env)
+    try:
+        assert gate.arrived.wait(120), "run B never reached the model"
+        b_started.set()
+        (claimed,) = [c for c in world.gh.issue_comments if "batch-review:claim" in c["body"]]
+        world.gh.issue_comments.remove(claimed)  # as if A read the comments before B's claim was written
+        a_env = runner(world, "a", 100)
+        a = run_in_process(a_env, world.monkeypatch)
+        assert a.code == 1 and a_env.outputs()["status"] == "findings", a.log
+    finally:
+        gate.open()
+        out, _ = b.communicate(timeout=600)
+    assert b.returncode == 1, out  # B's review stands: the high finding counts
+    inline = ours(world, "inline")
+    assert len(inline) == 2 and len({c["body"] for c in inline}) == 2, [c["body"][:60] for c in inline]
+    (status,) = world.status_comments()
+    claim = claims_in(status["body"], world)
+    assert (claim.run, claim.done) == (105, True)
+
+
+def test_a_run_that_posts_nothing_releases_its_claim(world: World) -> None:
+    """A run that claimed the pull request and then failed (every model request refused) says so in the comment
+    it created, and marks its claim done: the next run does not take it for a run still at work."""
+    first_push(world)
+    world.ai.inject("overloaded", times=1000)
+    env = runner(world, "a", 500)
+    result = run_in_process(env, world.monkeypatch)
+    assert result.code == 2 and env.outputs()["status"] == "failed", result.log
+    (comment,) = [c for c in world.gh.issue_comments if "batch-review:claim" in c["body"]]
+    assert "failed at" in comment["body"] and "posted nothing" in comment["body"]
+    claim = claims_in(comment["body"], world)
+    assert (claim.run, claim.done) == (500, True)
+    world.ai.clear_faults()
+    env = runner(world, "b", 501)
+    result = run_in_process(env, world.monkeypatch)
+    assert result.code == 1, result.log
+    assert "has not finished" not in result.log  # not contended
+    (status,) = world.status_comments()
+    assert status["id"] == comment["id"] and claims_in(status["body"], world).run == 501
