@@ -20,7 +20,8 @@ from tests.fakes.anthropic_api import FakeAnthropicAPI
 from tests.fakes.github_api import FakeGitHub
 from tests.fakes.model_brain import plant
 from tests.support.gitrepo import GitRepo
-from tests.test_memory_pr import KEY, World
+from tests.test_converse import review_comment_event, talk
+from tests.test_memory_pr import KEY, NUMBER, World
 
 FILES = 3000
 FOUND = 2100  # files with one planted finding each
@@ -77,11 +78,23 @@ def test_a_state_past_one_comment_spills_and_the_next_push_reviews_only_what_cha
     assert state is not None and len(state.reviewed) == FILES and len(state.open) == FOUND
     assert len(state.to_marker(w.seal())) > 65536  # one marker could not have held it
 
+    # a person shows one finding wrong in its thread: the conversation remembers it in the spilled state
+    thread = w.gh.threads(NUMBER)[0]
+    asked = w.gh.reply_as("alice", thread.root["id"], "FINDING-WRONG: the result is checked by the caller",
+                          association="MEMBER")
+    t = talk(w, "pull_request_review_comment", review_comment_event(w, asked))
+    assert t.code == 0 and w.gh.threads(NUMBER)[0].is_resolved, t.log
+    (status,) = statuses(w)
+    spilled = parts(w)
+    assert len(spilled) == 2 and all(len(c["body"]) <= 65536 for c in w.gh.issue_comments)
+    state = PullState.from_parts(status["body"], [c["body"] for c in spilled if c is not status], w.seal())
+    assert state is not None and len(state.dismissed) == 1 and len(state.open) == FOUND - 1
+
     w.push({path(7): source(7, tag="touched"), path(FILES - 1): source(FILES - 1, tag="touched")}, "a small push")
     env, second, sent = w.run()
     assert sorted(sent) == [path(7), path(FILES - 1)], second.log  # the other 2,998 files were not sent again
     report = env.report()
-    assert report["files_unchanged"] == FILES - 2 and env.outputs()["findings-count"] == str(FOUND)
+    assert report["files_unchanged"] == FILES - 2 and env.outputs()["findings-count"] == str(FOUND - 1)
     assert len(parts(w)) == 2 and len(statuses(w)) == 1  # edited in place, none added
 
     continuation = next(c for c in parts(w) if c not in statuses(w))
@@ -92,7 +105,7 @@ def test_a_state_past_one_comment_spills_and_the_next_push_reviews_only_what_cha
     notes = env.report()["notes"]
     why = "part 2 of its 2 parts is missing, edited or not sealed"
     assert any(why in n and "full review" in n for n in notes), notes
-    assert env.outputs()["findings-count"] == str(FOUND)
+    assert env.outputs()["findings-count"] == str(FOUND)  # the dismissal lived in the state, as before
     inline = [c for c in w.gh.review_comments if c["user"]["login"] == "github-actions[bot]"]
     assert len(inline) == len({c["body"] for c in inline})  # nothing posted twice all the same
 

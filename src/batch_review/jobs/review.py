@@ -238,9 +238,10 @@ def pull_request_sinks(
         """What batch-review posted on the pull request after this run read its memory (another run was at work)."""
         try:
             return read_snapshot(gh, repo, info.number, memory.seal).posted()
-        except GitHubError as exc:
+        except Exception as exc:  # GitHubError, GithubException, a lost connection: noted, never raised
+            why = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
             note = (f"another run was at work on this pull request, and what it posted could not be read again "
-                    f"({exc.message}): a finding it posted may be posted again")
+                    f"({why}): a finding it posted may be posted again")
             log.warning(note)
             report.notes.append(note)
             return set()

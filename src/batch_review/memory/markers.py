@@ -303,3 +303,13 @@ def with_state(body: str, state: PullState, seal: Seal) -> str:
     if match is None:
         return body
     return body[: match.start()] + state.to_marker(seal) + body[match.end() :]
+
+
+def with_state_markers(body: str, state: PullState, seal: Seal) -> tuple[str, list[str]]:
+    """`with_state` for a state that may spill: the status comment `body` with its state marker (or its first
+    part) replaced by `state`'s first, and the markers of the parts that continue it (none when it fits)."""
+    match = _STATE.search(body) or _PART.search(body)
+    if match is None:
+        return body, []
+    markers = state.to_markers(seal)
+    return body[: match.start()] + markers[0] + body[match.end() :], markers[1:]

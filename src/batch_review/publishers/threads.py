@@ -86,14 +86,18 @@ def status_comments(report: RunReport, memory: PullMemory, walkthrough: bool = T
     """The status comment's body (with `claim`, the run's claim marker, first) and, when the state outgrows it,
     the bodies of the comments that continue it."""
     markers = memory.next_state(report).to_markers(memory.seal)
-    more = [f"{marker}\n{STATE_MORE}\n<sub>batch-review's memory of this pull request, continued (part {n} of "
-            f"{len(markers)}): the status comment's state did not fit in one comment.</sub>"
-            for n, marker in enumerate(markers[1:], 2)]
     body = status_body(report, memory, walkthrough, markers[0])
-    return (cap(f"{claim}\n{body}") if claim else body), more
+    return (cap(f"{claim}\n{body}") if claim else body), continuations(markers[1:])
 
 
 STATE_MORE = "<!-- batch-review:state-more -->"
+
+
+def continuations(rest: list[str]) -> list[str]:
+    """The bodies of the comments holding the parts of a state after the first (the status comment's)."""
+    return [f"{marker}\n{STATE_MORE}\n<sub>batch-review's memory of this pull request, continued (part {n} of "
+            f"{len(rest) + 1}): the status comment's state did not fit in one comment.</sub>"
+            for n, marker in enumerate(rest, 2)]
 
 
 def status_body(report: RunReport, memory: PullMemory, walkthrough: bool = True, state: str | None = None) -> str:
