@@ -36,6 +36,7 @@ class ActionsContext:
     output_file: Path | None
     summary_file: Path | None
     environ: Mapping[str, str] = field(repr=False, default_factory=dict)
+    run_attempt: str = "1"  # GITHUB_RUN_ATTEMPT: a re-run keeps the run id and counts up its attempt
 
     @property
     def owner_repo(self) -> tuple[str, str]:
@@ -45,6 +46,15 @@ class ActionsContext:
     @property
     def run_url(self) -> str:
         return f"{self.server_url}/{self.repository}/actions/runs/{self.run_id}"
+
+    @property
+    def run_order(self) -> tuple[int, int]:
+        """(run id, attempt) as numbers: GitHub numbers workflow runs in the order it creates them, so a run
+        started for a later event is greater; (0, 0) outside a runner (or when unreadable)."""
+        run, attempt = self.run_id.strip(), self.run_attempt.strip() or "1"
+        if not (run.isdigit() and attempt.isdigit()):
+            return (0, 0)
+        return (int(run), int(attempt))
 
     @property
     def pull_request(self) -> dict[str, Any] | None:
@@ -77,6 +87,7 @@ def read_context(environ: Mapping[str, str]) -> ActionsContext:
         output_file=_optional_path(environ.get("GITHUB_OUTPUT")),
         summary_file=_optional_path(environ.get("GITHUB_STEP_SUMMARY")),
         environ=environ,
+        run_attempt=environ.get("GITHUB_RUN_ATTEMPT", "1"),
     )
 
 

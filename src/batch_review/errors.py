@@ -51,3 +51,10 @@ class NothingReviewedError(RunError):
     for a partial review with nothing to say."""
 
     kind = "nothing-reviewed"
+
+
+class Superseded(RunError):
+    """A later run on the same pull request claimed it (memory/claim.py): this run publishes nothing and ends
+    `superseded` with exit code 0 — the later run's review is the one that counts."""
+
+    kind = "superseded"

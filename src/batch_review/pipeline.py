@@ -15,7 +15,7 @@ from .aggregate import aggregate
 from .config import Config
 from .engines.answers import EngineResult
 from .engines.task import ReviewTask, Task
-from .errors import BudgetError, NothingReviewedError, RunError
+from .errors import BudgetError, NothingReviewedError, RunError, Superseded
 from .guidance import PathGuidance
 from .log import log
 from .plan import Budget, Plan, PlannedRequest, make_plan
@@ -117,6 +117,9 @@ def run(job: Job) -> tuple[RunReport, Plan]:
             if outcome.fatal is not None:  # what was spent and reviewed is reported; the run still failed
                 raise outcome.fatal
             _check_reviewed(plan, report)
+    except Superseded as exc:  # a later run claimed the target before this one paid: nothing sent, nothing posted
+        report.superseded = log.redact(exc.message)
+        log.notice(report.superseded, title="batch-review: superseded")
     except RunError as exc:
         report.error, report.error_kind = log.redact(exc.message), exc.kind
         log.error(report.error, title=f"batch-review failed ({exc.kind})")

@@ -2,7 +2,8 @@
 
 Status is honest by construction: `clean` only when every planned file was reviewed and nothing was
 found; a failed file makes the run `partial`; a run-level error makes it `failed`, and so does a run that
-reviewed none of the files it planned (an outage is never a partial review with nothing to say).
+reviewed none of the files it planned (an outage is never a partial review with nothing to say). A run that a
+later run on the same pull request superseded (memory/claim.py) published nothing: `superseded`, exit code 0.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from .errors import EXIT_FAILED, EXIT_FINDINGS, EXIT_OK, EXIT_PARTIAL
 from .findings import Finding, Severity, at_or_above, counts_by_severity, highest
 from .pricing import Usage
 
-Status = Literal["clean", "findings", "partial", "pending", "failed"]
+Status = Literal["clean", "findings", "partial", "pending", "failed", "superseded"]
 REPORT_VERSION = 1
 
 
@@ -121,6 +122,7 @@ class RunReport:
     summaries: dict[str, str] = field(default_factory=dict)  # path -> what its change does (reviewed this run)
     error: str | None = None
     error_kind: str | None = None
+    superseded: str = ""  # why this run published nothing: a later run on the same pull request claimed it
     batch_ids: list[str] = field(default_factory=list)
     fixed: list[Closed] = field(default_factory=list)  # posted by an earlier run, no longer found
     acknowledged: list[Closed] = field(default_factory=list)  # resolved by a person: not counted, not re-posted
@@ -132,6 +134,8 @@ class RunReport:
 
     @property
     def status(self) -> Status:
+        if self.superseded:
+            return "superseded"
         if self.error:
             return "failed"
         if self.pending or self.dry_run:
@@ -158,6 +162,8 @@ class RunReport:
 
     def exit_code(self, fail_on: Severity | str, fail_on_partial: bool = False) -> int:
         """2 failed; 1 an open finding at or above `fail-on`; 3 partial with `fail-on-partial`; else 0."""
+        if self.status == "superseded":
+            return EXIT_OK  # the later run's outcome is the one that counts
         if self.status == "failed":
             return EXIT_FAILED
         if isinstance(fail_on, Severity) and any(at_or_above(f.severity, fail_on) for f in self.findings):
@@ -189,6 +195,7 @@ class RunReport:
             "dry_run": self.dry_run,
             "error": self.error,
             "error_kind": self.error_kind,
+            "superseded": self.superseded or None,
             "counts": counts_by_severity(self.findings),
             "highest_severity": self.highest.value if self.highest else None,
             "below_min_severity": self.below_threshold,

@@ -28,9 +28,23 @@ from .anthropic_http import Drop, Handler, Reply, Server, read_body, send
 from .anthropic_messages import Brain, MessageEngine, TokenCounter
 from .anthropic_ratelimit import RateLimiter, RateLimits, synthetic_headers
 
-__all__ = ["FakeAnthropicAPI", "RateLimits", "RecordedRequest"]
+__all__ = ["FakeAnthropicAPI", "Gate", "RateLimits", "RecordedRequest"]
 
 _BATCH = re.compile(r"^/v1/messages/batches/(?P<id>[^/]+)(?P<tail>/cancel|/results)?$")
+
+
+@dataclass
+class Gate:
+    """Holds the POST /v1/messages requests that `match` accepts until `open()` (see `FakeAnthropicAPI.hold`):
+    the test decides when a run's model calls answer, as a slow model would, without sleeping."""
+
+    match: Callable[[JSON], bool]
+    arrived: threading.Event
+    opened: threading.Event
+    held: int = 0
+
+    def open(self) -> None:
+        self.opened.set()
 
 
 @dataclass
@@ -124,6 +138,7 @@ class FakeAnthropicAPI:
         self._thread: threading.Thread | None = None
         self.in_flight = 0
         self.max_in_flight = 0
+        self._gates: list[Gate] = []
 
     # ---- lifecycle ----------------------------------------------------------------------------
     def start(self) -> FakeAnthropicAPI:
@@ -137,6 +152,8 @@ class FakeAnthropicAPI:
 
     def close(self) -> None:
         self._stop.set()
+        for gate in self._gates:
+            gate.open()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -193,6 +210,24 @@ class FakeAnthropicAPI:
     def inject(self, kind: str | tuple[Any, ...], times: int = 1, match: Callable[[JSON], bool] | None = None) -> Fault:
         """Give the next ``times`` matching POST /v1/messages requests a fault; returns it (see ``.hits``)."""
         return self._faults.add(make_fault(kind, times, match))
+
+    def hold(self, match: Callable[[JSON], bool]) -> Gate:
+        """Hold every POST /v1/messages request that `match` accepts (its body) until the gate is opened;
+        `gate.arrived` is set when the first one arrives. Leaving the `with` block opens every gate."""
+        gate = Gate(match, threading.Event(), threading.Event())
+        with self._lock:
+            self._gates.append(gate)
+        return gate
+
+    def _wait_at_gates(self, body: JSON) -> None:
+        with self._lock:
+            gates = list(self._gates)
+        for gate in gates:
+            if not gate.opened.is_set() and gate.match(body):
+                gate.held += 1
+                gate.arrived.set()
+                while not gate.opened.wait(0.05) and not self._stop.is_set():
+                    pass
 
     def clear_faults(self) -> None:
         self._faults.clear()
@@ -295,6 +330,7 @@ class FakeAnthropicAPI:
         if method == "POST" and rec.raw and rec.json is None:
             raise invalid("There was an error parsing the body of your request: invalid JSON")
         if method == "POST" and path == "/v1/messages":
+            self._wait_at_gates(rec.json)
             return self._messages(rec)
         if method == "POST" and path == "/v1/messages/count_tokens":
             self.engine.validate(rec.json, count_only=True)

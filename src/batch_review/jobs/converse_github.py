@@ -89,11 +89,11 @@ def post_here(talk: Conversation, text: str) -> None:
 def dismiss(talk: Conversation, snapshot: PullSnapshot, thread: Thread, finding: PostedFinding, why: str) -> None:
     """Withdraw `finding` on this pull request: resolve its thread, remember it in the status comment's state,
     dismiss a REQUEST_CHANGES review that nothing else blocks. Failures are noted (the reply already says it)."""
-    from ..memory.markers import PullState, with_state
+    from ..memory.markers import PullState, with_state_markers
     from ..memory.pull import Actions, lifted_reviews
     from ..memory.pull_github import read_rest
     from ..publishers.markdown import code_span, inline_text
-    from ..publishers.threads import apply_actions, publish_status
+    from ..publishers.threads import apply_actions, continuations, publish_status
     from ..report import Closed
 
     gh, repo, e = talk.github(), talk.repo(), talk.event
@@ -114,8 +114,9 @@ def dismiss(talk: Conversation, snapshot: PullSnapshot, thread: Thread, finding:
         line = (f"\n\nDismissed in its thread: {code_span(finding.path)}:{finding.line} — "
                 f"{inline_text(finding.title)} ({inline_text(why)})")
         try:
-            done += "; " + publish_status(gh, repo.get_issue(e.number), snapshot.status_comment_id,
-                                          cap(with_state(snapshot.status_text, after, snapshot.seal) + line))
+            body, rest = with_state_markers(snapshot.status_text, after, snapshot.seal)
+            done += "; " + publish_status(gh, repo.get_issue(e.number), snapshot.status_comment_id, cap(body + line),
+                                          continuations(rest), snapshot.status_more_ids)
         except Exception as exc:  # noted: the thread is resolved, the next review may raise it again
             log.warning(f"batch-review could not remember the dismissal: {exc}")
     talk.report.acknowledged.append(Closed(finding.as_finding(), why, action="dismissed: thread resolved, "

@@ -11,6 +11,8 @@ from ..engines.factory import make_engine
 from ..errors import ConfigError, EventError, GitHubError
 from ..filters import FileFilter
 from ..log import log
+from ..memory.claim import Claim
+from ..memory.lock import PullLock
 from ..memory.pull import PullMemory
 from ..memory.pull_github import RestMemory, read_snapshot, read_without_graphql
 from ..memory.seal import Seal
@@ -56,12 +58,15 @@ def pull_request_job(context: ActionsContext, config: Config, secrets: Secrets) 
     seal = Seal.make(f"{context.repository}#{info.number}", memory_key=secrets.memory_key,
                      api_key=secrets.anthropic_api_key)
     memory = PullMemory(config, lambda seal: read_snapshot(gh, repo, info.number, seal), seal)
+    run, attempt = context.run_order
+    lock = PullLock(gh, lambda: repo.get_issue(info.number), seal, Claim(run, attempt, info.head_sha),
+                    context.run_url) if run else None
     job = Job(
         mode="review",
         config=config,
         collect=lambda: _collect(repo, info, filt, context.workspace),
         engine=None,
-        sinks=pull_request_sinks(context, config, repo, info, gh, memory),
+        sinks=pull_request_sinks(context, config, repo, info, gh, memory, lock),
         on_plan=note_nothing_to_review,
         memory=memory,
     )
@@ -77,6 +82,8 @@ def pull_request_job(context: ActionsContext, config: Config, secrets: Secrets) 
     job.engine, job.plan_only_reason = make_engine(config, secrets, default="parallel", no_key_reason=no_key)
     if job.engine is None and job.plan_only_reason == no_key:
         log.warning(no_key)
+    if job.engine is not None and lock is not None:  # a run that will pay claims the pull request first
+        memory.claim = lock.claim
     return job
 
 
@@ -176,7 +183,8 @@ def _nothing(info: PullInfo, why: str) -> Any:
 
 
 def pull_request_sinks(
-    context: ActionsContext, config: Config, repo: Repository, info: PullInfo, gh: Github, memory: PullMemory
+    context: ActionsContext, config: Config, repo: Repository, info: PullInfo, gh: Github, memory: PullMemory,
+    lock: PullLock | None = None,
 ) -> list[tuple[str, Sink]]:
     from ..publishers import annotations, checks, review, threads
     from ..publishers.sarif import sarif_sink
@@ -193,11 +201,18 @@ def pull_request_sinks(
 
     def post_review(report: RunReport, plan: Plan) -> str:
         nonlocal posted_ok, reviewed_posted
-        if report.error or report.dry_run or report.pending:
+        if report.error or report.dry_run or report.pending or report.superseded:
             return ""
+        why = lock.check() if lock is not None and memory.claim is not None else ""
+        if why:  # a later run claimed the pull request while this one worked: it publishes, this one does not
+            report.superseded = log.redact(why)
+            log.notice(report.superseded, title="batch-review: superseded")
+            return "not posted: superseded by a later run"
         pull = repo.get_pull(info.number)
         snapshot = memory.snapshot
         posted = snapshot.posted() if snapshot is not None else rest_memory().posted
+        if lock is not None and lock.contended:
+            posted |= posted_since(report)
         held = withhold(report, rest_memory().unsure if snapshot is None else set())
         try:
             what = review.publish_review(
@@ -219,6 +234,18 @@ def pull_request_sinks(
         reviewed_posted = what.startswith("review posted")
         return what
 
+    def posted_since(report: RunReport) -> set[str]:
+        """What batch-review posted on the pull request after this run read its memory (another run was at work)."""
+        try:
+            return read_snapshot(gh, repo, info.number, memory.seal).posted()
+        except Exception as exc:  # GitHubError, GithubException, a lost connection: noted, never raised
+            why = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
+            note = (f"another run was at work on this pull request, and what it posted could not be read again "
+                    f"({why}): a finding it posted may be posted again")
+            log.warning(note)
+            report.notes.append(note)
+            return set()
+
     def close_threads(report: RunReport, plan: Plan) -> str:
         if not posted_ok:
             return ""
@@ -228,16 +255,24 @@ def pull_request_sinks(
         """The findings are on the pull request by now, each with its marker, and the review carries what this
         run reviewed: a status comment that cannot be written is reported, and the next run pays for nothing
         again (a run that posted no review leaves a short review note with its state instead)."""
-        if not posted_ok:
-            return ""  # the findings are not on the pull request: the next run must review them again
-        body = log.redact(threads.status_body(report, memory, config.walkthrough))
+        if not posted_ok:  # the findings are not on the pull request: the next run must review them again
+            return lock.release(report.status) if lock is not None and not report.superseded else ""
+        claim = lock.closing() if lock is not None else ""
+        text, more = threads.status_comments(report, memory, config.walkthrough, claim)
+        body, more = log.redact(text), [log.redact(m) for m in more]
         snapshot = memory.snapshot
         try:
             if snapshot is None and rest_memory().foreign_status:
                 raise GitHubError("the token's identity is unknown (GitHub's GraphQL API did not answer), and a "
                                   "status comment by another author exists: neither edited nor written twice")
-            comment_id = snapshot.status_comment_id if snapshot else rest_memory().status_comment_id
-            return threads.publish_status(gh, repo.get_issue(info.number), comment_id, body)
+            found = lock.found if lock is not None else None
+            if found is not None:  # read just before posting: the freshest word on which comments are what
+                where = (found.comment.id if found.comment else None, found.more_ids, found.stale_ids)
+            elif snapshot is not None:
+                where = (snapshot.status_comment_id, snapshot.status_more_ids, snapshot.stale_status_ids)
+            else:
+                where = (rest_memory().status_comment_id, rest_memory().status_more_ids, [])
+            return threads.publish_status(gh, repo.get_issue(info.number), where[0], body, more, where[1], where[2])
         except Exception as exc:  # GitHubError, GithubException, a lost connection
             why = str(getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}")
             state = memory.run_state(report).to_marker(memory.seal)
@@ -255,7 +290,7 @@ def pull_request_sinks(
             return f"failed: {why}; memory of this run {kept}"
 
     def check_run(report: RunReport, plan: Plan) -> str:
-        if not config.check_run or report.dry_run:
+        if not config.check_run or report.dry_run or report.superseded:
             return ""
         return checks.publish_check_run(repo, info.head_sha, report, log.redact(render_summary(report)), config.fail_on,
                                         config.fail_on_partial)

@@ -6,7 +6,11 @@
   the file, digests of its lines and of their neighbours) without a side table.
 - The pull request's state marker rides in batch-review's one status comment on the pull request: the
   review settings' key and the file versions (blobs) reviewed under them, packed so that a 3,000-file pull
-  request fits in a comment (6-byte digests, base64: ~11 characters a file).
+  request fits in a comment (6-byte digests, base64: ~11 characters a file). A state larger than
+  `STATE_ROOM` (a 3,000-file pull request with some 2,000 open findings) is cut into sealed parts,
+  `<!-- batch-review:pr-state-part set=<digest of the whole> part=i/n <text> <tag> -->`: the first rides in the
+  status comment, the others in comments of their own, and the state is read only when every part verifies
+  and together they make the whole the set names (a missing or edited part costs a full review, with a note).
 
 Markers are JSON inside an HTML comment, with `--` and `>` escaped so the JSON cannot close the comment,
 followed by a tag (memory/seal.py: an HMAC with a key only the action holds): a marker whose tag does not
@@ -31,10 +35,14 @@ from .seal import Seal
 
 FINDING_PREFIX = "<!-- batch-review:finding "
 STATE_PREFIX = "<!-- batch-review:pr-state "
+PART_PREFIX = "<!-- batch-review:pr-state-part "
+STATE_ROOM = 40_000  # characters of state marker the status comment carries; a larger state spills (to_markers)
 SUFFIX = " -->"
 _TAG = r"(?: ([0-9a-f]{32}))? -->"  # the seal's tag (memory/seal.py), absent when there was no key
 _FINDING = linear.compile(r"<!-- batch-review:finding (\{[^\n]*?\})" + _TAG)
 _STATE = linear.compile(r"<!-- batch-review:pr-state (\{[^\n]*?\})" + _TAG)
+_PART = linear.compile(r"<!-- batch-review:pr-state-part (set=([0-9a-f]{16}) part=([0-9]{1,4})/([0-9]{1,4}) "
+                       r"([^\s]+))" + _TAG)
 _REVIEW = linear.compile(r"<!-- batch-review:review (head=[0-9a-f]{40} part=[0-9]+ run=[0-9a-f]{1,32})" + _TAG)
 _FIXED = linear.compile(r"<!-- batch-review:fixed (fp=[0-9a-f]{16})" + _TAG)
 _HEX = linear.compile(r"^[0-9a-f]{16}$")
@@ -203,7 +211,8 @@ class PullState:
     open: dict[str, str] = field(default_factory=dict)  # fingerprint -> file_key of the version it is on
     dismissed: set[str] = field(default_factory=set)  # fingerprints dismissed on this pull request (a conversation)
 
-    def to_marker(self, seal: Seal) -> str:
+    def payload(self) -> str:
+        """The state's JSON as its marker embeds it (one line, nothing in it can close an HTML comment)."""
         commits = list(dict.fromkeys(self.reviewed.values()))[-MAX_COMMITS:]
         index = {sha: i for i, sha in enumerate(commits)}
         packed = b"".join(
@@ -215,7 +224,23 @@ class PullState:
                 "files": base64.b64encode(packed).decode("ascii"), "open": base64.b64encode(found).decode("ascii")}
         if self.dismissed:
             data["dismissed"] = base64.b64encode(b"".join(bytes.fromhex(fp) for fp in sorted(self.dismissed))).decode()
-        return _sealed(STATE_PREFIX, "state", _embed(data), seal)
+        return _embed(data)
+
+    def to_marker(self, seal: Seal) -> str:
+        return _sealed(STATE_PREFIX, "state", self.payload(), seal)
+
+    def to_markers(self, seal: Seal, room: int = STATE_ROOM) -> list[str]:
+        """The state as one marker when it fits in `room` characters; else as parts of at most `room` characters
+        each (`own_state_parts`): the first rides in the status comment, each other one in a comment of its own."""
+        text = self.payload()
+        single = _sealed(STATE_PREFIX, "state", text, seal)
+        if len(single) <= room:
+            return [single]
+        whole = hashlib.sha256(text.encode("ascii")).hexdigest()[:16]
+        size = room - len(PART_PREFIX) - 80  # the part's header (set, part i/n) and its tag
+        chunks = [text[i : i + size] for i in range(0, len(text), size)]
+        return [_sealed(PART_PREFIX, "state-part", f"set={whole} part={n}/{len(chunks)} {chunk}", seal)
+                for n, chunk in enumerate(chunks, 1)]
 
     @classmethod
     def from_text(cls, text: str | None, seal: Seal | None) -> PullState | None:
@@ -228,7 +253,37 @@ class PullState:
             why = ("no memory key (set the memory-key input)" if not seal.keyed else
                    "edited since batch-review wrote it, written by someone else, or the memory key changed")
             raise ValueError(f"its seal does not verify: {why}")
-        data = json.loads(match.group(1))
+        return cls.parse(match.group(1))
+
+    @classmethod
+    def from_parts(cls, first: str, others: list[str], seal: Seal) -> PullState | None:
+        """The state that `first` (the status comment) begins with a part marker and `others` (batch-review's
+        other comments, any order) continue; None when `first` holds no part. Raises ValueError when a part is
+        missing, edited or unsealed, or the parts do not make the whole they were cut from."""
+        heads = own_state_parts(first, seal)
+        if not heads:
+            if own_state_parts(first, None):
+                raise ValueError("its first part's seal does not verify (edited, written by someone else, or the "
+                                 "memory key changed)")
+            return None
+        whole, _, count, _ = heads[0]
+        found: dict[int, str] = {}
+        for text in [first, *others]:
+            for part_set, n, total, chunk in own_state_parts(text, seal):
+                if part_set == whole and total == count:
+                    found.setdefault(n, chunk)
+        missing = [n for n in range(1, count + 1) if n not in found]
+        if missing:
+            raise ValueError(f"part {missing[0]} of its {count} parts is missing, edited or not sealed")
+        text = "".join(found[n] for n in range(1, count + 1))
+        if hashlib.sha256(text.encode("ascii", "replace")).hexdigest()[:16] != whole:
+            raise ValueError(f"its {count} parts do not make the whole they were cut from")
+        return cls.parse(text)
+
+    @classmethod
+    def parse(cls, payload: str) -> PullState:
+        """The state from its JSON payload (raises ValueError when it is not a state)."""
+        data = json.loads(payload)
         if not isinstance(data, dict) or data.get("v") != STATE_VERSION:
             raise ValueError("not a batch-review pull-request state (version 1)")
         settings, commits, files = data.get("settings"), data.get("commits"), data.get("files")
@@ -256,6 +311,19 @@ class PullState:
         return cls(settings, reviewed, open_, _dismissed(data.get("dismissed", "")))
 
 
+def own_state_parts(text: str | None, seal: Seal | None) -> list[tuple[str, int, int, str]]:
+    """The state parts in a comment body whose seal verifies (`seal` None: every well-formed one), as
+    (set, part number, parts in all, text)."""
+    out = []
+    for m in _PART.finditer(text or ""):
+        if seal is not None and not seal.verify("state-part", m.group(1), m.group(6) or ""):
+            continue
+        n, total = int(m.group(3)), int(m.group(4))
+        if 1 <= n <= total:
+            out.append((m.group(2), n, total, m.group(5)))
+    return out
+
+
 def _dismissed(value: Any) -> set[str]:
     """The dismissed findings' fingerprints (8 bytes each, base64)."""
     raw = base64.b64decode(value, validate=True) if isinstance(value, str) else b"x"
@@ -270,3 +338,13 @@ def with_state(body: str, state: PullState, seal: Seal) -> str:
     if match is None:
         return body
     return body[: match.start()] + state.to_marker(seal) + body[match.end() :]
+
+
+def with_state_markers(body: str, state: PullState, seal: Seal) -> tuple[str, list[str]]:
+    """`with_state` for a state that may spill: the status comment `body` with its state marker (or its first
+    part) replaced by `state`'s first, and the markers of the parts that continue it (none when it fits)."""
+    match = _STATE.search(body) or _PART.search(body)
+    if match is None:
+        return body, []
+    markers = state.to_markers(seal)
+    return body[: match.start()] + markers[0] + body[match.end() :], markers[1:]

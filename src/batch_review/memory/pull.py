@@ -61,6 +61,7 @@ class PullMemory:
         self.usable: MergedState | None = None  # the earlier states, when their settings match this run's
         self.incomplete = False
         self.actions = Actions()
+        self.claim: Callable[[], str] | None = None  # claims the pull request before anything is paid (memory/lock.py)
 
     # -- recall ----------------------------------------------------------------------------------
     def recall(self, collected: Collected, report: RunReport) -> list[FileOutcome]:
@@ -71,6 +72,10 @@ class PullMemory:
                 self.current[path] = file_key(path, blob, "?" if bases is None else bases.get(old, ""))
         self.skipped = {s.path: s.reason for s in collected.skipped}
         self.incomplete = collected.incomplete  # GitHub did not list every changed file
+        if self.claim is not None:  # raises Superseded when a later run holds the pull request
+            problem = self.claim()
+            if problem:
+                self._note(report, problem)
         try:
             self.snapshot = self.read(self.seal)
         except RunError as exc:

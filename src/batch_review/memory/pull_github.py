@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, Any
 from ..graphql import graphql
 from ..log import log
 from ..words import plural
+from .claim import STATUS_MARKER, Claim, is_status, read_claim
 from .identity import ACTIONS_BOT, Identity, fallback, from_viewer
-from .markers import PostedFinding, PullState, own_review_markers, posted_findings, said_fixed
+from .markers import PostedFinding, PullState, own_review_markers, own_state_parts, posted_findings, said_fixed
 from .seal import Seal
 from .walkthrough import Walkthrough
 
@@ -92,6 +93,9 @@ class PullSnapshot:
     status_text: str = ""  # the status comment's body, as read
     ignored: int = 0  # comments carrying batch-review markers written by someone else
     walkthrough: Walkthrough | None = None  # the files' summaries the status comment carries
+    status_more_ids: list[int] = field(default_factory=list)  # comments holding further parts of the state
+    stale_status_ids: list[int] = field(default_factory=list)  # status comments left by a race to create one
+    claim: Claim | None = None  # the latest claim on the pull request (memory/claim.py)
 
     def posted(self) -> set[str]:
         """Fingerprints of every finding batch-review posted on this pull request (any commit)."""
@@ -198,26 +202,77 @@ def _take_reviews(snapshot: PullSnapshot, reviews: Any) -> None:
 
 
 def _take_status_comment(snapshot: PullSnapshot, comments: Any) -> None:
-    """The status comment: the (first) one the token's identity wrote whose state's seal verifies. One that
-    is ours by author but not by seal (edited, forged under the same identity, or sealed with another key)
-    is never taken, and its problem is noted; a new status comment is then written, never over it."""
-    problem = ""
+    """The status comment (memory/claim.py `find_status`), its state (its parts, when it spilled) and walkthrough.
+    One that is ours by author but not by seal (edited, forged under the same identity, or sealed with another
+    key) is never taken, and its problem is noted; a new status comment is then written, never over it."""
+    found = find_status(list(comments), snapshot.identity, snapshot.seal)
+    snapshot.ignored += found.foreign
+    snapshot.status_more_ids, snapshot.stale_status_ids = found.more_ids, found.stale_ids
+    snapshot.claim = found.claim
+    if found.comment is None:
+        snapshot.state_problem = found.problem
+        return
+    body = found.comment.body or ""
+    snapshot.status_comment_id, snapshot.state, snapshot.state_problem = found.comment.id, found.state, found.problem
+    snapshot.status_text, snapshot.walkthrough = body, Walkthrough.from_text(body, snapshot.seal)
+
+
+@dataclass
+class StatusFound:
+    """batch-review's status comment among a pull request's comments, as `find_status` read it."""
+
+    comment: Any = None  # the status comment (PyGithub IssueComment), None when there is none that verifies
+    state: PullState | None = None
+    problem: str = ""  # why a state that exists could not be read
+    claim: Claim | None = None  # the latest sealed claim on the pull request
+    more_ids: list[int] = field(default_factory=list)  # batch-review's comments holding further parts of a state
+    stale_ids: list[int] = field(default_factory=list)  # other sealed status comments (two runs raced to create one)
+    foreign: int = 0  # comments with status markers that the token's identity did not write
+
+
+def find_status(comments: list[Any], identity: Identity, seal: Seal) -> StatusFound:
+    """Of the comments the token's identity wrote with a sealed claim or state, the status comment is the one that
+    carries the latest claim (then the newest): two runs that raced to create one leave the loser's behind, which
+    the next status write deletes. A state cut into parts is read from the other comments holding its parts."""
+    out = StatusFound()
+    mine = []
     for comment in comments:
         body = comment.body or ""
-        if "<!-- batch-review:pr-state" not in body:
+        if not is_status(body, seal) and not own_state_parts(body, None):
             continue
-        if not _rest_mine(snapshot, comment.user):
-            snapshot.ignored += 1
+        if comment.user is None or not identity.wrote(comment.user.login, comment.user.type):
+            out.foreign += 1
             continue
+        mine.append(comment)
+    more = [c for c in mine if STATUS_MARKER not in (c.body or "") and own_state_parts(c.body, seal)]
+    out.more_ids = [c.id for c in more]
+    ranked = []
+    for comment in mine:
+        body = comment.body or ""
+        if comment in more:
+            continue
+        claim = read_claim(body, seal)
         try:
-            state = PullState.from_text(body, snapshot.seal)
+            state = PullState.from_text(body, seal) or PullState.from_parts(body, [c.body or "" for c in more], seal)
         except ValueError as exc:
-            problem = problem or f"batch-review's status comment could not be read ({exc})"
-            continue
-        snapshot.status_comment_id, snapshot.state = comment.id, state
-        snapshot.status_text, snapshot.walkthrough = body, Walkthrough.from_text(body, snapshot.seal)
-        return
-    snapshot.state_problem = problem
+            if not own_state_parts(body, seal):  # its own seal fails: never taken, never written over
+                out.problem = out.problem or f"batch-review's status comment could not be read ({exc})"
+                continue
+            state, problem = None, f"batch-review's state could not be read whole ({exc})"
+        else:
+            problem = ""
+        if state is None and claim is None and not problem:
+            continue  # nothing sealed in it: not batch-review's to trust
+        ranked.append(((claim.order if claim else (-1, -1)), comment.id, comment, state, claim, problem))
+    if not ranked:
+        return out
+    ranked.sort(key=lambda r: (r[0], r[1]))
+    _, _, out.comment, out.state, out.claim, problem = ranked[-1]
+    out.problem = problem or (out.problem if out.state is None else "")  # a claim alone says nothing of a state
+    out.stale_ids = [r[1] for r in ranked[:-1]]
+    claims = [r[4] for r in ranked if r[4] is not None]
+    out.claim = max(claims, key=lambda c: c.order) if claims else None
+    return out
 
 
 @dataclass
@@ -230,6 +285,7 @@ class RestMemory:
     posted: set[str] = field(default_factory=set)
     unsure: set[str] = field(default_factory=set)
     status_comment_id: int | None = None
+    status_more_ids: list[int] = field(default_factory=list)  # comments holding further parts of the state
     foreign_status: bool = False  # a status comment exists that the assumed identity did not write
 
     @property
@@ -247,23 +303,12 @@ def read_without_graphql(gh: Github, pull: Any, issue: Any, seal: Seal) -> RestM
             found.posted |= fps
         elif found.assumed:
             found.unsure |= fps
-    for comment in issue.get_comments():
-        if "<!-- batch-review:pr-state" not in (comment.body or ""):
-            continue
-        if comment.user is not None and me.wrote(comment.user.login, comment.user.type):
-            if found.status_comment_id is None and _sealed_state(comment.body, seal):
-                found.status_comment_id = comment.id  # never one whose seal fails: that is not written over
-        elif found.assumed:
-            found.foreign_status = True
+    status = find_status(list(issue.get_comments()), me, seal)
+    if status.comment is not None:  # never one whose seal fails: that is not written over
+        found.status_comment_id, found.status_more_ids = status.comment.id, status.more_ids
+    found.foreign_status = found.assumed and status.foreign > 0
     found.unsure -= found.posted
     if found.assumed and (found.unsure or found.foreign_status):
         log.info(f"the token's identity is unknown (assumed {ACTIONS_BOT}): batch-review markers written by "
                  "another author may be its own")
     return found
-
-
-def _sealed_state(body: str | None, seal: Seal) -> bool:
-    try:
-        return PullState.from_text(body, seal) is not None
-    except ValueError:
-        return False

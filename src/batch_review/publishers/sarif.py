@@ -316,7 +316,7 @@ def sarif_sink(
     from ..actions_env import report_dir, workspace_relative
 
     def sink(report: RunReport, plan: Plan) -> str:
-        if report.error or report.dry_run or report.pending:
+        if report.error or report.dry_run or report.pending or report.superseded:
             return ""
         if not covers(report):
             why = (f"not written: {plural(report.count('failed'), 'file')} could not be reviewed and their earlier "

@@ -18,6 +18,7 @@ STATUS_LINE = {
     "partial": "⚠️ partial — some files could not be reviewed",
     "pending": "⏳ pending",
     "failed": "❌ failed",
+    "superseded": "⏭️ superseded — a later run on this pull request publishes the review; this run published nothing",
 }
 PLACEMENT = {
     "inline": "inline comment",
@@ -38,6 +39,8 @@ def render_summary(report: RunReport) -> str:
     target = f"**{report.mode}** of {inline_text(report.target)}" + (
         f" at {code_span(report.head_sha[:12])}" if report.head_sha else "")
     lines.append(f"{target} · model {code_span(report.model)} · engine {code_span(report.engine)}")
+    if report.superseded:
+        lines += ["", f"> **Superseded:** {inline_text(report.superseded)}"]
     if report.error:
         lines += ["", f"> **Error ({report.error_kind}):** {inline_text(report.error)}"]
     for note in report.notes:

@@ -7,7 +7,8 @@ memory for the next run.
 - A REQUEST_CHANGES review whose blocking findings are all fixed or resolved is dismissed (a protected
   branch may refuse `GITHUB_TOKEN` that: the refusal is noted, nothing fails).
 - The status comment (one per pull request, edited in place) says where the pull request stands and holds
-  the state marker: the file versions reviewed and the findings still open.
+  the state marker: the file versions reviewed and the findings still open. A state too large for one comment
+  spills into further comments of batch-review's own (memory/markers.py), edited in place like it.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..graphql import graphql
 from ..log import log
+from ..memory.claim import STATUS_MARKER
 from ..memory.markers import fixed_reply_marker
 from ..words import plural
 from .markdown import cap, code_span, inline_text
@@ -30,7 +32,6 @@ if TYPE_CHECKING:
     from ..report import RunReport
 
 MUTATIONS_PER_REQUEST = 25
-STATUS_MARKER = "<!-- batch-review:status -->"
 
 
 def apply_actions(gh: Github, pull: PullRequest, actions: Actions, head_sha: str, seal: Seal) -> str:
@@ -80,9 +81,28 @@ def apply_actions(gh: Github, pull: PullRequest, actions: Actions, head_sha: str
     return "; ".join(done + [f"failed: {p}" for p in problems]) or ""
 
 
-def status_body(report: RunReport, memory: PullMemory, walkthrough: bool = True) -> str:
+def status_comments(report: RunReport, memory: PullMemory, walkthrough: bool = True,
+                    claim: str = "") -> tuple[str, list[str]]:
+    """The status comment's body (with `claim`, the run's claim marker, first) and, when the state outgrows it,
+    the bodies of the comments that continue it."""
+    markers = memory.next_state(report).to_markers(memory.seal)
+    body = status_body(report, memory, walkthrough, markers[0])
+    return (cap(f"{claim}\n{body}") if claim else body), continuations(markers[1:])
+
+
+STATE_MORE = "<!-- batch-review:state-more -->"
+
+
+def continuations(rest: list[str]) -> list[str]:
+    """The bodies of the comments holding the parts of a state after the first (the status comment's)."""
+    return [f"{marker}\n{STATE_MORE}\n<sub>batch-review's memory of this pull request, continued (part {n} of "
+            f"{len(rest) + 1}): the status comment's state did not fit in one comment.</sub>"
+            for n, marker in enumerate(rest, 2)]
+
+
+def status_body(report: RunReport, memory: PullMemory, walkthrough: bool = True, state: str | None = None) -> str:
     """The status comment: where the pull request stands, the walkthrough of the change (`walkthrough`), and
-    the markers for the next run (the state; the files' summaries)."""
+    the markers for the next run (the state, or its first part; the files' summaries)."""
     from .walkthrough import render
 
     counted = report.findings
@@ -90,7 +110,7 @@ def status_body(report: RunReport, memory: PullMemory, walkthrough: bool = True)
     carried = sum(1 for f in counted if f.placement == "carried")
     head = report.head_sha[:12]
     lines = [
-        memory.next_state(report).to_marker(memory.seal),
+        state if state is not None else memory.next_state(report).to_marker(memory.seal),
         STATUS_MARKER,
         f"### batch-review · {report.status} at `{head}`",
         "",
@@ -121,16 +141,38 @@ def status_body(report: RunReport, memory: PullMemory, walkthrough: bool = True)
     return cap("\n".join(lines))
 
 
-def publish_status(gh: Github, issue: Issue, comment_id: int | None, body: str) -> str:
-    """Create the status comment (on the pull request's issue), or edit it in place (one PATCH, no read first)."""
+def publish_status(gh: Github, issue: Issue, comment_id: int | None, body: str, more: list[str] | None = None,
+                   more_ids: list[int] | None = None, stale_ids: list[int] | None = None) -> str:
+    """Create the status comment (on the pull request's issue), or edit it in place (one PATCH, no read first).
+    `more`: the bodies of the comments continuing its state, written first (the comments in `more_ids` edited in
+    place, new ones created), then the ones no longer needed deleted, with `stale_ids` (status comments two runs
+    raced to create: the one written here is the status comment now)."""
+    folder = issue.url.rsplit("/", 1)[0]
+    spare, done = list(more_ids or []), []
+    for text in more or []:
+        if spare:
+            gh.requester.requestJsonAndCheck("PATCH", f"{folder}/comments/{spare.pop(0)}", input={"body": text})
+        else:
+            _create(issue, text, "a continuation of the status comment")
+    if more:
+        done.append(f"{plural(len(more), 'continuation comment')} written")
+    if comment_id is not None:
+        gh.requester.requestJsonAndCheck("PATCH", f"{folder}/comments/{comment_id}", input={"body": body})
+        done.insert(0, f"status comment {comment_id} updated")
+    else:
+        done.insert(0, f"status comment {_create(issue, body, 'the status comment').id} created")
+    gone = [i for i in [*spare, *(stale_ids or [])] if i != comment_id]
+    for old in gone:
+        gh.requester.requestJsonAndCheck("DELETE", f"{folder}/comments/{old}")
+    if gone:
+        done.append(f"{plural(len(gone), 'stale comment')} deleted")
+    return "; ".join(done)
+
+
+def _create(issue: Issue, body: str, what: str) -> Any:
     from ..github_client import post_once
 
-    if comment_id is not None:
-        folder = issue.url.rsplit("/", 1)[0]
-        gh.requester.requestJsonAndCheck("PATCH", f"{folder}/comments/{comment_id}", input={"body": body})
-        return f"status comment {comment_id} updated"
-    created = post_once(lambda: issue.create_comment(body), lambda: _find_status(issue, body), "the status comment")
-    return f"status comment {created.id} created"
+    return post_once(lambda: issue.create_comment(body), lambda: _find_status(issue, body), what)
 
 
 def _find_status(issue: Issue, body: str) -> Any:
