@@ -90,7 +90,7 @@ class PlannedRequest:
         return shown
 
 
-@dataclass
+@dataclass(slots=True)
 class PlanFile:
     path: str
     status: str
@@ -99,7 +99,7 @@ class PlanFile:
     total_lines: int | None
     changed_lines: int
     source: SourceFile = field(repr=False)
-    requests: list[str] = field(default_factory=list)
+    requests: tuple[str, ...] = ()  # the custom_id of each request showing it
     view: View | None = field(default=None, repr=False)  # the widened rows of a change (targeted context)
 
 
@@ -194,7 +194,8 @@ def make_plan(files: Iterable[SourceFile], skipped: list[Skip], budget: Budget) 
     plan.requests = list(pack(_pieces(files, plan, budget), budget))
     for request in plan.requests:
         for path in request.paths:
-            plan.files[path].requests.append(request.custom_id)
+            entry = plan.files[path]
+            entry.requests = (*entry.requests, request.custom_id)
     _report_context(plan, budget)
     return plan
 

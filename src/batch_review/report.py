@@ -22,7 +22,7 @@ Status = Literal["clean", "findings", "partial", "pending", "failed"]
 REPORT_VERSION = 1
 
 
-@dataclass
+@dataclass(slots=True)
 class FileOutcome:
     path: str
     status: Literal["reviewed", "unchanged", "skipped", "failed", "pending"]

@@ -50,6 +50,8 @@ class RedactedLoader:
     """A file's loader, redacted; a whole file's credentials become findings (once, however often it is read).
     `inner` is the loader it wraps (a pull request's HeadLoader is fetched with its neighbours)."""
 
+    __slots__ = ("_scanned", "findings", "inner", "out", "path")
+
     def __init__(self, path: str, inner: Callable[[], bytes | None], out: Scrubbed, findings: bool) -> None:
         self.path, self.inner, self.out, self.findings = path, inner, out, findings
         self._scanned = False
