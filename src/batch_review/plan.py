@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import math
 import posixpath
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import accumulate
 from typing import TYPE_CHECKING
@@ -98,8 +98,8 @@ class PlanFile:
     diff: FileDiff | None
     total_lines: int | None
     changed_lines: int
-    source: SourceFile = field(repr=False)
-    requests: tuple[str, ...] = ()  # the custom_id of each request showing it
+    load: Callable[[], bytes | None] | None = field(default=None, repr=False)  # the content at the reviewed commit
+    old_path: str | None = None  # a renamed file's earlier path
     view: View | None = field(default=None, repr=False)  # the widened rows of a change (targeted context)
 
 
@@ -143,7 +143,7 @@ class Plan:
             return entry.view.rows[piece.start : piece.stop]
         if entry.diff is not None:
             return entry.diff.rows[piece.start : piece.stop]
-        data = entry.source.load() if entry.source.load else None
+        data = entry.load() if entry.load else None
         return content_rows(data or b"", piece.start, piece.stop)
 
     def line_text(self, path: str, first: int, last: int) -> str | None:
@@ -161,7 +161,7 @@ class Plan:
             return cached
         entry = self.files.get(path)
         lines: list[str] = []
-        data = entry.source.load() if entry is not None and entry.source.load else None
+        data = entry.load() if entry is not None and entry.load else None
         if data is not None:
             lines = [row.text for row in content_rows(data, 0, data.count(b"\n") + 1)]
             if data.endswith(b"\n"):
@@ -192,10 +192,6 @@ def make_plan(files: Iterable[SourceFile], skipped: list[Skip], budget: Budget) 
 
         fetch_head_contents([f for f in files if f.status != "tracked" and f.patch and "@@" in f.patch])
     plan.requests = list(pack(_pieces(files, plan, budget), budget))
-    for request in plan.requests:
-        for path in request.paths:
-            entry = plan.files[path]
-            entry.requests = (*entry.requests, request.custom_id)
     _report_context(plan, budget)
     return plan
 
@@ -220,7 +216,7 @@ def _diff_pieces(source: SourceFile, plan: Plan, budget: Budget) -> Iterator[Pie
         plan.skipped.append(Skip(source.path, "no content change"))
         return
     entry = plan.files[source.path] = PlanFile(
-        source.path, source.status, source.inline, diff, None, diff.changed_lines, source
+        source.path, source.status, source.inline, diff, None, diff.changed_lines, source.load, source.old_path
     )
     digest = hashlib.blake2b((source.patch or "").encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
     rows = diff.rows
@@ -322,7 +318,7 @@ def _whole_file_pieces(source: SourceFile, plan: Plan, budget: Budget) -> Iterat
         plan.skipped.append(Skip(source.path, "empty"))
         return
     lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
-    plan.files[source.path] = PlanFile(source.path, source.status, False, None, lines, lines, source)
+    plan.files[source.path] = PlanFile(source.path, source.status, False, None, lines, lines, source.load)
     digest = hashlib.blake2b(data, digest_size=16).hexdigest()
     whole = estimate_tokens(len(data), lines)
     if whole <= budget.max_piece_tokens:
