@@ -1,9 +1,10 @@
 """Requests: which code goes to the model in which request, with stable ids and token estimates.
 
 A file becomes one or more pieces (a big file is split at hunk or line boundaries within the token
-budget); consecutive pieces in path order are packed into requests up to the same budget. The plan
-holds no file content, only row ranges and digests, so a 50,000-file sweep plans in constant memory;
-`prompt.py` renders a request's text right before it is sent.
+budget); consecutive pieces in path order are packed into requests up to the same budget, as the files
+stream in. The plan holds no file content, only row ranges, digests and each file's loader (well under a
+kilobyte a file: a 100,000-file sweep plans and submits within 200 MB, docs/sweeps.md); `prompt.py` renders a
+request's text right before it is sent.
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@
 Files are listed with `git ls-tree -r -z <commit>` (so .gitignore is honoured by construction and
 the commit, not the working tree, is what gets swept) and read through one long-lived
 `git cat-file --batch` process. A folder that is not a git repository is walked instead, honouring
-its top-level .gitignore. Nothing is held in memory beyond the file being planned.
+its top-level .gitignore. The listing is read as git writes it and the files are yielded one by one; a
+file's content is read when it is planned (and again when its request is rendered), never kept.
 """
 
 from __future__ import annotations
