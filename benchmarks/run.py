@@ -41,6 +41,7 @@ def collect(tmp: Path, only: set[str]) -> list[Row]:
         "throughput": throughput.figures,
         "coverage": lambda: coverage.figures(tmp),
         "sweep": lambda: sweeps.planning() + sweeps.cost_ratio(tmp),
+        "sweep-memory": lambda: sweeps.memory_100k(tmp),
         "startup": sweeps.cold_start,
         "memory": lambda: memory.figures(tmp),
         "context": context.figures,
@@ -75,8 +76,8 @@ def table(rows: list[Row]) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("sections", nargs="*",
-                        help="fanout, throughput, coverage, sweep, startup, memory, context, verify, eval-context, "
-                        "related, wave, conversation, whole-change, walkthrough, secrets (default: all)")
+                        help="fanout, throughput, coverage, sweep, sweep-memory, startup, memory, context, verify, "
+                        "eval-context, related, wave, conversation, whole-change, walkthrough, secrets (default: all)")
     parser.add_argument("--no-write", action="store_true", help="print only; do not rewrite RESULTS.md")
     args = parser.parse_args()
     started = time.perf_counter()

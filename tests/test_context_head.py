@@ -178,7 +178,7 @@ def test_hunks_mode_still_fetches_head_content_once_for_fingerprints(tmp_path: P
     plan = plan_for(fake, fx, None, Budget(context="hunks"))
     assert len(graphql_paths(fake)) == 1  # one query for the three files, whatever reads them later
     assert all(f.view is None for f in plan.files.values())
-    load = plan.files["src/m000.py"].source.load
+    load = plan.files["src/m000.py"].load
     assert load is not None and load().split(b"\n")[176] == b"    s15 = 16"  # line 177: the whole head is known
     assert len(graphql_paths(fake)) == 1
 

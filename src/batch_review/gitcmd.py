@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 
@@ -71,6 +72,31 @@ def git(repo: Path, *args: str, check: bool = True, input: bytes | None = None) 
         message = proc.stderr.decode("utf-8", "replace").strip().splitlines()
         raise SourceError(f"git {args[0]} failed: {message[-1] if message else proc.returncode}")
     return proc.stdout
+
+
+def git_records(repo: Path, *args: str, chunk: int = 1 << 16) -> Iterator[bytes]:
+    """`git <args>`'s NUL-separated output, one record at a time as git writes it (a 100,000-file listing is
+    never held whole). Raises SourceError once the output is read if git failed."""
+    if not repo.is_dir():
+        raise SourceError(f"{repo} is not a directory")
+    root = str(repo.resolve())
+    cmd = ["git", "-c", f"safe.directory={root}", *_SAFE_FLAGS, *_filter_overrides(root), *args]
+    try:
+        proc = subprocess.Popen(cmd, cwd=repo, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=safe_env())
+    except FileNotFoundError:
+        raise SourceError("git is not installed") from None
+    assert proc.stdout is not None and proc.stderr is not None
+    with proc:
+        rest = b""
+        while block := proc.stdout.read(chunk):
+            *records, rest = (rest + block).split(b"\0")
+            yield from (r for r in records if r)
+        if rest:
+            yield rest
+        error = proc.stderr.read()
+    if proc.returncode != 0:
+        message = error.decode("utf-8", "replace").strip().splitlines()
+        raise SourceError(f"git {args[0]} failed: {message[-1] if message else proc.returncode}")
 
 
 def repo_root(path: Path) -> Path:

@@ -1,9 +1,10 @@
 """Requests: which code goes to the model in which request, with stable ids and token estimates.
 
 A file becomes one or more pieces (a big file is split at hunk or line boundaries within the token
-budget); consecutive pieces in path order are packed into requests up to the same budget. The plan
-holds no file content, only row ranges and digests, so a 50,000-file sweep plans in constant memory;
-`prompt.py` renders a request's text right before it is sent.
+budget); consecutive pieces in path order are packed into requests up to the same budget, as the files
+stream in. The plan holds no file content, only row ranges, digests and each file's loader (well under a
+kilobyte a file: a 100,000-file sweep plans and submits within 200 MB, docs/sweeps.md); `prompt.py` renders a
+request's text right before it is sent.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import math
 import posixpath
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import accumulate
 from typing import TYPE_CHECKING
@@ -90,7 +91,7 @@ class PlannedRequest:
         return shown
 
 
-@dataclass
+@dataclass(slots=True)
 class PlanFile:
     path: str
     status: str
@@ -98,8 +99,8 @@ class PlanFile:
     diff: FileDiff | None
     total_lines: int | None
     changed_lines: int
-    source: SourceFile = field(repr=False)
-    requests: list[str] = field(default_factory=list)
+    load: Callable[[], bytes | None] | None = field(default=None, repr=False)  # the content at the reviewed commit
+    old_path: str | None = None  # a renamed file's earlier path
     view: View | None = field(default=None, repr=False)  # the widened rows of a change (targeted context)
 
 
@@ -152,7 +153,7 @@ class Plan:
             return entry.view.rows[piece.start : piece.stop]
         if entry.diff is not None:
             return entry.diff.rows[piece.start : piece.stop]
-        data = entry.source.load() if entry.source.load else None
+        data = entry.load() if entry.load else None
         return content_rows(data or b"", piece.start, piece.stop)
 
     def line_text(self, path: str, first: int, last: int) -> str | None:
@@ -170,7 +171,7 @@ class Plan:
             return cached
         entry = self.files.get(path)
         lines: list[str] = []
-        data = entry.source.load() if entry is not None and entry.source.load else None
+        data = entry.load() if entry is not None and entry.load else None
         if data is not None:
             lines = [row.text for row in content_rows(data, 0, data.count(b"\n") + 1)]
             if data.endswith(b"\n"):
@@ -201,9 +202,6 @@ def make_plan(files: Iterable[SourceFile], skipped: list[Skip], budget: Budget) 
 
         fetch_head_contents([f for f in files if f.status != "tracked" and f.patch and "@@" in f.patch])
     plan.requests = list(pack(_pieces(files, plan, budget), budget))
-    for request in plan.requests:
-        for path in request.paths:
-            plan.files[path].requests.append(request.custom_id)
     _report_context(plan, budget)
     return plan
 
@@ -228,7 +226,7 @@ def _diff_pieces(source: SourceFile, plan: Plan, budget: Budget) -> Iterator[Pie
         plan.skipped.append(Skip(source.path, "no content change"))
         return
     entry = plan.files[source.path] = PlanFile(
-        source.path, source.status, source.inline, diff, None, diff.changed_lines, source
+        source.path, source.status, source.inline, diff, None, diff.changed_lines, source.load, source.old_path
     )
     digest = hashlib.blake2b((source.patch or "").encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
     rows = diff.rows
@@ -330,7 +328,7 @@ def _whole_file_pieces(source: SourceFile, plan: Plan, budget: Budget) -> Iterat
         plan.skipped.append(Skip(source.path, "empty"))
         return
     lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
-    plan.files[source.path] = PlanFile(source.path, source.status, False, None, lines, lines, source)
+    plan.files[source.path] = PlanFile(source.path, source.status, False, None, lines, lines, source.load)
     digest = hashlib.blake2b(data, digest_size=16).hexdigest()
     whole = estimate_tokens(len(data), lines)
     if whole <= budget.max_piece_tokens:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -23,7 +23,7 @@ Status = Literal["clean", "findings", "partial", "pending", "failed", "supersede
 REPORT_VERSION = 1
 
 
-@dataclass
+@dataclass(slots=True)
 class FileOutcome:
     path: str
     status: Literal["reviewed", "unchanged", "skipped", "failed", "pending"]
@@ -229,10 +229,17 @@ def tally(reasons: Iterable[str]) -> list[tuple[str, int]]:
     return sorted(Counter(reasons).items(), key=lambda item: (-item[1], item[0]))
 
 
-def write_report(report: RunReport, path: Path, redact: object = None) -> None:
-    """Write the JSON report; `redact` (a callable) scrubs secrets from the text first."""
-    text = json.dumps(report.to_json(), indent=2, ensure_ascii=False)
-    if callable(redact):
-        text = redact(text)
+def write_report(report: RunReport, path: Path, redact: Callable[[str], str] | None = None) -> None:
+    """Write the JSON report; `redact` (a callable) scrubs secrets from the text first. Written line by line as it
+    is encoded (a 100,000-file sweep's report is never held as one text); every line is whole JSON tokens (strings
+    are escaped), so redacting each line redacts the whole."""
+    clean = redact or (lambda line: line)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text + "\n", encoding="utf-8")
+    with path.open("w", encoding="utf-8") as out:
+        pending = ""
+        for chunk in json.JSONEncoder(indent=2, ensure_ascii=False).iterencode(report.to_json()):
+            pending += chunk
+            if "\n" in chunk:
+                done, _, pending = pending.rpartition("\n")
+                out.write(clean(done) + "\n")
+        out.write(clean(pending) + "\n")

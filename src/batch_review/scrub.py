@@ -7,7 +7,8 @@ everything sent (the diff, the head content shown around it, the whole file in a
 than `MAX_LINE` characters is cut there (`… [cut: N more characters]`), so one long line no longer skips
 the file. Newlines are kept, so line numbers hold.
 
-The collected files' patches and loaders are replaced in place (`scrub`), before the plan reads them.
+The collected files' patches and loaders are replaced in place (`scrub`), before the plan reads them (a sweep's
+files one by one, as the plan reads them).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 
 from .findings import Check, Finding, Severity, legacy_fingerprint
 from .secret_scan import Found, find_secrets
-from .sources.base import Collected
+from .sources.base import Collected, SourceFile
 
 MAX_LINE = 2000
 TITLE = "A credential is committed: {kind}"
@@ -37,18 +38,29 @@ class Scrubbed:
 
 
 def scrub(collected: Collected) -> Scrubbed:
+    """Scrub the files in place: a list at once; a stream (a sweep's files) as the plan reads it."""
     out = Scrubbed()
-    for source in collected.files:
-        if source.patch is not None:
-            source.patch = _scrub_patch(source.path, source.patch, out)
-        if source.load is not None:
-            source.load = RedactedLoader(source.path, source.load, out, source.patch is None)
+    if isinstance(collected.files, list):
+        for source in collected.files:
+            _scrub(source, out)
+    else:
+        collected.files = (_scrub(source, out) for source in collected.files)
     return out
+
+
+def _scrub(source: SourceFile, out: Scrubbed) -> SourceFile:
+    if source.patch is not None:
+        source.patch = _scrub_patch(source.path, source.patch, out)
+    if source.load is not None:
+        source.load = RedactedLoader(source.path, source.load, out, source.patch is None)
+    return source
 
 
 class RedactedLoader:
     """A file's loader, redacted; a whole file's credentials become findings (once, however often it is read).
     `inner` is the loader it wraps (a pull request's HeadLoader is fetched with its neighbours)."""
+
+    __slots__ = ("_scanned", "findings", "inner", "out", "path")
 
     def __init__(self, path: str, inner: Callable[[], bytes | None], out: Scrubbed, findings: bool) -> None:
         self.path, self.inner, self.out, self.findings = path, inner, out, findings

@@ -77,11 +77,11 @@ def change_map(plan: Plan) -> list[FileChange]:
         if entry.diff is None:
             continue  # a whole file (a sweep): not a change
         try:
-            head = entry.source.load() if entry.source.load else None
+            head = entry.load() if entry.load else None
         except OSError:
             head = None
-        why = str(getattr(entry.source.load, "unavailable", "") or "") or "its head content is unavailable"
-        changes.append(file_change(path, entry.status, entry.diff, head, old_path=entry.source.old_path,
+        why = str(getattr(entry.load, "unavailable", "") or "") or "its head content is unavailable"
+        changes.append(file_change(path, entry.status, entry.diff, head, old_path=entry.old_path,
                                    why=why))
     changes += [FileChange(skip.path, "removed") for skip in plan.skipped if skip.reason == "deleted"]
     return changes

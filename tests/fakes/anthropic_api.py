@@ -114,6 +114,9 @@ class FakeAnthropicAPI:
         self.max_batch_bytes = max_batch_bytes
         self.strict = strict
         self.on_batch_created: Callable[[JSON], None] | None = None  # called once a batch is stored, before answering
+        # error faults (ERROR_FAULTS kinds) answered, one each, to the next batch creations, before the body is read
+        # into a batch: the API's transient 5xx (the SDK retries them) or a refusal
+        self.batch_create_faults: list[str] = []
         self.engine = MessageEngine(
             brain=brain,
             verifier=verifier,
@@ -337,6 +340,11 @@ class FakeAnthropicAPI:
             return _json_reply({"input_tokens": self.engine.input_tokens(rec.json)})
         if path == "/v1/messages/batches":
             if method == "POST":
+                with self._lock:
+                    fault = self.batch_create_faults.pop(0) if self.batch_create_faults else None
+                if fault is not None:
+                    status, kind, message = ERROR_FAULTS[fault]
+                    raise ApiError(status, message, kind)
                 created = self._store.create(rec.json)
                 if self.on_batch_created is not None:  # e.g. the client is killed before the answer reaches it
                     self.on_batch_created(created)

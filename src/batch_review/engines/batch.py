@@ -1,8 +1,9 @@
 """Message Batches: a sweep's requests go out at half price as one or more batches, are waited for up
 to `batch-wait-minutes`, and are collected — in this run, or in a later one that resumes the sweep.
 
-- Submit: requests are rendered one at a time and packed into batches of at most `max_requests`
-  requests and `max_bytes` of request JSON (measured as serialized). `on_submit` is told before the first
+- Submit: requests are rendered one at a time, serialized and written to the batch's body on disk
+  (`batch_body.py`, then dropped), in batches of at most `max_requests` requests and `max_bytes` of
+  request JSON (measured as sent). `on_submit` is told before the first
   batch is created (so a state store that cannot be written fails the run before anything is paid for)
   and after every batch, so a run that dies in between never loses a paid-for batch.
 - Wait: every batch is polled with backoff (`request_counts` and elapsed time to the log); when the wait
@@ -20,7 +21,7 @@ import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ApiError
 from ..log import log
@@ -28,6 +29,7 @@ from ..plan import Plan, PlannedRequest
 from ..pricing import SpendGuard, Usage, cost
 from ..words import duration
 from .answers import EngineResult, RequestResult
+from .batch_body import BatchBody
 from .client import describe_api_error, describe_batch, fatal, make_client
 from .orphans import adopt_orphan
 from .parallel import ParallelOptions
@@ -42,7 +44,6 @@ if TYPE_CHECKING:
 MAX_BATCH_REQUESTS = 100_000  # the API's limit per batch
 MAX_BATCH_BYTES = 256_000_000  # the API takes 256 MB (268,435,456 bytes); the rest is headroom
 POLL_FIRST, POLL_GROWTH, POLL_MAX = 5.0, 1.5, 60.0  # seconds between polls: first, growth, longest
-_FRAME = len('{"requests":[]}')
 
 # (every batch id so far, all of them created?, requests of the batch about to be created — 0: none)
 OnSubmit = Callable[[list[str], bool, int], None]
@@ -185,27 +186,27 @@ class _Sweep:
     def _submit(self, requests: Sequence[PlannedRequest], keep: Sequence[str] = ()) -> list[str]:
         created: list[str] = []
         notify = self.engine.on_submit or (lambda ids, complete, creating: None)
-        chunk: list[dict[str, Any]] = []
-        size = _FRAME
+        notify(list(keep), False, 0)  # before anything is paid for: the state store must take it
+        body = BatchBody()  # each request is rendered, written to disk and dropped: never all held at once
 
         def create() -> None:
             # the intent first (a run killed before `create` returns leaves a batch no state names: the next
             # run finds it by its time and size, engines/orphans.py), then the batch, then its id
-            notify([*keep, *created], False, len(chunk))
-            created.append(self._create(chunk, size))
+            notify([*keep, *created], False, body.requests)
+            created.append(self._create(body))
             notify([*keep, *created], False, 0)
+            body.clear()
 
-        notify(list(keep), False, 0)  # before anything is paid for: the state store must take it
-        for request in requests:
-            item = {"custom_id": request.custom_id, "params": self._params(request)}
-            length = len(json.dumps(item).encode()) + 1
-            if chunk and (len(chunk) >= self.options.max_requests or size + length > self.options.max_bytes):
+        try:
+            for request in requests:
+                line = json.dumps({"custom_id": request.custom_id, "params": self._params(request)}).encode()
+                if not body.fits(line, self.options.max_requests, self.options.max_bytes):
+                    create()
+                body.add(line)
+            if body.requests:
                 create()
-                chunk, size = [], _FRAME
-            chunk.append(item)
-            size += length
-        if chunk:
-            create()
+        finally:
+            body.close()
         notify([*keep, *created], True, 0)
         return created
 
@@ -214,14 +215,14 @@ class _Sweep:
         return task.params(self.render(request), model=task.model or o.model,
                            max_tokens=task.max_tokens or o.max_tokens, instructions=o.instructions)
 
-    def _create(self, chunk: list[dict[str, Any]], size: int) -> str:
+    def _create(self, body: BatchBody) -> str:
         try:
-            batch = self.client.messages.batches.create(requests=cast(Any, chunk))
+            batch = body.post(self.client)
         except Exception as exc:
             raise _api_failure(exc, "could not create a message batch") from None
         self.last[batch.id] = batch
-        log.info(f"Submitted batch {batch.id}: {len(chunk)} request(s), {size / 1e6:.1f} MB of request JSON")
-        return batch.id
+        log.info(f"Submitted batch {batch.id}: {body.requests} request(s), {body.size / 1e6:.1f} MB of request JSON")
+        return str(batch.id)
 
     # -- wait -----------------------------------------------------------------------------------
     def _wait(self, ids: Sequence[str]) -> bool:

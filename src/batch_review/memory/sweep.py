@@ -24,7 +24,7 @@ import os
 import stat
 import sys
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -85,31 +85,36 @@ class SweepMemory:
         self.ref = ref
         self.earlier: dict[str, Any] | None = None
         self.blobs: dict[str, str] = {}  # path -> blob of this sweep's version
-        self.unchanged: dict[str, SourceFile] = {}
+        self.unchanged: dict[str, Callable[[], bytes | None] | None] = {}  # path -> its loader
         self.carried_for_failed: set[str] = set()
         self.usable = False
 
     def recall(self, collected: Collected, report: RunReport) -> list[FileOutcome]:
+        """Files are filtered as the plan reads them (a sweep's files stream: none is held here); the outcomes
+        of the unchanged ones fill the returned list as they go by."""
         self.earlier = self._load(report)
-        keep: list[SourceFile] = []
         outcomes: list[FileOutcome] = []
+        collected.files = self._filter(collected.files, outcomes)  # type: ignore[assignment]
+        return outcomes
+
+    def _filter(self, sources: Iterable[SourceFile], outcomes: list[FileOutcome]) -> Iterator[SourceFile]:
         earlier = self.earlier if self.usable and not self.full else None
         files = earlier["files"] if earlier else {}
         failed = set(earlier["failed"]) if earlier else set()
-        for source in collected.files:
+        kept = 0
+        for source in sources:
             blob = source.blob or _content_blob(source)
             if blob:
                 self.blobs[source.path] = blob
             if earlier and blob and files.get(source.path) == blob and source.path not in failed:
-                self.unchanged[source.path] = source
+                self.unchanged[source.path] = source.load
                 outcomes.append(FileOutcome(source.path, "unchanged", f"reviewed at {earlier['commit'][:12]}"))
             else:
-                keep.append(source)
-        collected.files = keep
+                kept += 1
+                yield source
         if earlier:
             log.info(f"Sweep memory ({self.path.name}, sweep of {earlier['commit'][:12]}): unchanged, not sent again: "
-                     f"{plural(len(outcomes), 'file')}; to review: {len(keep)}")
-        return outcomes
+                     f"{plural(len(outcomes), 'file')}; to review: {kept}")
 
     def _load(self, report: RunReport) -> dict[str, Any] | None:
         try:
@@ -164,8 +169,7 @@ class SweepMemory:
 
     def reader(self, path: str) -> Callable[[], bytes | None] | None:
         """The content of an unchanged file (for the SARIF line hashes of its carried findings)."""
-        source = self.unchanged.get(path)
-        return source.load if source is not None else None
+        return self.unchanged.get(path)
 
     def covers(self, report: RunReport) -> bool:
         """Whether this run's findings are every current finding of the repository: true unless some file

@@ -130,7 +130,7 @@ def plan_content(plan: Plan, more: Callable[[str], Callable[[], bytes | None] | 
 
     def content(path: str) -> bytes | None:
         entry = plan.files.get(path)
-        load = entry.source.load if entry is not None else (more(path) if more is not None else None)
+        load = entry.load if entry is not None else (more(path) if more is not None else None)
         return load() if load is not None else None
 
     return content

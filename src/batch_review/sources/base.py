@@ -9,7 +9,7 @@ from typing import Protocol
 from .intent import Intent
 
 
-@dataclass
+@dataclass(slots=True)
 class SourceFile:
     """A file to consider for review.
 

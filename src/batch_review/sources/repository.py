@@ -1,9 +1,10 @@
 """Every tracked file of a repository at one commit, streamed (for sweeps).
 
-Files are listed with `git ls-tree -r -l -z <commit>` (so .gitignore is honoured by construction and
+Files are listed with `git ls-tree -r -z <commit>` (so .gitignore is honoured by construction and
 the commit, not the working tree, is what gets swept) and read through one long-lived
 `git cat-file --batch` process. A folder that is not a git repository is walked instead, honouring
-its top-level .gitignore. Nothing is held in memory beyond the file being planned.
+its top-level .gitignore. The listing is read as git writes it and the files are yielded one by one; a
+file's content is read when it is planned (and again when its request is rendered), never kept.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import pathspec
 
 from ..errors import SourceError
 from ..filters import FileFilter, matchable
-from ..gitcmd import _SAFE_FLAGS, git, rev_parse
+from ..gitcmd import _SAFE_FLAGS, git, git_records, rev_parse
 from .base import Collected, Skip, SourceFile
 from .local_git import display_path
 
@@ -52,7 +53,19 @@ class BlobReader:
             self._proc.wait(timeout=10)
 
     def loader(self, sha: str) -> Callable[[], bytes | None]:
-        return lambda: self.read(sha)
+        return BlobLoad(self, sha)
+
+
+class BlobLoad:
+    """One blob's loader: the reader and the blob id, nothing else (a sweep keeps one per planned file)."""
+
+    __slots__ = ("reader", "sha")
+
+    def __init__(self, reader: BlobReader, sha: str) -> None:
+        self.reader, self.sha = reader, sha
+
+    def __call__(self) -> bytes | None:
+        return self.reader.read(self.sha)
 
 
 def collect_repository(
@@ -94,23 +107,23 @@ def _tracked_files(
     root: Path, sha: str, prefix: str, filt: FileFilter, reader: BlobReader, skipped: list[Skip], own: str = ""
 ) -> Iterator[SourceFile]:
     scope = ["--", prefix] if prefix else []
-    listing = git(root, "ls-tree", "-r", "-l", "-z", "--full-tree", sha, *scope)
-    for record in listing.split(b"\0"):
-        if not record:
-            continue
+    modes: dict[bytes, str] = {}  # one string per mode, shared by every file
+    for record in git_records(root, "ls-tree", "-r", "-z", "--full-tree", sha, *scope):
         meta, _, raw_path = record.partition(b"\t")
-        mode, kind, blob, size = meta.split()
-        path = display_path(raw_path.decode("utf-8", "surrogateescape"))
+        raw_mode, kind, raw_blob = meta.split()
+        path = raw_path.decode("utf-8", "surrogateescape")
+        if not path.isascii():
+            path = display_path(path)
         if own and (path == own or path.startswith(own + "/")):
             continue
-        reason = _listing_reason(mode.decode(), kind.decode(), path, filt)
+        mode = modes.get(raw_mode) or modes.setdefault(raw_mode, raw_mode.decode())
+        reason = _listing_reason(mode, kind.decode(), path, filt)
         if reason:
             skipped.append(Skip(path, reason))
             continue
-        yield SourceFile(
-            path=path, status="tracked", size=int(size), mode=mode.decode(), inline=False,
-            blob=blob.decode(), load=reader.loader(blob.decode()),
-        )
+        blob = raw_blob.decode()
+        yield SourceFile(path=path, status="tracked", mode=mode, inline=False, blob=blob,
+                         load=BlobLoad(reader, blob))
 
 
 def _listing_reason(mode: str, kind: str, path: str, filt: FileFilter) -> str | None:

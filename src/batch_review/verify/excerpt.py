@@ -105,7 +105,7 @@ def file_code(plan: Plan, path: str) -> FileCode | None:
         return None
     diff = entry.diff
     try:
-        head = entry.source.load() if entry.source.load else None
+        head = entry.load() if entry.load else None
     except OSError:
         head = None
     texts = _lines(head) if head is not None else None

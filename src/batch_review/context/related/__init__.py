@@ -84,10 +84,10 @@ def add_related(plan: Plan, repository: Snapshot, max_tokens: int, max_request_t
 def _changes(plan: Plan) -> dict[str, tuple[Change, bytes]]:
     changes: dict[str, tuple[Change, bytes]] = {}
     for path, entry in plan.files.items():
-        if entry.diff is None or entry.source.load is None:
+        if entry.diff is None or entry.load is None:
             continue
         try:
-            head = entry.source.load()
+            head = entry.load()
         except OSError:
             continue
         if head is None or content_reason(head) is not None:
