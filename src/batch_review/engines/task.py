@@ -8,8 +8,8 @@ prompt, output schema and model), how its answer is validated, and how a result 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..prompt import message_params
