@@ -90,6 +90,9 @@ class Calls:
                                         on_response=on_response, max_retry_wait=self.options.max_retry_wait,
                                         provider=self.options.provider)
 
+    def sent(self, p: Pass, request: PlannedRequest) -> None:
+        """A request of `p` went out for the first time (its call is on its way)."""
+
     def params(self, p: Pass, request: PlannedRequest) -> dict[str, Any]:
         """The request's `messages.create` arguments, rendered now unless they were before its turn."""
         ready = p.params.pop(request.custom_id, None)
@@ -226,6 +229,8 @@ class Calls:
             warm_up = request.custom_id == p.warm_id and p.warmed is not None and not p.warmed.is_set()
             call = asyncio.ensure_future(self._stream(p, params) if warm_up else self._call(params))
             p.calls.add(call)
+            if not sent:
+                self.sent(p, request)
             try:
                 message = await call
             except asyncio.CancelledError:

@@ -15,6 +15,7 @@ every follow-up has ended. One request's tries, repairs and faults: calls.py.
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
@@ -66,12 +67,14 @@ class _Run(Calls):
         self.queue: deque[tuple[Pass, PlannedRequest]] = deque()
         self.followed: list[PlannedRequest] = []  # the follow-ups, in the order they were queued
         self.open = 0  # main requests not ended yet: their answers may still call for follow-ups
+        self.dispatched = 0  # main requests not sent yet (with follow-ups: their groundwork waits for them)
+        self.all_sent = asyncio.Event()
 
     async def run(self, requests: Sequence[PlannedRequest]) -> list[RequestResult]:
         self.connect()
         self.fed = asyncio.Condition()
         ordered = sorted(requests, key=lambda r: -r.input_tokens)
-        self.open = len(ordered) if self.then is not None else 0
+        self.open = self.dispatched = len(ordered) if self.then is not None else 0
         try:
             tasks = []
             first = None
@@ -85,21 +88,33 @@ class _Run(Calls):
                 await self._render_ahead(self.main)
             workers = self.options.max_concurrency if self.then is not None else len(self.queue)
             tasks += [asyncio.ensure_future(self._worker()) for _ in range(min(self.options.max_concurrency, workers))]
+            if self.then is not None:
+                tasks.append(asyncio.ensure_future(self._prepare([*([first] if first else []), *ordered])))
             await asyncio.gather(*tasks)
         finally:
             await self.client.close()
         return [self.main.results[r.custom_id] for r in requests]
 
     async def _render_ahead(self, p: Pass) -> None:
-        """While the warm-up's answer has not begun: render the requests that go out when it does (the client
-        is idle; rendering them one by one after it would hold the last of them back)."""
+        """While the warm-up's answer has not begun: render the requests that go out when it does, in a thread
+        (the event loop stays free to send the warm-up and read its answer; rendered one by one after it, the
+        last of them would be held back)."""
         assert p.warmed is not None
-        for queued, request in list(self.queue)[: self.options.max_concurrency]:
-            if p.warmed.is_set():
-                break
-            queued.params[request.custom_id] = self.render(queued, request)
-            await asyncio.sleep(0)  # the warm-up's response is read between two renders
-        await p.warmed.wait()
+        stop = threading.Event()
+        first = list(self.queue)[: self.options.max_concurrency]
+
+        def render() -> None:  # the plan is read by this thread alone until it ends: the loop only sends
+            for queued, request in first:
+                if stop.is_set():
+                    return
+                queued.params[request.custom_id] = self.render(queued, request)
+
+        rendering = asyncio.ensure_future(asyncio.to_thread(render))
+        begun = asyncio.ensure_future(p.warmed.wait())
+        await asyncio.wait([rendering, begun], return_when=asyncio.FIRST_COMPLETED)
+        stop.set()
+        await rendering  # at most the request being rendered
+        await begun
 
     async def _worker(self) -> None:
         while True:
@@ -128,6 +143,23 @@ class _Run(Calls):
         elif request.custom_id != p.warm_id:
             await p.warmed.wait()
 
+    async def _prepare(self, requests: list[PlannedRequest]) -> None:
+        """Once every request has gone out: the follow-ups' groundwork for each (FollowUps.prepare), one at a
+        time, so an answer that arrives meanwhile is handled between two."""
+        assert self.then is not None
+        await self.all_sent.wait()  # set when the last went out, or when every one has ended
+        for request in requests:
+            if self.main.abort is not None or self.open == 0:
+                return
+            await asyncio.sleep(0)
+            self.then.prepare(request)
+
+    def sent(self, p: Pass, request: PlannedRequest) -> None:
+        if p is self.main and self.then is not None:
+            self.dispatched -= 1
+            if self.dispatched == 0:
+                self.all_sent.set()
+
     async def _follow_up(self, request: PlannedRequest, result: RequestResult) -> None:
         assert self.then is not None and self.follow is not None
         more = list(self.then.after(request, result)) if self.follow.abort is None else []
@@ -135,6 +167,8 @@ class _Run(Calls):
             self.followed += more
             self.queue.extend((self.follow, r) for r in more)
             self.open -= 1
+            if self.open == 0:
+                self.all_sent.set()
             self.fed.notify_all()
 
     def outcome(self, requests: Sequence[PlannedRequest]) -> EngineResult:

@@ -108,3 +108,8 @@ class FollowUps(Protocol):
     def render(self, request: PlannedRequest) -> str:
         """A follow-up's text, right before it is sent (a pack the engine split included)."""
         ...
+
+    def prepare(self, request: PlannedRequest) -> None:
+        """What `after` will need of `request` that does not depend on its answer, worked out while the answer is
+        awaited (the client is idle then; when the answers arrive together, `after` is quick for each)."""
+        ...

@@ -19,6 +19,7 @@ from ..aggregate import locate
 from ..findings import Finding, at_or_above
 from ..guidance import PathGuidance
 from ..plan import Plan, PlannedRequest
+from .excerpt import FileCode, file_code
 from .prompt import finding_line
 from .requests import VerifyPlan, plan_verification
 from .task import MAX_TOKENS, VerifyTask
@@ -48,6 +49,7 @@ class Ahead:
         self.config = config
         self.task = verify_task(config, price, plan.shared)  # the verifier sees the review's shared blocks too
         self.sent = VerifyPlan(Plan(), {}, {}, [], PathGuidance.of(config))  # every request sent ahead
+        self.codes: dict[str, FileCode | None] = {}  # path -> its code, read once (prepare, after)
 
     def after(self, request: PlannedRequest, result: RequestResult) -> list[PlannedRequest]:
         findings = []
@@ -58,7 +60,7 @@ class Ahead:
                     findings.append(finding)
         if not findings:
             return []
-        planned = plan_verification(self.review, findings, self.config.verifier)  # no code: checked after review
+        planned = plan_verification(self.review, findings, self.config.verifier, self.code)  # no code: checked after
         more = [r for r in planned.plan.requests if r.custom_id not in self.sent.requests]
         for new in more:
             self.sent.plan.requests.append(new)
@@ -68,6 +70,16 @@ class Ahead:
 
     def render(self, request: PlannedRequest) -> str:
         return self.sent.render(request)
+
+    def prepare(self, request: PlannedRequest) -> None:
+        """The code of the request's files as a verification shows it (read, parsed) while its answer is awaited."""
+        for path in request.paths:
+            self.code(self.review, path)
+
+    def code(self, plan: Plan, path: str) -> FileCode | None:
+        if path not in self.codes:
+            self.codes[path] = file_code(plan, path)
+        return self.codes[path]
 
     def matched(self, todo: list[Finding]) -> tuple[VerifyPlan, set[int]]:
         """What was sent ahead, with the run's own findings in place of the ones it was planned with (so their
