@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from batch_review.pricing import Usage, cost, price_for
 from tests.fakes.model_brain import is_verification, parse_sections, user_text, verdict, verification_items
 from tests.support.fault_world import World, world
 from tests.support.gitrepo import GitRepo, PullFixture, pull_from_git
@@ -146,3 +147,27 @@ def test_nothing_is_posted_while_a_verification_is_still_running(
         assert "a is off" not in review["body"] and "verification filtered 1 finding" in review["body"]
         report = w.env.report()
         assert [(f["path"], f["reason"]) for f in report["filtered"]] == [("src/a.py", DROPPED)]
+
+
+def test_the_budget_cap_holds_with_verification_pipelined_and_reviews_come_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """$0.03 holds the four reviews (each reserves its worst case, then costs far less) but not every
+    verification. Verification goes out as answers come in, yet it never takes the room a review needed (every
+    file is reviewed: a verification asks for budget once every review has gone out), what the fake billed
+    stays under the cap, and every finding is posted — verified, or marked unverified: budget reached."""
+    with world(tmp_path, monkeypatch, build=lambda root: build(root, 4), verifier=keep_all) as w:
+        result = w.run(**INPUTS, **{"budget-usd": "0.03", "max-output-tokens": "1024"})
+        assert result.code == 0, result.log
+        report = w.env.report()
+        assert {f["path"]: f["status"] for f in report["files"]} == dict.fromkeys(
+            ("src/a.py", "src/b.py", "src/c.py", "src/d.py"), "reviewed")
+        checks = [(f["verification"]["status"], f["verification"]["reason"]) for f in report["findings"]]
+        assert len(checks) == 4 and ("unverified", "not sent: budget-usd reached") in checks
+        assert set(checks) <= {("kept", KEPT), ("unverified", "not sent: budget-usd reached")}
+        assert len(w.gh.review_comments) == 4
+        price, _ = price_for(report["model"])
+        billed = sum((cost(Usage(u["input_tokens"], u["output_tokens"], u["cache_creation_input_tokens"],
+                                 u["cache_read_input_tokens"]), price) for u in
+                      (r.usage for r in w.ai.requests if r.usage is not None)), 0.0)
+        assert 0 < billed <= 0.03 and report["cost_usd"] <= 0.03

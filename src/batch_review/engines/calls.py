@@ -90,6 +90,9 @@ class Calls:
                                         on_response=on_response, max_retry_wait=self.options.max_retry_wait,
                                         provider=self.options.provider)
 
+    async def budget_turn(self, p: Pass) -> None:
+        """Wait, if need be, before a request of `p` asks the budget for its reservation."""
+
     def sent(self, p: Pass, request: PlannedRequest) -> None:
         """A request of `p` went out for the first time (its call is on its way)."""
 
@@ -143,6 +146,7 @@ class Calls:
         if problem:  # an earlier answer (from a batch) could not be used: this is its one repair
             params = repair_params(params, problem, model=model, instructions=self.options.instructions, task=task)
         for attempt in (2,) if problem else (1, 2):
+            await self.budget_turn(p)
             reservation = await self.budget.reserve(params, task.price)
             if reservation is None:
                 p.refused += 1

@@ -7,7 +7,8 @@ the requests that follow it are rendered, so they leave at once when it does.
 
 Follow-ups (task.FollowUps): when the pipeline hands the engine a follow-up producer, every answer is shown
 to it as it arrives, and the requests it calls for join the queue behind the run's own requests not yet sent
-— through the same limiter, budget and client, while other answers are still awaited. The first follow-up
+— through the same limiter, budget and client, while other answers are still awaited. Under `budget-usd` a
+follow-up asks for its reservation only once every request of the run has gone out: reviews come first. The first follow-up
 is streamed like the first request, so the others read its cache entry. The run ends when every request and
 every follow-up has ended. One request's tries, repairs and faults: calls.py.
 """
@@ -153,6 +154,12 @@ class _Run(Calls):
                 return
             await asyncio.sleep(0)
             self.then.prepare(request)
+
+    async def budget_turn(self, p: Pass) -> None:
+        """Under `budget-usd`, follow-ups ask for budget only once every request of the run has gone out (or
+        ended): a verification never takes the room a file's review needed."""
+        if p is self.follow and self.spend.cap is not None:
+            await self.all_sent.wait()
 
     def sent(self, p: Pass, request: PlannedRequest) -> None:
         if p is self.main and self.then is not None:
