@@ -8,9 +8,9 @@ the requests that follow it are rendered, so they leave at once when it does.
 Follow-ups (task.FollowUps): when the pipeline hands the engine a follow-up producer, every answer is shown
 to it as it arrives, and the requests it calls for join the queue behind the run's own requests not yet sent
 — through the same limiter, budget and client, while other answers are still awaited. Under `budget-usd` a
-follow-up asks for its reservation only once every request of the run has gone out: reviews come first. The first follow-up
-is streamed like the first request, so the others read its cache entry. The run ends when every request and
-every follow-up has ended. One request's tries, repairs and faults: calls.py.
+follow-up asks for its reservation only once every request of the run has gone out: reviews come first. The
+first follow-up is streamed like the first request, so the others read its cache entry. The run ends when
+every request and every follow-up has ended. One request's tries, repairs and faults: calls.py.
 """
 
 from __future__ import annotations
