@@ -76,6 +76,8 @@ class _Run(Calls):
         self.fed = asyncio.Condition()
         ordered = sorted(requests, key=lambda r: -r.input_tokens)
         self.open = self.dispatched = len(ordered) if self.then is not None else 0
+        if self.open == 0:
+            self.all_sent.set()  # nothing to send: nothing to wait for
         try:
             tasks = []
             first = None
