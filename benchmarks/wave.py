@@ -3,8 +3,10 @@
 - A 300-file PR (real standard-library files, one in ten with a planted defect; the verify benchmark's reviewer
   adds a plausible finding in every other file) with a 2 s model latency (first event at 0.2 s) and rate-limit
   headers showing room for all (4,000 requests, 2M input and 400k output tokens a minute): the model phase
-  (first request sent → last answer in, from the fake's own records) over the latency, with verification on and
-  off, at `max-concurrency: auto`.
+  (first request sent → last answer in, from the fake's own records) over the latency, with verification on
+  (pipelined: each file's findings verified as soon as its review answer is in) and off, at
+  `max-concurrency: auto`. Both figures include the client's own work (rendering, the SDK, planning each
+  verification), so on a loaded machine they measure its CPU as much as the scheduling.
 - The same PR under a 60-requests-a-minute limit whose bucket another client has emptied: the rate of requests
   admitted (first to last start) over the limit's, and how many were answered 429.
 - Cache reads: review requests after the warm-up that read the system prompt from the cache.

@@ -276,3 +276,22 @@ def test_a_finding_keeps_its_identity_when_reworded_and_moved(world: World, tmp_
     assert len(ours) == 1  # the same finding: not posted again
     (finding,) = env.report()["findings"]
     assert finding["line"] == 14 and finding["placement"] == "already-posted" and "wording 1" in finding["title"]
+
+
+def test_occurrence_counts_the_same_places_as_squeezing_every_line() -> None:
+    """A finding's fingerprint counts the earlier lines with its text (whitespace squeezed as RE2's `\\s`); the
+    fast count agrees with squeezing every line, for whitespace Python's split knows and RE2's does not."""
+    from batch_review.findings import occurrence, squeeze
+
+    def every_line(lines: list[str], first: int, last: int) -> int:
+        squeezed = [squeeze(t) for t in lines]
+        target = squeezed[first - 1 : last]
+        return sum(1 for s in range(first - 1) if squeezed[s : s + last - first + 1] == target)
+
+    texts = ["return None", "  return   None", "\treturn\tNone ", "return\vNone", "return\xa0None",
+             "return\u2003None", "return\fNone\r", "returnNone", "x = 1", "", "   "]
+    lines = [texts[(i * 7) % len(texts)] for i in range(60)] + ["return None", "x = 1", "return\vNone"]
+    for first in range(1, len(lines) + 1):
+        for last in (first, min(first + 1, len(lines))):
+            assert occurrence(lines, first, last) == every_line(lines, first, last), (first, last)
+    assert occurrence(lines, len(lines) - 2, len(lines) - 2) > 0

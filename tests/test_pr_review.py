@@ -199,8 +199,11 @@ def test_progress_is_logged_in_groups_as_n_of_m(world, monkeypatch: pytest.Monke
     assert groups[:3] == ["Collect", "Plan", "Review (8 requests, engine parallel)"]
     assert lines.count("::endgroup::") == len(groups)
     review = lines[lines.index("::group::Review (8 requests, engine parallel)") :]
-    progress = [line for line in review[: review.index("::endgroup::")] if line.startswith("[")]
+    shown = [line for line in review[: review.index("::endgroup::")] if line.startswith("[")]
+    progress = [line for line in shown if not line.startswith("[verify ")]
     assert [line.split("]")[0].split(" · ")[0] for line in progress] == [f"[{n}/8" for n in range(1, 9)]
+    checks = [line for line in shown if line.startswith("[verify ")]  # verified while the review runs (#18.2)
+    assert checks and [line.split("]")[0] for line in checks] == [f"[verify {n}" for n in range(1, len(checks) + 1)]
     assert all(" ✓ " in line for line in progress)
     assert any("src/auth.py — 1 finding" in line for line in progress)
 

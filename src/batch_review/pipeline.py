@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from .aggregate import aggregate
 from .config import Config
 from .engines.answers import EngineResult
-from .engines.task import ReviewTask, Task
+from .engines.task import FollowUps, ReviewTask, Task
 from .errors import BudgetError, NothingReviewedError, RunError, Superseded
 from .guidance import PathGuidance
 from .log import log
@@ -27,12 +27,18 @@ from .shared import build_shared
 from .sources.base import Collected
 from .words import plural
 
+if TYPE_CHECKING:
+    from .verify import Ahead
+
 
 class Engine(Protocol):
     name: str
     batch: bool
 
-    def review(self, plan: Plan, render: Callable[[PlannedRequest], str], task: Task = ...) -> EngineResult: ...
+    def review(self, plan: Plan, render: Callable[[PlannedRequest], str], task: Task = ...,
+               then: FollowUps | None = None) -> EngineResult:
+        """`then`: follow-ups of the answers, sent in the same run when the engine can (else ignored)."""
+        ...
 
 
 Sink = Callable[[RunReport, Plan], str]
@@ -103,15 +109,17 @@ def run(job: Job) -> tuple[RunReport, Plan]:
         else:
             if not job.prepaid:  # collecting what an earlier run paid for spends nothing new up front
                 _check_budget(cfg, report, plan, job.engine.batch)
+            ahead = _ahead(job, plan)  # each answer's findings verified while the other reviews run (verify/)
             with log.group(f"Review ({len(plan.requests)} requests, engine {job.engine.name})"):
                 outcome = job.engine.review(plan, lambda request: render_request(
-                    request, plan.rows, guide, plan.related_of(request)), ReviewTask(shared=plan.shared))
+                    request, plan.rows, guide, plan.related_of(request)), ReviewTask(shared=plan.shared),
+                    then=ahead)
             _aggregate(job, plan, outcome, report)
             if not report.pending:
                 _scanned(report, scrubbed)
             report.files = sorted(report.files + unchanged, key=lambda f: f.path)
             if cfg.verify and outcome.fatal is None and not report.pending:
-                _verify(job, plan, outcome, report)
+                _verify(job, plan, outcome, report, ahead)
             if job.memory and not report.pending:
                 job.memory.reconcile(report, plan)
             if outcome.fatal is not None:  # what was spent and reviewed is reported; the run still failed
@@ -233,8 +241,20 @@ def _check_reviewed(plan: Plan, report: RunReport) -> None:
                                f"({first.path}: {first.reason}{more})")
 
 
-def _verify(job: Job, plan: Plan, outcome: EngineResult, report: RunReport) -> None:
-    """Each new finding checked by a second request before anything is posted (verify/)."""
+def _ahead(job: Job, plan: Plan) -> Ahead | None:
+    """Verification pipelined with the review, when the review goes through the Messages API and the job leaves
+    the verification's engine to the pipeline (a sweep's may be a batch of its own)."""
+    from .verify import Ahead
+
+    cfg = job.config
+    if not cfg.verify or job.engine is None or job.engine.batch or job.before_verify is not None:
+        return None
+    return Ahead(plan, cfg, price_for(cfg.verifier, cfg.prices)[0], job.engine.name)
+
+
+def _verify(job: Job, plan: Plan, outcome: EngineResult, report: RunReport, ahead: Ahead | None) -> None:
+    """Each new finding checked by a second request before anything is posted (verify/): the ones sent while
+    the review ran are judged from those answers, the others are sent now."""
     from .verify import verification_engine, verify_findings
 
     def engine_for(vplan: Plan) -> tuple[Engine, bool]:
@@ -242,7 +262,7 @@ def _verify(job: Job, plan: Plan, outcome: EngineResult, report: RunReport) -> N
             return job.before_verify(vplan, outcome, report)
         return verification_engine(job.engine, outcome, report.cost_usd), False
 
-    verify_findings(report, plan, job.config, engine_for)
+    verify_findings(report, plan, job.config, engine_for, ahead, outcome.then)
 
 
 def _outcomes(plan: Plan, failed: dict[str, str], pending: str = "") -> list[FileOutcome]:

@@ -71,6 +71,8 @@ class FakeAnthropicAPI:
     answer's first event, `message_start`; the rest of the stream comes at ``latency``), ``brain`` (callable(body) ->
     text, None meaning "use the planted-marker brain"), ``verifier`` (the same for verification requests, None
     meaning "keep every finding"), ``talker`` (the same for answers in a thread, None: ``conversation_brain``),
+    ``hold`` (callable(body) -> threading.Event or None: a request given an event is answered only once the
+    event is set, or after ``hold_seconds``; tests order answers by what the fake has received, not by time),
     ``known_models``, ``rate_limits`` (RateLimits, a
     mapping or an object with rpm/input_tpm/output_tpm), ``count_tokens`` (callable(text) -> int),
     ``min_cache_tokens`` (the shortest prefix cached: one for every model, or a table by model over the
@@ -92,6 +94,8 @@ class FakeAnthropicAPI:
         brain: Brain | None = None,
         verifier: Brain | None = None,
         talker: Brain | None = None,
+        hold: Callable[[JSON], threading.Event | None] | None = None,
+        hold_seconds: float = 30.0,
         known_models: set[str] | frozenset[str] | None = None,
         rate_limits: RateLimits | Mapping[str, int] | Any = None,
         count_tokens: TokenCounter | None = None,
@@ -108,6 +112,7 @@ class FakeAnthropicAPI:
         self.api_key = api_key
         self.latency = latency
         self.ttft = ttft
+        self.hold, self.hold_seconds = hold, hold_seconds
         self.timeout_seconds = timeout_seconds
         self.fault_retry_after = fault_retry_after
         self.max_request_bytes = max_request_bytes
@@ -414,6 +419,10 @@ class FakeAnthropicAPI:
             remaining = rec.started + first - time.time()
             if remaining > 0:
                 self._stop.wait(remaining)
+            gate = self.hold(body) if self.hold is not None else None
+            deadline = time.time() + self.hold_seconds
+            while gate is not None and not gate.wait(0.02) and not self._stop.is_set() and time.time() < deadline:
+                pass
         except BaseException:
             self._leave()
             raise

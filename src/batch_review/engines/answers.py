@@ -54,6 +54,7 @@ class EngineResult:
     batch_priced: bool = False
     full_price_usage: Usage = field(default_factory=Usage)  # part of the usage sent outside a batch (retries)
     fatal: RunError | None = None  # the run was stopped (bad key, billing…): reported after these results
+    then: EngineResult | None = None  # the follow-ups the answers called for (task.FollowUps), in the order sent
 
 
 @dataclass(frozen=True)

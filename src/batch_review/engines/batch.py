@@ -34,7 +34,7 @@ from .client import describe_api_error, describe_batch, fatal, make_client
 from .orphans import adopt_orphan
 from .parallel import ParallelOptions
 from .second_tries import send_second_tries
-from .task import REVIEW, Task
+from .task import REVIEW, FollowUps, Task
 
 if TYPE_CHECKING:
     import anthropic
@@ -105,7 +105,9 @@ class BatchEngine:
                                POLL_FIRST, POLL_GROWTH, POLL_MAX)  # read now: tests may shrink them
         return cls(options, api_key=api_key, spend=SpendGuard(config.budget_usd, price))
 
-    def review(self, plan: Plan, render: Callable[[PlannedRequest], str], task: Task = REVIEW) -> EngineResult:
+    def review(self, plan: Plan, render: Callable[[PlannedRequest], str], task: Task = REVIEW,
+               then: FollowUps | None = None) -> EngineResult:
+        """`then` is not sent: a batch's answers come back together (the stage sends what it wants after)."""
         if not plan.requests and self.resume is None:
             return EngineResult(results=[], batch_priced=True)
         client = make_client(self.api_key, self.options.parallel.request_timeout, self.options.max_retries,

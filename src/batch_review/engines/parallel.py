@@ -1,45 +1,37 @@
 """Fan-out through the Messages API: as many requests in flight as the rate-limit headers show room for, up
 to `max-concurrency` (limiter.py; one limiter for all of the engine's passes); longest requests first so no
 slow file holds up the tail. When there are more requests than go out before any header is seen, the
-smallest goes first, streamed, and the rest go out as soon as its answer begins (`message_start`): the API
-makes a cache entry readable from then on, and its headers say how much room there is.
+smallest goes first, streamed, and the rest go out as soon as its answer begins: the API makes a cache entry
+readable from then on, and its headers say how much room there is. While that first answer has not begun,
+the requests that follow it are rendered, so they leave at once when it does.
 
-Faults: 429, 5xx, timeouts and lost connections are retried here, each try asking the limiter for room
-(retries.py; the SDK's own retries are off); when they run out, the request's files fail with the error
-named. An unusable answer (not JSON, off the schema, cut off) gets exactly one repair attempt; a refusal
-none. A fatal error (401, 402, 403, 404) stops the run at once: nothing more is sent, requests in flight or
-in a retry's wait are cancelled, and the error is handed back with the results gathered so far.
-`budget-usd`: every call reserves its worst case before it is sent (spending.py).
+Follow-ups (task.FollowUps): when the pipeline hands the engine a follow-up producer, every answer is shown
+to it as it arrives, and the requests it calls for join the queue behind the run's own requests not yet sent
+— through the same limiter, budget and client, while other answers are still awaited. Under `budget-usd` a
+follow-up asks for its reservation only once every request of the run has gone out: reviews come first. The
+first follow-up is streamed like the first request, so the others read its cache entry. The run ends when
+every request and every follow-up has ended. One request's tries, repairs and faults: calls.py.
 """
 
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
-from typing import Any
 
-from ..errors import ApiError
 from ..log import log
 from ..plan import Plan, PlannedRequest
-from ..pricing import SpendGuard, Usage
+from ..pricing import SpendGuard
 from ..words import eta, plural
 from .answers import EngineResult, RequestResult
-from .client import describe_api_error, fatal, make_async_client, wait_refused
-from .limiter import START, AdaptiveLimiter, LimiterClosed
+from .calls import BUDGET_REACHED, Calls, Pass, Progress
+from .limiter import START, AdaptiveLimiter
 from .options import ParallelOptions
-from .packs import CUT_OFF, by_file, is_pack, should_split
-from .repair import long_call_timeout, repair_params, retries_note
-from .retries import retry_wait, retryable
-from .spending import BudgetGate, Reservation, usage_since
-from .task import REVIEW, Task
+from .task import REVIEW, FollowUps, Task
 
-BUDGET_REACHED = "not sent: budget-usd reached"
-
-
-Progress = Callable[[PlannedRequest, RequestResult], None]
+__all__ = ["BUDGET_REACHED", "ParallelEngine", "ParallelOptions", "RequestResult", "review_parallel"]
 
 
 def review_parallel(
@@ -56,278 +48,154 @@ def review_parallel(
     """`repairs` (custom_id → problem): requests whose earlier answer (a batch's) could not be used; they
     are sent once, straight as the repair attempt. Raises ApiError when the API refused the run (bad key,
     billing…); `ParallelEngine` keeps the results in that case and reports the error after them."""
-    run = _Run(requests, render, options, api_key, spend, progress, repairs, task)
-    results = asyncio.run(run.run())
-    if run.abort is not None:
-        raise run.abort
+    limiter = AdaptiveLimiter(options.max_concurrency, max_wait=options.max_retry_wait)
+    run = _Run(options, api_key, spend, limiter, Pass(task, render, progress, dict(repairs or {})))
+    results = asyncio.run(run.run(requests))
+    if run.main.abort is not None:
+        raise run.main.abort
     return results
 
 
-class _Stopped(Exception):
-    """The run was stopped (a fatal API error) before this request got an answer."""
+class _Run(Calls):
+    """One engine call: its requests (the main pass) and the follow-ups their answers call for."""
 
-    def __init__(self, *, sent: bool) -> None:
-        super().__init__("stopped")
-        self.sent = sent
+    def __init__(self, options: ParallelOptions, api_key: str, spend: SpendGuard, limiter: AdaptiveLimiter,
+                 main: Pass, then: FollowUps | None = None, then_progress: Progress | None = None) -> None:
+        super().__init__(options, api_key, spend, limiter, main)
+        self.then = then
+        self.follow = Pass(then.task, then.render, then_progress) if then is not None else None
+        self.passes = [main, *([self.follow] if self.follow is not None else [])]
+        self.queue: deque[tuple[Pass, PlannedRequest]] = deque()
+        self.followed: list[PlannedRequest] = []  # the follow-ups, in the order they were queued
+        self.open = 0  # main requests not ended yet: their answers may still call for follow-ups
+        self.dispatched = 0  # main requests not sent yet (with follow-ups: their groundwork waits for them)
+        self.all_sent = asyncio.Event()
 
-
-class _Run:
-    def __init__(
-        self,
-        requests: Sequence[PlannedRequest],
-        render: Callable[[PlannedRequest], str],
-        options: ParallelOptions,
-        api_key: str,
-        spend: SpendGuard,
-        progress: Progress | None,
-        repairs: Mapping[str, str] | None = None,
-        task: Task = REVIEW,
-        limiter: AdaptiveLimiter | None = None,
-    ) -> None:
-        self.task = task
-        self.limiter = limiter or AdaptiveLimiter(options.max_concurrency, max_wait=options.max_retry_wait)
-        self.requests = list(requests)
-        self.repairs = dict(repairs or {})
-        self.render = render
-        self.options = options
-        self.api_key = api_key
-        self.spend = spend
-        self.progress = progress
-        self.results: dict[str, RequestResult] = {}
-        self.abort: ApiError | None = None
-        self.calls: set[asyncio.Task[Any]] = set()
-
-    async def run(self) -> list[RequestResult]:
-        self.budget = BudgetGate(self.spend)
-        self.warmed = asyncio.Event()  # the warm-up request's answer has begun: its cache entry is readable
-        self.warm_id: str | None = None
-        self.warm_begun: Any = None  # usage (message_start) of the warm-up stream while it has not finished
-
-        async def on_response(status: int, headers: Any) -> None:
-            self.limiter.observe(status, headers)
-            await self.limiter.wake()
-
-        self.client = make_async_client(
-            self.api_key,
-            timeout=self.options.request_timeout,
-            max_retries=0,  # retried by _send, through the limiter (retries.py)
-            on_response=on_response,
-            max_retry_wait=self.options.max_retry_wait,
-            provider=self.options.provider,
-        )
-        queue = deque(sorted(self.requests, key=lambda r: -r.input_tokens))
+    async def run(self, requests: Sequence[PlannedRequest]) -> list[RequestResult]:
+        self.connect()
+        self.fed = asyncio.Condition()
+        ordered = sorted(requests, key=lambda r: -r.input_tokens)
+        self.open = self.dispatched = len(ordered) if self.then is not None else 0
+        if self.open == 0:
+            self.all_sent.set()  # nothing to send: nothing to wait for
         try:
             tasks = []
-            if self.options.warm_cache and len(queue) > min(START, self.options.max_concurrency):
-                first = min(queue, key=lambda r: r.input_tokens)
-                queue.remove(first)
-                self.warm_id = first.custom_id
-                tasks.append(asyncio.ensure_future(self._one(first)))
-                begun = asyncio.ensure_future(self.warmed.wait())
-                await asyncio.wait([tasks[0], begun], return_when=asyncio.FIRST_COMPLETED)
-                begun.cancel()
-            workers = min(self.options.max_concurrency, len(queue))
-            tasks += [asyncio.ensure_future(self._worker(queue)) for _ in range(workers)]
+            first = None
+            if self.options.warm_cache and len(ordered) > min(START, self.options.max_concurrency):
+                first = min(ordered, key=lambda r: r.input_tokens)
+                ordered.remove(first)
+                self.main.warm_id, self.main.warmed = first.custom_id, asyncio.Event()
+            self.queue.extend((self.main, r) for r in ordered)
+            if first is not None:
+                tasks.append(asyncio.ensure_future(self._turn(self.main, first)))
+                await self._render_ahead(self.main)
+            workers = self.options.max_concurrency if self.then is not None else len(self.queue)
+            tasks += [asyncio.ensure_future(self._worker()) for _ in range(min(self.options.max_concurrency, workers))]
+            if self.then is not None:
+                tasks.append(asyncio.ensure_future(self._prepare([*([first] if first else []), *ordered])))
             await asyncio.gather(*tasks)
         finally:
             await self.client.close()
-        return [self.results[r.custom_id] for r in self.requests]
+        return [self.main.results[r.custom_id] for r in requests]
 
-    async def _worker(self, queue: deque[PlannedRequest]) -> None:
-        while queue:
-            await self._one(queue.popleft())
+    async def _render_ahead(self, p: Pass) -> None:
+        """While the warm-up's answer has not begun: render the requests that go out when it does, in a thread
+        (the event loop stays free to send the warm-up and read its answer; rendered one by one after it, the
+        last of them would be held back)."""
+        assert p.warmed is not None
+        stop = threading.Event()
+        first = list(self.queue)[: self.options.max_concurrency]
 
-    async def _one(self, request: PlannedRequest) -> None:
-        problem = self.repairs.get(request.custom_id, "")
-        if is_pack(request) and CUT_OFF in problem:  # a pack's cut-off batch answer: split, not asked again
-            result = RequestResult(request.custom_id, error=problem, unusable=True)
-        else:
-            result = await self._attempt(request, problem)
-        if should_split(request, result):
-            await self._split(request, result)
-        self.results[request.custom_id] = result
-        if self.progress:
-            self.progress(request, result)
-
-    async def _attempt(self, request: PlannedRequest, problem: str = "") -> RequestResult:
-        if self.abort is not None:
-            return RequestResult(request.custom_id, error="not sent: the run was stopped", not_sent=True)
-        result = RequestResult(request.custom_id)
-        await self._review(request, result, problem)
-        return result
-
-    async def _split(self, request: PlannedRequest, result: RequestResult) -> None:
-        """Each file of a pack whose answer stayed unusable is asked about on its own (inside the budget)."""
-        parts = by_file(request)
-        log.info(f"{len(parts)} files packed in one request got no usable answer ({result.error}); "
-                 "asking about each file on its own")
-        answers = await asyncio.gather(*(self._attempt(part) for part in parts))
-        for answer in answers:
-            if answer.error is not None:
-                answer.error = f"{answer.error} (asked on its own after its pack's answer failed: {result.error})"
-            result.usage.add(answer.usage)
-            result.attempts += answer.attempts
-        result.parts = list(zip(parts, answers, strict=True))
-
-    async def _review(self, request: PlannedRequest, result: RequestResult, problem: str) -> None:
-        task, model = self.task, self.task.model or self.options.model
-        params = task.params(
-            self.render(request),
-            model=model,
-            max_tokens=task.max_tokens or self.options.max_tokens,
-            instructions=self.options.instructions,
-        )
-        if problem:  # an earlier answer (from a batch) could not be used: this is its one repair
-            params = repair_params(params, problem, model=model, instructions=self.options.instructions, task=task)
-        for attempt in (2,) if problem else (1, 2):
-            reservation = await self.budget.reserve(params, task.price)
-            if reservation is None:
-                if result.attempts == 0:
-                    result.error, result.not_sent = BUDGET_REACHED, True
-                else:
-                    result.error = f"{result.error}; its repair was not sent: budget-usd reached"
-                return
-            result.attempts = attempt
-            try:
-                message = await self._paid(request, params, result, reservation)
-            except _Stopped as stopped:
-                result.not_sent = not stopped.sent and attempt == 1
-                result.error = "not sent: the run was stopped" if not stopped.sent else "stopped before it was answered"
-                return
-            except Exception as exc:  # the SDK's own retries are already spent
-                stop = fatal(exc)
-                if stop is not None:
-                    await self._stop(stop)
-                    result.error = stop.message
+        def render() -> None:  # the plan is read by this thread alone until it ends: the loop only sends
+            for queued, request in first:
+                if stop.is_set():
                     return
-                if not _is_api_error(exc):
-                    raise
-                result.unusable = False
-                refused = wait_refused(exc, self.options.max_retry_wait)
-                note = f"; {refused}" if refused else retries_note(exc, self.options.max_retries)
-                result.error = describe_api_error(exc) + note
-                return
-            reading = task.read(message)
-            if reading.answer is not None:
-                result.answer, result.error = reading.answer, None
-                return
-            result.error = reading.problem if attempt == 1 else f"{reading.problem} (also after one repair attempt)"
-            result.unusable = reading.repairable
-            if not reading.repairable or (is_pack(request) and CUT_OFF in (reading.problem or "")):
-                return  # a refusal is final; a pack cut off is split rather than asked again with more room
-            params = repair_params(params, reading.problem or "", model=model,
-                                   instructions=self.options.instructions, task=task)
+                queued.params[request.custom_id] = self.render(queued, request)
 
-    async def _paid(self, request: PlannedRequest, params: dict[str, Any], result: RequestResult,
-                    reservation: Reservation) -> Any:
-        """One call inside its reservation: what it cost (a cut stream's input included) replaces it."""
-        before = replace(result.usage)
+        rendering = asyncio.ensure_future(asyncio.to_thread(render))
+        begun = asyncio.ensure_future(p.warmed.wait())
+        await asyncio.wait([rendering, begun], return_when=asyncio.FIRST_COMPLETED)
+        stop.set()
+        await rendering  # at most the request being rendered
+        await begun
+
+    async def _worker(self) -> None:
+        while True:
+            async with self.fed:
+                await self.fed.wait_for(lambda: bool(self.queue) or self.open == 0)
+                if not self.queue:
+                    return
+                p, request = self.queue.popleft()
+            await self._turn(p, request)
+
+    async def _turn(self, p: Pass, request: PlannedRequest) -> None:
+        if p is self.follow and self.options.warm_cache:
+            await self._after_warm_up(p, request)
         try:
-            message = await self._send(request, params)
-            result.usage.add(Usage.from_api(message.usage))
-            return message
+            result = await self.one(p, request)
         finally:
-            self._count_cut_stream(request, result)
-            await self.budget.settle(reservation, usage_since(result.usage, before))
+            if request.custom_id == p.warm_id and p.warmed is not None:
+                p.warmed.set()  # ended without its stream beginning (refused, stopped): the others go anyway
+        if p is self.main and self.then is not None:
+            await self._follow_up(request, result)
 
-    async def _send(self, request: PlannedRequest, params: dict[str, Any]) -> Any:
-        """One call, retried here (not by the SDK) so every try asks the limiter for room (retries.py)."""
-        for retry in range(self.options.max_retries + 1):
-            try:
-                return await self._try(request, params, sent=retry > 0)
-            except _Stopped:
-                raise
-            except Exception as exc:
-                if retry == self.options.max_retries or not retryable(exc):
-                    raise
-                wait = retry_wait(exc, retry, self.options.max_retry_wait)
-            pause = asyncio.ensure_future(asyncio.sleep(wait))
-            self.calls.add(pause)  # a fatal error elsewhere cancels the wait too
-            try:
-                await pause
-            except asyncio.CancelledError:
-                if pause.cancelled() and self.abort is not None:
-                    raise _Stopped(sent=True) from None
-                raise
-            finally:
-                self.calls.discard(pause)
-        raise AssertionError("unreachable")
+    async def _after_warm_up(self, p: Pass, request: PlannedRequest) -> None:
+        """The first follow-up is streamed; the others wait until its answer begins (its cache entry)."""
+        if p.warmed is None:
+            p.warm_id, p.warmed = request.custom_id, asyncio.Event()
+        elif request.custom_id != p.warm_id:
+            await p.warmed.wait()
 
-    async def _try(self, request: PlannedRequest, params: dict[str, Any], *, sent: bool) -> Any:
-        try:
-            ticket = await self.limiter.acquire(request.input_tokens, request.output_tokens)
-        except LimiterClosed:
-            raise _Stopped(sent=sent) from None
-        call: asyncio.Task[Any] | None = None
-        try:
-            if self.abort is not None:
-                raise _Stopped(sent=sent)
-            warm_up = request.custom_id == self.warm_id and not self.warmed.is_set()
-            call = asyncio.ensure_future(self._stream(params) if warm_up else self._call(params))
-            self.calls.add(call)
-            try:
-                message = await call
-            except asyncio.CancelledError:
-                if call.cancelled() and self.abort is not None:
-                    raise _Stopped(sent=True) from None
-                raise
-            usage = Usage.from_api(message.usage)
-            self.limiter.settle(ticket, usage.input_tokens + usage.cache_write_tokens, usage.output_tokens)
-            return message
-        finally:
-            if call is not None:
-                self.calls.discard(call)
-            await self.limiter.release()
+    async def _prepare(self, requests: list[PlannedRequest]) -> None:
+        """Once every request has gone out: the follow-ups' groundwork for each (FollowUps.prepare), one at a
+        time, so an answer that arrives meanwhile is handled between two."""
+        assert self.then is not None
+        await self.all_sent.wait()  # set when the last went out, or when every one has ended
+        for request in requests:
+            if self.main.abort is not None or self.open == 0:
+                return
+            await asyncio.sleep(0)
+            self.then.prepare(request)
 
-    async def _call(self, params: dict[str, Any]) -> Any:
-        raw = await self.client.messages.with_raw_response.create(
-            **params, **self._long_timeout(params), **self.options.provider.request_extras()
-        )
-        return await raw.parse()
+    async def budget_turn(self, p: Pass) -> None:
+        """Under `budget-usd`, follow-ups ask for budget only once every request of the run has gone out (or
+        ended): a verification never takes the room a file's review needed."""
+        if p is self.follow and self.spend.cap is not None:
+            await self.all_sent.wait()
 
-    def _long_timeout(self, params: dict[str, Any]) -> dict[str, Any]:
-        import httpx2
+    def sent(self, p: Pass, request: PlannedRequest) -> None:
+        if p is self.main and self.then is not None:
+            self.dispatched -= 1
+            if self.dispatched == 0:
+                self.all_sent.set()
 
-        seconds = long_call_timeout(params["max_tokens"], self.options.request_timeout)
-        return {} if seconds is None else {"timeout": httpx2.Timeout(seconds, connect=10.0)}
+    async def _follow_up(self, request: PlannedRequest, result: RequestResult) -> None:
+        assert self.then is not None and self.follow is not None
+        more = list(self.then.after(request, result)) if self.follow.abort is None else []
+        async with self.fed:
+            self.followed += more
+            self.queue.extend((self.follow, r) for r in more)
+            self.open -= 1
+            if self.open == 0:
+                self.all_sent.set()
+            self.fed.notify_all()
 
-    async def _stream(self, params: dict[str, Any]) -> Any:
-        """The warm-up request, streamed: the others are released at its first event. A stream that breaks
-        off after it began (an `error` event, e.g. overloaded) is not retried by the SDK: it is sent once
-        more as a plain request, which is."""
-        import anthropic
+    def outcome(self, requests: Sequence[PlannedRequest]) -> EngineResult:
+        """What the engine hands back: the main pass's results, the follow-ups' beside them."""
+        then = None
+        if self.follow is not None:
+            results = [self.follow.results[r.custom_id] for r in self.followed]
+            then = EngineResult(results=results, notes=_budget_note(self.follow, self.spend), fatal=self.follow.abort)
+        return EngineResult(results=[self.main.results[r.custom_id] for r in requests],
+                            notes=_budget_note(self.main, self.spend), fatal=self.main.abort, then=then)
 
-        try:
-            async with self.client.messages.stream(**params, **self.options.provider.request_extras()) as stream:
-                async for event in stream:
-                    if event.type == "message_start":
-                        self.warm_begun = event.message.usage
-                        self.warmed.set()
-                message = await stream.get_final_message()
-                self.warm_begun = None  # finished: its usage is the message's
-                return message
-        except anthropic.APIStatusError as exc:
-            if self.warm_begun is None or exc.status_code != 200:
-                raise  # refused before the stream began: the SDK has already retried what it could
-            log.info(f"the streamed answer broke off ({describe_api_error(exc)}); sending it again")
-            return await self._call(params)
 
-    def _count_cut_stream(self, request: PlannedRequest, result: RequestResult) -> None:
-        """A warm-up stream that began but never finished (broken off, or stopped) billed its input."""
-        if request.custom_id == self.warm_id and self.warm_begun is not None:
-            result.usage.add(Usage.from_api(self.warm_begun))
-            self.warm_begun = None
-
-    async def _stop(self, error: ApiError) -> None:
-        """A fatal error: nothing more is sent, and requests in flight (or in the SDK's retry sleep) end now."""
-        if self.abort is None:
-            self.abort = error
-            log.info("stopping: the API refused the run (its message follows); nothing more is sent")
-        current = asyncio.current_task()
-        for call in list(self.calls):
-            if call is not current and not call.done():
-                call.cancel()
-        await self.limiter.close()
+def _budget_note(p: Pass, spend: SpendGuard) -> list[str]:
+    if not p.refused:
+        return []
+    what = "" if p.task.name == "review" else f"{p.task.name} "
+    return [f"budget-usd ${spend.cap:.2f} was reached: {plural(p.refused, what + 'request')} "
+            f"{'was' if p.refused == 1 else 'were'} not sent and {p.task.unsent}"]
 
 
 class ParallelEngine:
@@ -343,49 +211,42 @@ class ParallelEngine:
         # one limiter for every pass of the run: the verification starts with what the review's headers taught
         self.limiter = AdaptiveLimiter(options.max_concurrency, max_wait=options.max_retry_wait)
 
-    def review(self, plan: Plan, render: Callable[[PlannedRequest], str], task: Task = REVIEW) -> EngineResult:
-        total = len(plan.requests)
-        done = 0
-        started = time.monotonic()
-        refused_before = self.spend.refused  # one guard holds the budget across the run's passes
+    def review(self, plan: Plan, render: Callable[[PlannedRequest], str], task: Task = REVIEW,
+               then: FollowUps | None = None) -> EngineResult:
+        """`then`: follow-ups of the answers, sent in this same run (their outcome is `EngineResult.then`)."""
+        main = Pass(task, render, _progress(task, len(plan.requests), lambda: run.main))
+        follow = _progress(then.task, None, lambda: run.follow) if then is not None else None
+        run = _Run(self.options, self.api_key, self.spend, self.limiter, main, then, follow)
+        asyncio.run(run.run(plan.requests))
+        return run.outcome(plan.requests)
 
-        def progress(request: PlannedRequest, result: RequestResult) -> None:
-            nonlocal done
-            done += 1
+
+def _progress(task: Task, total: int | None, of: Callable[[], Pass | None]) -> Progress:
+    """A log line for each ended request: `[3/40 · ~1:12 left] ✓ a.py — 2 findings`; a follow-up's line has no
+    total (`[verify 3] ✓ a.py — 1 kept, 0 dropped`)."""
+    done = 0
+    started = time.monotonic()
+
+    def progress(request: PlannedRequest, result: RequestResult) -> None:
+        nonlocal done
+        done += 1
+        if total is None:
+            at = f"[{task.name} {done}]"
+        else:
             left = eta(done, total, time.monotonic() - started)
-            at = f"[{done}/{total}{' · ' + left if left else ''}]"  # `[3/40 · ~1:12 left]`
-            files = ", ".join(request.paths[:3]) + (f" +{len(request.paths) - 3}" if len(request.paths) > 3 else "")
-            if result.parts:
-                answered = sum(1 for _, part in result.parts if part.answer is not None)
-                mark = "✓" if answered == len(result.parts) else "✗"
-                log.info(f"{at} {mark} {files} — split into {len(result.parts)} requests after "
-                         f"{result.error}: {answered} answered")
-            elif result.answer is not None:
-                log.info(f"{at} ✓ {files} — {task.describe(result.answer)}")
-            elif run.abort is not None and result.error == run.abort.message:
-                log.info(f"{at} ✗ {files} — refused: the run stops")  # the error itself is printed once, after
-            else:
-                log.info(f"{at} ✗ {files} — {result.error}")
+            at = f"[{done}/{total}{' · ' + left if left else ''}]"
+        files = ", ".join(request.paths[:3]) + (f" +{len(request.paths) - 3}" if len(request.paths) > 3 else "")
+        p = of()
+        if result.parts:
+            answered = sum(1 for _, part in result.parts if part.answer is not None)
+            mark = "✓" if answered == len(result.parts) else "✗"
+            log.info(f"{at} {mark} {files} — split into {len(result.parts)} requests after "
+                     f"{result.error}: {answered} answered")
+        elif result.answer is not None:
+            log.info(f"{at} ✓ {files} — {task.describe(result.answer)}")
+        elif p is not None and p.abort is not None and result.error == p.abort.message:
+            log.info(f"{at} ✗ {files} — refused: {'the run stops' if total is not None else 'no more are sent'}")
+        else:
+            log.info(f"{at} ✗ {files} — {result.error}")
 
-        run = _Run(plan.requests, render, self.options, self.api_key, self.spend, progress, task=task,
-                   limiter=self.limiter)
-        results = asyncio.run(run.run())
-        notes = []
-        refused = self.spend.refused - refused_before
-        if refused:
-            what = "" if task.name == "review" else f"{task.name} "
-            notes.append(
-                f"budget-usd ${self.spend.cap:.2f} was reached: {plural(refused, what + 'request')} "
-                f"{'was' if refused == 1 else 'were'} not sent "
-                f"and {task.unsent}"
-            )
-        return EngineResult(results=results, notes=notes, fatal=run.abort)
-
-
-def _is_api_error(exc: BaseException) -> bool:
-    import anthropic
-
-    return isinstance(exc, anthropic.APIError)
-
-
-__all__ = ["ParallelEngine", "ParallelOptions", "RequestResult", "review_parallel"]
+    return progress

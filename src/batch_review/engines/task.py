@@ -8,6 +8,7 @@ prompt, output schema and model), how its answer is validated, and how a result 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -17,6 +18,8 @@ from .answers import Reading, read_message
 
 if TYPE_CHECKING:
     from ..config import Price
+    from ..plan import PlannedRequest
+    from .answers import RequestResult
 
 
 class Task(Protocol):
@@ -85,3 +88,28 @@ class ReviewTask:
 
 
 REVIEW: Task = ReviewTask()
+
+
+class FollowUps(Protocol):
+    """Requests that answers call for, sent in the same run as the requests answered — through the same
+    limiter, budget and client, while the run's other requests are still out (a file's findings verified as
+    soon as its review answer is in: verify/ahead.py). An engine that cannot send them so (a batch) never asks
+    for them, and the stage that wants them sends what was not sent after the run."""
+
+    @property
+    def task(self) -> Task:
+        """What every follow-up asks (its prompt, schema, model and price)."""
+        ...
+
+    def after(self, request: PlannedRequest, result: RequestResult) -> Sequence[PlannedRequest]:
+        """The follow-ups one answered request calls for (none: nothing to send); each id new in the run."""
+        ...
+
+    def render(self, request: PlannedRequest) -> str:
+        """A follow-up's text, right before it is sent (a pack the engine split included)."""
+        ...
+
+    def prepare(self, request: PlannedRequest) -> None:
+        """What `after` will need of `request` that does not depend on its answer, worked out while the answer is
+        awaited (the client is idle then; when the answers arrive together, `after` is quick for each)."""
+        ...

@@ -30,7 +30,7 @@ from typing import Any
 from ..config import Config, Price
 from ..engines.answers import EngineResult, Reading, RequestResult
 from ..engines.parallel import BUDGET_REACHED
-from ..engines.task import REVIEW, Task
+from ..engines.task import REVIEW, FollowUps, Task
 from ..errors import BudgetError
 from ..log import log
 from ..pipeline import Engine, Job, run
@@ -105,7 +105,9 @@ class _Member:
         self._sent = pool.sent
         self._config = pool.config
 
-    def review(self, plan: Plan, render: Callable[[PlannedRequest], str], task: Task = REVIEW) -> EngineResult:
+    def review(self, plan: Plan, render: Callable[[PlannedRequest], str], task: Task = REVIEW,
+               then: FollowUps | None = None) -> EngineResult:
+        """`then` is not sent: a round's answers come back together (the verify stage sends its own round)."""
         if not plan.requests:
             return EngineResult(results=[], batch_priced=self.batch)
         if task.name == REVIEW.name:  # the words each review request carries (its case's shared blocks included)

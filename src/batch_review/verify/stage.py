@@ -25,11 +25,12 @@ from ..plan import Plan, PlannedRequest
 from ..pricing import Usage, cost, price_for
 from ..report import Filtered, RunReport, Verification
 from ..words import plural
+from .ahead import Ahead, verify_task
 from .corrections import below, correct
 from .prompt import system_tokens
 from .requests import VerifyPlan, plan_verification
 from .schema import VerifyAnswer
-from .task import MAX_TOKENS, VerifyTask
+from .task import MAX_TOKENS
 
 
 class VerifyEngine(Protocol):
@@ -43,15 +44,26 @@ class VerifyEngine(Protocol):
 EngineFor = Callable[[Plan], tuple[VerifyEngine, bool]]
 
 
-def verify_findings(report: RunReport, plan: Plan, config: Config, engine_for: EngineFor) -> None:
-    """Check the report's new findings; drop what the verifier drops (into `report.filtered`)."""
+def verify_findings(report: RunReport, plan: Plan, config: Config, engine_for: EngineFor,
+                    ahead: Ahead | None = None, early: EngineResult | None = None) -> None:
+    """Check the report's new findings; drop what the verifier drops (into `report.filtered`). `early`: what
+    `ahead` sent while the review ran (ahead.py); the findings it holds take their verdicts from it, and
+    only the others are sent now."""
     report.filtered = []
     price, _ = price_for(config.verifier, config.prices)
     stats = report.verification = Verification(model=config.verifier)
     todo = [f for f in report.findings if f.placement != "carried" and f.check is None]
+
+    def fix(finding: Finding, verdict: Any, shown: set[int]) -> None:
+        taken = {f.fingerprint: same_key(f.category, f.title) for f in report.findings if f is not finding}
+        correct(finding, verdict, shown, plan, taken)
+
+    left = todo
+    if ahead is not None and early is not None and early.results:
+        left = _judged_ahead(report, stats, ahead, early, todo, price, fix)
     if not todo:
         return
-    vplan = plan_verification(plan, todo, config.verifier)
+    vplan = plan_verification(plan, left, config.verifier)
     vplan.plan.shared = plan.shared  # the verifier sees the review's intent and change map too
     vplan.guidance = PathGuidance.of(config)  # and the path instructions of the files it checks
     for finding in vplan.no_code:
@@ -60,12 +72,11 @@ def verify_findings(report: RunReport, plan: Plan, config: Config, engine_for: E
     if vplan.plan.requests:
         engine, prepaid = engine_for(vplan.plan)
         stats.engine = engine.name
-        task = VerifyTask(model=config.verifier, max_tokens=min(MAX_TOKENS, config.max_output_tokens), price=price,
-                          shared=plan.shared)
+        task = verify_task(config, price, plan.shared)
         failure = "" if prepaid or not engine.batch else _over_budget(vplan, config, report, price)
         outcome: EngineResult | None = None
         if not failure:
-            what = f"{plural(len(todo), 'finding')} in {plural(len(vplan.plan.requests), 'request')}"
+            what = f"{plural(len(left), 'finding')} in {plural(len(vplan.plan.requests), 'request')}"
             with log.group(f"Verify ({what}, engine {engine.name}, model {config.verifier})"):
                 try:
                     outcome = engine.review(vplan.plan, vplan.render, task)
@@ -80,11 +91,6 @@ def verify_findings(report: RunReport, plan: Plan, config: Config, engine_for: E
                 failure = f"the verification was stopped: {log.redact(outcome.fatal.message)}"
                 log.warning(failure)
         results = {r.custom_id: r for r in outcome.results} if outcome is not None else {}
-
-        def fix(finding: Finding, verdict: Any, shown: set[int]) -> None:
-            taken = {f.fingerprint: same_key(f.category, f.title) for f in report.findings if f is not finding}
-            correct(finding, verdict, shown, plan, taken)
-
         _apply(vplan, results, failure, fix)
     _settle(report, stats, todo)
     _corrected(report, stats, todo, config)
@@ -107,17 +113,34 @@ def _over_budget(vplan: VerifyPlan, config: Config, report: RunReport, price: Pr
             f"${worst:.4f} would pass ${cap:.2f})")
 
 
+def _judged_ahead(report: RunReport, stats: Verification, ahead: Ahead, early: EngineResult, todo: list[Finding],
+                  price: Price, fix: Fix) -> list[Finding]:
+    """Verdicts from what was sent while the review ran; the findings it does not hold (to send now)."""
+    _account(report, stats, early, price)
+    stats.engine = ahead.engine
+    failure = ""
+    if early.fatal is not None:
+        failure = f"the verification was stopped: {log.redact(early.fatal.message)}"
+        log.warning(failure)
+    sent, held = ahead.matched(todo)
+    _apply(sent, {r.custom_id: r for r in early.results}, failure, fix)
+    return [f for f in todo if id(f) not in held]
+
+
 def _account(report: RunReport, stats: Verification, outcome: EngineResult, price: Price) -> None:
+    """Add a verification outcome's usage and cost to the pass's and the run's (sent ahead, then after)."""
     usage = Usage()
     for result in outcome.results:
         usage.add(result.usage)
-    stats.usage, stats.requests = usage, usage.requests
-    stats.cost_usd = cost(usage, price, batch=outcome.batch_priced)
+    stats.usage.add(usage)
+    stats.requests += usage.requests
+    spent = cost(usage, price, batch=outcome.batch_priced)
     if outcome.batch_priced:  # second tries of a batch went through the Messages API at standard price
         extra = outcome.full_price_usage
-        stats.cost_usd += cost(extra, price) - cost(extra, price, batch=True)
+        spent += cost(extra, price) - cost(extra, price, batch=True)
+    stats.cost_usd += spent
     report.usage.add(usage)
-    report.cost_usd += stats.cost_usd
+    report.cost_usd += spent
     report.notes += outcome.notes
     report.batch_ids += [i for i in outcome.batch_ids if i not in report.batch_ids]
 
