@@ -112,7 +112,7 @@ class FakeAnthropicAPI:
         self.api_key = api_key
         self.latency = latency
         self.ttft = ttft
-        self.hold, self.hold_seconds = hold, hold_seconds
+        self.hold_answer, self.hold_seconds = hold, hold_seconds  # `hold` the method is the gate (race tests)
         self.timeout_seconds = timeout_seconds
         self.fault_retry_after = fault_retry_after
         self.max_request_bytes = max_request_bytes
@@ -419,7 +419,7 @@ class FakeAnthropicAPI:
             remaining = rec.started + first - time.time()
             if remaining > 0:
                 self._stop.wait(remaining)
-            gate = self.hold(body) if self.hold is not None else None
+            gate = self.hold_answer(body) if self.hold_answer is not None else None
             deadline = time.time() + self.hold_seconds
             while gate is not None and not gate.wait(0.02) and not self._stop.is_set() and time.time() < deadline:
                 pass
