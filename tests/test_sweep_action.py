@@ -311,3 +311,23 @@ def test_a_batch_whose_worst_case_passes_the_budget_is_not_sent(world: World) ->
     assert env.outputs()["status"] == "failed" and world.ai.batches_created == 0, run.log
     assert f"exceeds budget-usd ${float(cap):.2f}, and a batch cannot be stopped once sent" in run.log
     assert "lower max-output-tokens" in env.summary()
+
+
+def test_a_pending_state_someone_else_wrote_or_edited_is_not_collected(world: World) -> None:
+    """The pending sweep's state in the audit issue is sealed (memory/seal.py): a person who edits it (here: the
+    seal taken off, the batch id pointed elsewhere) does not make the next run collect their batch; the run
+    ignores that state and submits its own."""
+    env, first = world.run()
+    pending = env.outputs()["batch-id"]
+    assert first.code == 0 and env.outputs()["status"] == "pending", first.log
+    (issue,) = world.audit_issues()
+    line = next(x for x in issue["body"].split("\n") if x.startswith("<!-- batch-review:state "))
+    assert re.search(r"\} [0-9a-f]{16,} -->$", line), line  # sealed
+    forged = re.sub(r"\} [0-9a-f]+ -->$", "} -->", line).replace(pending, "msgbatch_01someoneelse")
+    issue["body"] = issue["body"].replace(line, forged)
+    assert split_body(issue["body"])[1][0].batch_ids == ["msgbatch_01someoneelse"]  # readable without the key
+
+    env, second = world.run()
+    assert second.code == 0, second.log
+    assert world.ai.batches_created == 2 and env.outputs()["batch-id"] not in ("msgbatch_01someoneelse", pending)
+    assert "msgbatch_01someoneelse" not in second.log

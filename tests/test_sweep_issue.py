@@ -167,3 +167,18 @@ def _raw_issue(gh: FakeGitHub, number: int, body: str, labels: list[str]) -> dic
         "milestone": None, "comments": 0, "created_at": J.now(), "updated_at": J.now(), "closed_at": None,
         "author_association": "OWNER", "body": body,
     }
+
+
+def test_a_sealed_state_reads_back_only_with_its_key_and_unedited() -> None:
+    from batch_review.memory.seal import Seal
+
+    seal = Seal.make("acme/widgets@sweep", memory_key="the action's key", api_key=None)
+    line = state_marker(state(), seal)
+    assert parse_marker(line, seal) == state()
+    other = Seal.make("acme/widgets@sweep", memory_key="another key", api_key=None)
+    elsewhere = Seal.make("acme/gadgets@sweep", memory_key="the action's key", api_key=None)
+    edited = line.replace("msgbatch_01abc", "msgbatch_01xyz")
+    for bad, key in ((line, other), (line, elsewhere), (edited, seal), (state_marker(state()), seal)):
+        assert parse_marker(bad, key) is None
+    keyless = Seal.make("acme/widgets@sweep", memory_key=None, api_key=None)
+    assert parse_marker(line, keyless) == state() == parse_marker(state_marker(state()), keyless)

@@ -22,11 +22,13 @@ from typing import Any, Protocol
 
 from . import linear
 from .errors import SourceError
+from .memory.seal import Seal
 from .words import plural
 
 STATE_VERSION = 1
 STATE_PREFIX = "<!-- batch-review:state "
 STATE_SUFFIX = " -->"
+STATE_KIND = "sweep-state"  # what a pending sweep's marker is sealed as (memory/seal.py)
 _SHA = linear.compile(r"^[0-9a-f]{40}(?:[0-9a-f]{24})?$")
 _BATCH_ID = linear.compile(r"^[A-Za-z0-9_-]{1,128}$")
 _HEX = linear.compile(r"^[0-9a-f]{8,64}$")
@@ -116,20 +118,29 @@ class SweepState:
                 f"model {self.model}, submitted {self.submitted_at}, batch(es) {ids}{checks}")
 
 
-def state_marker(state: SweepState) -> str:
-    """One line, safe inside an HTML comment (no `--` or `>` in the JSON: they are \\u-escaped)."""
+def state_marker(state: SweepState, seal: Seal | None = None) -> str:
+    """One line, safe inside an HTML comment (no `--` or `>` in the JSON: they are \\u-escaped), sealed with
+    the action's key when there is one (memory/seal.py: no one else can plant or edit a pending sweep)."""
     text = json.dumps(state.to_json(), separators=(",", ":"), ensure_ascii=True)
     text = text.replace(">", "\\u003e").replace("--", "-\\u002d")
-    return STATE_PREFIX + text + STATE_SUFFIX
+    tag = seal.tag(STATE_KIND, text) if seal is not None else ""
+    return STATE_PREFIX + text + (f" {tag}" if tag else "") + STATE_SUFFIX
 
 
-def parse_marker(line: str) -> SweepState | None:
-    """The state in a marker line, or None when the line is not one (or is not valid)."""
+def parse_marker(line: str, seal: Seal | None = None) -> SweepState | None:
+    """The state in a marker line, or None when the line is not one, is not valid, or (with a keyed seal) its
+    seal does not verify: a state someone else wrote or edited is never collected."""
     line = line.strip()
     if not (line.startswith(STATE_PREFIX) and line.endswith(STATE_SUFFIX)):
         return None
+    text = line[len(STATE_PREFIX) : -len(STATE_SUFFIX)]
+    head, _, tag = text.rpartition(" ")
+    sealed = head.endswith("}") and all(c in "0123456789abcdef" for c in tag)
+    if seal is not None and seal.keyed and not (sealed and seal.verify(STATE_KIND, head, tag)):
+        return None
+    text = head if sealed else text  # without a key to check it with, the tag is only read past
     try:
-        return SweepState.from_json(json.loads(line[len(STATE_PREFIX) : -len(STATE_SUFFIX)]))
+        return SweepState.from_json(json.loads(text))
     except ValueError:
         return None
 

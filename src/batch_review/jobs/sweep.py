@@ -13,6 +13,7 @@ from ..config import Config, Secrets
 from ..engines.factory import make_engine
 from ..errors import ConfigError
 from ..memory.identity import whoami
+from ..memory.seal import Seal
 from ..memory.sweep import SweepMemory, local_folder, memory_path, runner_folder
 from ..pipeline import Job
 from ..sweep_state import FileStateStore, SweepState
@@ -39,8 +40,11 @@ def sweep_job(context: ActionsContext, config: Config, secrets: Secrets) -> Job:
     gh = make_github(secrets.github_token, context.api_url, max_wait=config.max_retry_wait)
     repo = gh.get_repo(context.repository)
     identity = functools.cache(lambda: whoami(gh))
+    seal = Seal.make(f"{context.repository}@sweep", memory_key=secrets.memory_key,
+                     api_key=secrets.anthropic_api_key)  # a pending sweep's state is sealed like a PR's memory
     issue = AuditIssue(repo, label=config.issue_label, title=config.issue_title, ref=context.ref,
-                       links=Links(context.server_url, context.repository, context.run_url), identify=identity)
+                       links=Links(context.server_url, context.repository, context.run_url), identify=identity,
+                       seal=seal)
     session = SweepSession(context.workspace, config, secrets, issue, commit=context.sha or None,
                            resume=engine is not None, ref=context.ref)
     memory = SweepMemory(config, memory_path(runner_folder(context.environ), context.ref), context.ref)

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import GitHubError
 from ..github_client import describe, post_once
 from ..log import log
+from ..memory.seal import Seal
 from ..sweep_state import SweepState, parse_marker, state_marker
 from ..words import plural
 from .issue_text import Links, header_done, header_failed, header_pending, results_pages
@@ -48,20 +49,21 @@ LABEL_COLOR = "5319e7"
 MAX_STATES = 20  # pending sweeps of different refs kept at once
 
 
-def compose(header: str, states: list[SweepState], results: str) -> str:
-    lines = [AUDIT_MARKER, *(state_marker(s) for s in states[-MAX_STATES:])]
+def compose(header: str, states: list[SweepState], results: str, seal: Seal | None = None) -> str:
+    lines = [AUDIT_MARKER, *(state_marker(s, seal) for s in states[-MAX_STATES:])]
     return cap("\n".join([*lines, header, "", RESULTS_MARKER, results.strip("\n")]))
 
 
-def split_body(body: str | None) -> tuple[bool, list[SweepState], str | None]:
-    """(is an audit issue body, the pending states in it, its results part)."""
+def split_body(body: str | None, seal: Seal | None = None) -> tuple[bool, list[SweepState], str | None]:
+    """(is an audit issue body, the pending states in it (sealed by this action when `seal` is keyed), its
+    results part)."""
     text = body or ""
     lines = text.split("\n")
     if not lines or lines[0].strip() != AUDIT_MARKER:
         return False, [], None
     states = []
     for line in lines[1 : 1 + MAX_STATES]:
-        state = parse_marker(line)
+        state = parse_marker(line, seal)
         if state is None:
             break
         states.append(state)
@@ -96,13 +98,14 @@ class AuditIssue:
     where = "the audit issue"
 
     def __init__(self, repo: Repository, *, label: str, title: str, links: Links, ref: str = "",
-                 identify: Callable[[], Identity] | None = None) -> None:
+                 identify: Callable[[], Identity] | None = None, seal: Seal | None = None) -> None:
         self.repo = repo
         self.label = label
         self.title = title
         self.links = links
         self.ref = ref  # the ref this run sweeps: only its own pending sweep is loaded
         self.identify = identify  # only an issue the token's identity opened is read (None: any, for tests)
+        self.seal = seal  # pending states are sealed with it, and only those that verify are read
         self._issue: Issue | None = None
         self._looked = False
         self.ignored = 0  # issues with the audit marker opened by someone else
@@ -133,7 +136,7 @@ class AuditIssue:
 
     def _states(self) -> list[SweepState]:
         issue = self.find()
-        return split_body(issue.body)[1] if issue is not None else []
+        return split_body(issue.body, self.seal)[1] if issue is not None else []
 
     def _others(self) -> list[SweepState]:
         """Pending sweeps of other refs: kept as they are."""
@@ -149,7 +152,7 @@ class AuditIssue:
     def save(self, state: SweepState) -> None:
         results = self._previous_results()
         header = header_pending(state, self.links, [], results is not None)
-        self._write(compose(header, [*self._others(), state], results or NO_RESULTS), reopen=False)
+        self._write(compose(header, [*self._others(), state], results or NO_RESULTS, self.seal), reopen=False)
 
     def clear(self) -> None:
         """Nothing to do: the body `publish` writes for a completed sweep carries no state of this ref."""
@@ -163,16 +166,17 @@ class AuditIssue:
         pages = None
         if report.pending and state is not None:
             body = compose(header_pending(state, self.links, report.notes, results is not None), states,
-                           results or NO_RESULTS)
+                           results or NO_RESULTS, self.seal)
         elif report.error or report.pending:
             if self.find() is None and state is None:
                 return ""  # nothing to update, and nothing worth an issue of its own
             header = header_failed(report, self.links, state, results is not None)
-            body = compose(header, states, results or NO_RESULTS)
+            body = compose(header, states, results or NO_RESULTS, self.seal)
         else:
             header = header_done(report, self.links)
-            pages = results_pages(report, self.links, GITHUB_BODY_LIMIT - len(compose(header, states, "")) - 200)
-            body = compose(header, states, pages[0])
+            room = GITHUB_BODY_LIMIT - len(compose(header, states, "", self.seal)) - 200
+            pages = results_pages(report, self.links, room)
+            body = compose(header, states, pages[0], self.seal)
         issue, verb = self._write(body, reopen=bool(report.findings) and pages is not None)
         if pages is None:
             return f"issue #{issue.number} {verb} ({'pending' if report.pending else 'failed'} run)"
