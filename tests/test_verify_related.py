@@ -17,22 +17,9 @@ from tests.fakes.github_api import FakeGitHub
 from tests.fakes.model_brain import is_verification, planted_brain, user_text
 from tests.support.gitrepo import GitRepo, PullFixture, pull_from_git
 from tests.support.runner import RunnerEnv, run_in_process
+from tests.test_related_e2e import SIZES, UPLOAD  # the same module and caller
 
 KEY = "sk-ant-api03-verify-related-key-000"
-SIZES = '''"""Sizes."""
-
-
-def parse_size(text):
-    """Bytes in a size such as 10k."""
-    return int(text)
-'''
-UPLOAD = '''from pkg.sizes import parse_size
-
-
-def handle(request):
-    limit = 5
-    return parse_size(request.size) < limit
-'''
 CLI = '''from pkg import sizes
 
 

@@ -22,13 +22,13 @@ from typing import Any, Protocol
 
 from . import linear
 from .errors import SourceError
-from .memory.seal import Seal
+from .memory.seal import TAGGED_END, Seal
 from .words import plural
 
 STATE_VERSION = 1
 STATE_PREFIX = "<!-- batch-review:state "
-STATE_SUFFIX = " -->"
 STATE_KIND = "sweep-state"  # what a pending sweep's marker is sealed as (memory/seal.py)
+_STATE_LINE = linear.compile(r"<!-- batch-review:state (\{[^\n]*?\})" + TAGGED_END)
 _SHA = linear.compile(r"^[0-9a-f]{40}(?:[0-9a-f]{24})?$")
 _BATCH_ID = linear.compile(r"^[A-Za-z0-9_-]{1,128}$")
 _HEX = linear.compile(r"^[0-9a-f]{8,64}$")
@@ -123,24 +123,17 @@ def state_marker(state: SweepState, seal: Seal | None = None) -> str:
     the action's key when there is one (memory/seal.py: no one else can plant or edit a pending sweep)."""
     text = json.dumps(state.to_json(), separators=(",", ":"), ensure_ascii=True)
     text = text.replace(">", "\\u003e").replace("--", "-\\u002d")
-    tag = seal.tag(STATE_KIND, text) if seal is not None else ""
-    return STATE_PREFIX + text + (f" {tag}" if tag else "") + STATE_SUFFIX
+    return (seal or Seal.none()).marker(STATE_PREFIX, STATE_KIND, text)
 
 
 def parse_marker(line: str, seal: Seal | None = None) -> SweepState | None:
     """The state in a marker line, or None when the line is not one, is not valid, or (with a keyed seal) its
     seal does not verify: a state someone else wrote or edited is never collected."""
-    line = line.strip()
-    if not (line.startswith(STATE_PREFIX) and line.endswith(STATE_SUFFIX)):
+    match = _STATE_LINE.fullmatch(line.strip())
+    if match is None or (seal is not None and seal.keyed and not seal.verify(STATE_KIND, match[1], match[2] or "")):
         return None
-    text = line[len(STATE_PREFIX) : -len(STATE_SUFFIX)]
-    head, _, tag = text.rpartition(" ")
-    sealed = head.endswith("}") and all(c in "0123456789abcdef" for c in tag)
-    if seal is not None and seal.keyed and not (sealed and seal.verify(STATE_KIND, head, tag)):
-        return None
-    text = head if sealed else text  # without a key to check it with, the tag is only read past
     try:
-        return SweepState.from_json(json.loads(text))
+        return SweepState.from_json(json.loads(match[1]))
     except ValueError:
         return None
 

@@ -14,17 +14,16 @@ import json
 
 from .. import linear
 from ..findings import Finding
-from ..memory.markers import _sealed
-from ..memory.seal import Seal
+from ..memory.seal import TAGGED_END, Seal
 from ..publishers.markdown import code_block, code_span, inline_text
 from .events import COMMAND_PREFIX
 
-_ANSWER = linear.compile(r"<!-- batch-review:answer (to=[0-9]{1,20})(?: ([0-9a-f]{32}))? -->")
+_ANSWER = linear.compile(r"<!-- batch-review:answer (to=[0-9]{1,20})" + TAGGED_END)
 
 
 def answer_marker(seal: Seal, comment_id: int) -> str:
     """The sealed marker of batch-review's answer to comment `comment_id`."""
-    return _sealed("<!-- batch-review:answer ", "answer", f"to={comment_id}", seal)
+    return seal.marker("<!-- batch-review:answer ", "answer", f"to={comment_id}")
 
 
 def answered(body: str | None, seal: Seal) -> set[int]:

@@ -19,12 +19,12 @@ from dataclasses import dataclass, replace
 
 from .. import linear
 from .markers import STATE_PREFIX, own_state_parts
-from .seal import Seal
+from .seal import TAGGED_END, Seal
 
 PREFIX = "<!-- batch-review:claim "
 STATUS_MARKER = "<!-- batch-review:status -->"
 _CLAIM = linear.compile(r"<!-- batch-review:claim (run=([0-9]{1,19}) attempt=([0-9]{1,9}) head=([0-9a-f]{40}) "
-                        r"done=([01]))(?: ([0-9a-f]{32}))? -->")
+                        r"done=([01]))" + TAGGED_END)
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ class Claim:
 
     def to_marker(self, seal: Seal) -> str:
         text = f"run={self.run} attempt={self.attempt} head={self.head} done={int(self.done)}"
-        return f"{PREFIX}{text} {seal.tag('claim', text)} -->"
+        return seal.marker(PREFIX, "claim", text)
 
     def describe(self) -> str:
         return f"run {self.run} (attempt {self.attempt}) for {self.head[:12]}"

@@ -31,20 +31,18 @@ from typing import Any
 from .. import linear
 from ..findings import CATEGORIES, Finding, Severity, text_digest
 from ..plan import UNKNOWN
-from .seal import Seal
+from .seal import TAGGED_END, Seal
 
 FINDING_PREFIX = "<!-- batch-review:finding "
 STATE_PREFIX = "<!-- batch-review:pr-state "
 PART_PREFIX = "<!-- batch-review:pr-state-part "
 STATE_ROOM = 40_000  # characters of state marker the status comment carries; a larger state spills (to_markers)
-SUFFIX = " -->"
-_TAG = r"(?: ([0-9a-f]{32}))? -->"  # the seal's tag (memory/seal.py), absent when there was no key
-_FINDING = linear.compile(r"<!-- batch-review:finding (\{[^\n]*?\})" + _TAG)
-_STATE = linear.compile(r"<!-- batch-review:pr-state (\{[^\n]*?\})" + _TAG)
+_FINDING = linear.compile(r"<!-- batch-review:finding (\{[^\n]*?\})" + TAGGED_END)
+_STATE = linear.compile(r"<!-- batch-review:pr-state (\{[^\n]*?\})" + TAGGED_END)
 _PART = linear.compile(r"<!-- batch-review:pr-state-part (set=([0-9a-f]{16}) part=([0-9]{1,4})/([0-9]{1,4}) "
-                       r"([^\s]+))" + _TAG)
-_REVIEW = linear.compile(r"<!-- batch-review:review (head=[0-9a-f]{40} part=[0-9]+ run=[0-9a-f]{1,32})" + _TAG)
-_FIXED = linear.compile(r"<!-- batch-review:fixed (fp=[0-9a-f]{16})" + _TAG)
+                       r"([^\s]+))" + TAGGED_END)
+_REVIEW = linear.compile(r"<!-- batch-review:review (head=[0-9a-f]{40} part=[0-9]+ run=[0-9a-f]{1,32})" + TAGGED_END)
+_FIXED = linear.compile(r"<!-- batch-review:fixed (fp=[0-9a-f]{16})" + TAGGED_END)
 _HEX = linear.compile(r"^[0-9a-f]{16}$")
 _DIGEST = linear.compile(r"^(?:[0-9a-f]{8})?$")
 _SHA = linear.compile(r"^[0-9a-f]{40}$")
@@ -101,13 +99,9 @@ class PostedFinding:
         )
 
 
-def _sealed(prefix: str, kind: str, text: str, seal: Seal) -> str:
-    return f"{prefix}{text} {seal.tag(kind, text)}{SUFFIX}" if seal.keyed else f"{prefix}{text}{SUFFIX}"
-
-
 def review_marker(seal: Seal, head: str, part: int, run: str) -> str:
     """The marker of one review body batch-review posted (`run`: a nonce of hex digits)."""
-    return _sealed("<!-- batch-review:review ", "review", f"head={head} part={part} run={run}", seal)
+    return seal.marker("<!-- batch-review:review ", "review", f"head={head} part={part} run={run}")
 
 
 def own_review_markers(text: str | None, seal: Seal) -> set[str]:
@@ -117,7 +111,7 @@ def own_review_markers(text: str | None, seal: Seal) -> set[str]:
 
 def fixed_reply_marker(seal: Seal, fingerprint: str) -> str:
     """The marker of batch-review's "looks fixed" reply in a thread someone replied to."""
-    return _sealed("<!-- batch-review:fixed ", "fixed", f"fp={fingerprint}", seal)
+    return seal.marker("<!-- batch-review:fixed ", "fixed", f"fp={fingerprint}")
 
 
 def said_fixed(text: str | None, seal: Seal) -> set[str]:
@@ -138,7 +132,7 @@ def finding_marker(finding: Finding, commit: str, file: str, seal: Seal, lines: 
         data["span"] = span
     if above or below:
         data["near"] = f"{above},{below}"
-    return _sealed(FINDING_PREFIX, "finding", _embed(data), seal)
+    return seal.marker(FINDING_PREFIX, "finding", _embed(data))
 
 
 def place_digests(lines: Sequence[str], first: int, last: int) -> tuple[str, str, str]:
@@ -227,19 +221,19 @@ class PullState:
         return _embed(data)
 
     def to_marker(self, seal: Seal) -> str:
-        return _sealed(STATE_PREFIX, "state", self.payload(), seal)
+        return seal.marker(STATE_PREFIX, "state", self.payload())
 
     def to_markers(self, seal: Seal, room: int = STATE_ROOM) -> list[str]:
         """The state as one marker when it fits in `room` characters; else as parts of at most `room` characters
         each (`own_state_parts`): the first rides in the status comment, each other one in a comment of its own."""
         text = self.payload()
-        single = _sealed(STATE_PREFIX, "state", text, seal)
+        single = seal.marker(STATE_PREFIX, "state", text)
         if len(single) <= room:
             return [single]
         whole = hashlib.sha256(text.encode("ascii")).hexdigest()[:16]
         size = room - len(PART_PREFIX) - 80  # the part's header (set, part i/n) and its tag
         chunks = [text[i : i + size] for i in range(0, len(text), size)]
-        return [_sealed(PART_PREFIX, "state-part", f"set={whole} part={n}/{len(chunks)} {chunk}", seal)
+        return [seal.marker(PART_PREFIX, "state-part", f"set={whole} part={n}/{len(chunks)} {chunk}")
                 for n, chunk in enumerate(chunks, 1)]
 
     @classmethod

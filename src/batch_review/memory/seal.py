@@ -25,6 +25,8 @@ from dataclasses import dataclass
 
 LABEL = b"batch-review memory v1"
 TAG_HEX = 32  # 128 bits
+MARKER_END = " -->"
+TAGGED_END = rf"(?: ([0-9a-f]{{{TAG_HEX}}}))? -->"  # a marker's tag (absent without a key) and its end, as RE2
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,11 @@ class Seal:
             return cls(None, scope, "")
         return cls(hmac.new(secret.encode("utf-8"), LABEL, hashlib.sha256).digest(), scope, source)
 
+    @classmethod
+    def none(cls) -> Seal:
+        """No key: markers are written without a tag, and none verifies."""
+        return cls(None, "", "")
+
     @property
     def keyed(self) -> bool:
         return self.key is not None
@@ -50,6 +57,10 @@ class Seal:
             return ""
         message = f"{kind}\0{self.scope}\0{text}".encode("utf-8", "surrogatepass")
         return hmac.new(self.key, message, hashlib.sha256).hexdigest()[:TAG_HEX]
+
+    def marker(self, prefix: str, kind: str, text: str) -> str:
+        """The hidden marker `prefix` + `text`, sealed as a marker of `kind` (no tag without a key)."""
+        return f"{prefix}{text} {self.tag(kind, text)}{MARKER_END}" if self.keyed else f"{prefix}{text}{MARKER_END}"
 
     def verify(self, kind: str, text: str, tag: str) -> bool:
         return self.key is not None and len(tag) == TAG_HEX and hmac.compare_digest(self.tag(kind, text), tag)

@@ -17,11 +17,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from .. import linear
-from .markers import _embed, _sealed
-from .seal import Seal
+from .markers import _embed
+from .seal import TAGGED_END, Seal
 
 PREFIX = "<!-- batch-review:walkthrough "
-_MARKER = linear.compile(r"<!-- batch-review:walkthrough (\{[^\n]*?\})(?: ([0-9a-f]{32}))? -->")
+_MARKER = linear.compile(r"<!-- batch-review:walkthrough (\{[^\n]*?\})" + TAGGED_END)
 VERSION = 1
 LIMIT = 20_000  # characters of marker at most; past it the summaries of the most files that fit are carried
 
@@ -37,7 +37,7 @@ class Walkthrough:
             texts = list(dict.fromkeys(self.entries[p][1] for p in paths))
             index = {text: i for i, text in enumerate(texts)}
             files = [[p, self.entries[p][0], index[self.entries[p][1]]] for p in paths]
-            marker = _sealed(PREFIX, "walkthrough", _embed({"v": VERSION, "texts": texts, "files": files}), seal)
+            marker = seal.marker(PREFIX, "walkthrough", _embed({"v": VERSION, "texts": texts, "files": files}))
             if len(marker) <= LIMIT:
                 return marker
             paths = paths[: len(paths) * 3 // 4]
