@@ -26,7 +26,7 @@ def _error(inputs: dict[str, str], root: Path | None = None) -> str:
     ("max-concurrency", "eight", "input max-concurrency: Input should be a valid integer"),
     ("max-concurrency", "8.5", "input max-concurrency: Input should be a valid integer"),
     ("max-concurrency", "0", "input max-concurrency: Input should be greater than or equal to 1"),
-    ("max-concurrency", "1000", "input max-concurrency: Input should be less than or equal to 64"),
+    ("max-concurrency", "1000", "input max-concurrency: Input should be less than or equal to 128"),
     ("dry-run", "maybe", "input dry-run: Input should be a valid boolean"),
     ("budget-usd", "-1", "input budget-usd: Input should be greater than 0"),
     ("budget-usd", "ten dollars", "input budget-usd: Input should be a valid number"),

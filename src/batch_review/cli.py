@@ -25,7 +25,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fail-on", choices=(*SEVERITIES, "none"), help="exit 1 when a finding is at or above this")
     parser.add_argument("--fail-on-partial", action="store_true",
                         help="exit 3 when some file could not be reviewed (a run that reviewed none exits 2 anyway)")
-    parser.add_argument("--max-concurrency", help="most model calls in flight (1-64, or auto)")
+    parser.add_argument("--max-concurrency", help="most model calls in flight (1-128, or auto)")
     parser.add_argument("--include", action="append", metavar="GLOB", help="review only matching paths (repeatable)")
     parser.add_argument("--exclude", action="append", metavar="GLOB", help="skip matching paths (repeatable)")
     parser.add_argument("--instructions", help="extra review guidance: text, or a path in the repository")
@@ -80,7 +80,7 @@ def _eval_parser(sub: Any) -> None:
     ev.add_argument("--wait-minutes", help="with --batch: how long to wait for the batch (default 30)")
     ev.add_argument("--dry-run", action="store_true", help="plan only: no model call")
     ev.add_argument("--min-severity", choices=SEVERITIES, help="lowest severity counted as a finding")
-    ev.add_argument("--max-concurrency", help="most model calls in flight (1-64, or auto)")
+    ev.add_argument("--max-concurrency", help="most model calls in flight (1-128, or auto)")
     ev.add_argument("--budget-usd", help="hard cap on the whole eval's estimated spend")
     ev.add_argument("--context-lines",
                     help="git's lines of context around each hunk, before targeted context widens them (default 3)")

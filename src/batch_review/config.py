@@ -54,7 +54,7 @@ class Config(BaseModel):
     vertex_project: str = ""
     vertex_region: str = ""
     model: str = DEFAULT_MODEL
-    max_concurrency: int | None = Field(default=None, ge=1, le=64)  # None: "auto" (engines/limiter.py)
+    max_concurrency: int | None = Field(default=None, ge=1, le=128)  # None: "auto" (engines/limiter.py)
     min_severity: Severity = Severity.low
     fail_on: Severity | Literal["none"] = "none"
     fail_on_partial: bool = False  # a partial run fails the job (exit 3) and its check run (docs/outcomes.md)

@@ -13,10 +13,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
-import jsonschema
 
 from .anthropic_common import JSON, ApiError, invalid, new_id
-from .anthropic_validate import validate_body
+from .anthropic_validate import schema_errors, validate_body
 from .model_brain import conversation_brain, is_conversation, is_verification, keep_all_verifier, planted_brain
 
 Brain = Callable[[JSON], "str | None"]
@@ -303,9 +302,11 @@ class MessageEngine:
         if not fmt:
             return
         try:
-            jsonschema.validate(json.loads(text), fmt["schema"])
-        except (ValueError, jsonschema.ValidationError) as exc:
-            detail = getattr(exc, "message", str(exc))
+            error = schema_errors(json.loads(text), fmt["schema"])
+        except ValueError as exc:
+            error = exc  # type: ignore[assignment]
+        if error is not None:
+            detail = getattr(error, "message", str(error))
             self._fail(f"brain output does not match output_config.format.schema: {detail}; text={text[:300]!r}")
 
     def _fail(self, message: str) -> NoReturn:

@@ -7,11 +7,14 @@ node has ``additionalProperties: false``; numeric and string-length constraints,
 
 from __future__ import annotations
 
+import functools
+import json
 from typing import Any
 
 import jsonschema
+from jsonschema.exceptions import best_match
 
-from .anthropic_common import invalid
+from .anthropic_common import ApiError, invalid
 
 MAX_OUTPUT_TOKENS = 128_000
 CREATE_KEYS = frozenset(
@@ -36,11 +39,40 @@ _SUBSCHEMA_MAPS = ("properties", "$defs", "definitions")
 
 def check_output_schema(schema: dict[str, Any]) -> None:
     """Raise a 400 ApiError if ``schema`` is not a valid JSON Schema in the supported subset."""
+    problem = _schema_problem(_key(schema))
+    if problem is not None:
+        raise invalid(problem)
+
+
+def schema_errors(instance: Any, schema: dict[str, Any]) -> jsonschema.ValidationError | None:
+    """The best error of ``instance`` against an accepted ``schema`` (as ``jsonschema.validate`` raises it), or None.
+    The validator is built once per schema: building it (and checking the schema) for every answer made the fake
+    spend its interpreter lock on that while other requests waited to be read, which a real API does not."""
+    return best_match(_validator(_key(schema)).iter_errors(instance))
+
+
+def _key(schema: dict[str, Any]) -> str:
+    return json.dumps(schema, sort_keys=True, separators=(",", ":"))
+
+
+@functools.lru_cache(maxsize=64)
+def _schema_problem(key: str) -> str | None:
+    """What is wrong with a schema (the 400's message), or None: worked out once per schema."""
+    schema = json.loads(key)
     try:
         jsonschema.Draft202012Validator.check_schema(schema)
+        _walk(schema, "output_config.format.schema")
     except jsonschema.SchemaError as exc:
-        raise invalid(f"output_config.format.schema: invalid JSON schema: {exc.message}") from None
-    _walk(schema, "output_config.format.schema")
+        return f"output_config.format.schema: invalid JSON schema: {exc.message}"
+    except ApiError as exc:  # the subset's walk
+        return exc.message
+    return None
+
+
+@functools.lru_cache(maxsize=64)
+def _validator(key: str) -> Any:
+    schema = json.loads(key)
+    return jsonschema.validators.validator_for(schema)(schema)
 
 
 def _is_object(node: dict[str, Any]) -> bool:

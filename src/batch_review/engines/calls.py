@@ -168,7 +168,7 @@ class Calls:
                     await self.stop(p, stop)
                     result.error = stop.message
                     return
-                if not _is_api_error(exc):
+                if not is_api_error(exc):
                     raise
                 result.unusable = False
                 refused = wait_refused(exc, self.options.max_retry_wait)
@@ -310,7 +310,7 @@ class Calls:
             await self.limiter.close()
 
 
-def _is_api_error(exc: BaseException) -> bool:
+def is_api_error(exc: BaseException) -> bool:
     import anthropic
 
     return isinstance(exc, anthropic.APIError)

@@ -33,7 +33,7 @@ from ..waits import DEFAULT_MAX_WAIT, requested_wait
 _KINDS = ("requests", "input-tokens", "output-tokens")
 CALIBRATION_WEIGHT = 0.3  # how fast the charged/estimated ratio follows new answers
 START = 4  # requests in flight before any rate-limit header has been seen
-AUTO_CEILING = 64  # the most in flight when max-concurrency is "auto"
+AUTO_CEILING = 128  # the most in flight when max-concurrency is "auto" (and the highest it may be set to)
 CALM = 10.0  # seconds after a 429/529 during which concurrency grows one step at a time
 
 

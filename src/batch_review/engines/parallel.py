@@ -11,6 +11,13 @@ to it as it arrives, and the requests it calls for join the queue behind the run
 follow-up asks for its reservation only once every request of the run has gone out: reviews come first. The
 first follow-up is streamed like the first request, so the others read its cache entry. The run ends when
 every request and every follow-up has ended. One request's tries, repairs and faults: calls.py.
+
+When the run fans out (its first request is a warm-up) and no `budget-usd` is set, the follow-ups' cached
+prefix (their task's system prompt and the run's shared blocks) is written ahead by a one-token request sent
+with that first request: the follow-ups an answer calls for then go out together at once, reading it, instead
+of waiting for a first follow-up's answer to begin. It costs that prefix's cache write (which the first
+follow-up would have paid) and one output token, counted with the follow-ups' usage, even when no answer calls
+for a follow-up.
 """
 
 from __future__ import annotations
@@ -22,14 +29,18 @@ from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 
 from ..log import log
-from ..plan import Plan, PlannedRequest
+from ..plan import REQUEST_FRAME_TOKENS, Plan, PlannedRequest
 from ..pricing import SpendGuard
 from ..words import eta, plural
 from .answers import EngineResult, RequestResult
-from .calls import BUDGET_REACHED, Calls, Pass, Progress
+from .calls import BUDGET_REACHED, Calls, Pass, Progress, Stopped, is_api_error
+from .client import describe_api_error, fatal
 from .limiter import START, AdaptiveLimiter
 from .options import ParallelOptions
 from .task import REVIEW, FollowUps, Task
+
+WARM_UP_TEXT = ("This request only writes the prompt cache for the requests that follow it; there is nothing in it "
+                "to answer.")
 
 __all__ = ["BUDGET_REACHED", "ParallelEngine", "ParallelOptions", "RequestResult", "review_parallel"]
 
@@ -70,6 +81,7 @@ class _Run(Calls):
         self.open = 0  # main requests not ended yet: their answers may still call for follow-ups
         self.dispatched = 0  # main requests not sent yet (with follow-ups: their groundwork waits for them)
         self.all_sent = asyncio.Event()
+        self.warm_up: RequestResult | None = None  # the follow-ups' cache written ahead (_write_follow_up_cache)
 
     async def run(self, requests: Sequence[PlannedRequest]) -> list[RequestResult]:
         self.connect()
@@ -88,6 +100,8 @@ class _Run(Calls):
             self.queue.extend((self.main, r) for r in ordered)
             if first is not None:
                 tasks.append(asyncio.ensure_future(self._turn(self.main, first)))
+                if self.follow is not None and self.spend.cap is None:
+                    tasks.append(asyncio.ensure_future(self._write_follow_up_cache(self.follow)))
                 await self._render_ahead(self.main)
             workers = self.options.max_concurrency if self.then is not None else len(self.queue)
             tasks += [asyncio.ensure_future(self._worker()) for _ in range(min(self.options.max_concurrency, workers))]
@@ -118,6 +132,33 @@ class _Run(Calls):
         stop.set()
         await rendering  # at most the request being rendered
         await begun
+
+    async def _write_follow_up_cache(self, p: Pass) -> None:
+        """The follow-ups' cached prefix, written by a one-token request streamed now; the follow-ups wait only
+        until its answer begins (or it ends, whatever became of it: then the first of them writes the cache)."""
+        task = p.task
+        request = PlannedRequest(f"{task.name}-cache-warm-up", (), input_tokens=REQUEST_FRAME_TOKENS, output_tokens=1)
+        p.warm_id, p.warmed = request.custom_id, asyncio.Event()
+        self.warm_up = result = RequestResult(request.custom_id, attempts=1)
+        params = task.params(WARM_UP_TEXT, model=task.model or self.options.model, max_tokens=1,
+                             instructions=self.options.instructions)
+        try:
+            reservation = await self.budget.reserve(params, task.price)
+            if reservation is not None:
+                await self._paid(p, request, params, result, reservation)
+        except Stopped:
+            result.error = "stopped"
+        except Exception as exc:
+            if not is_api_error(exc):
+                raise
+            result.error = describe_api_error(exc)
+            log.info(f"the {task.name} requests' cached prompt could not be written ahead ({result.error}); "
+                     "the first of them writes it")
+            stop = fatal(exc)
+            if stop is not None:
+                await self.stop(p, stop)
+        finally:
+            p.warmed.set()
 
     async def _worker(self) -> None:
         while True:
@@ -185,6 +226,8 @@ class _Run(Calls):
         then = None
         if self.follow is not None:
             results = [self.follow.results[r.custom_id] for r in self.followed]
+            if self.warm_up is not None:
+                results.append(self.warm_up)  # paid for: counted in the follow-ups' usage and cost
             then = EngineResult(results=results, notes=_budget_note(self.follow, self.spend), fatal=self.follow.abort)
         return EngineResult(results=[self.main.results[r.custom_id] for r in requests],
                             notes=_budget_note(self.main, self.spend), fatal=self.main.abort, then=then)

@@ -21,7 +21,7 @@ from ..guidance import PathGuidance
 from ..plan import Plan, PlannedRequest
 from .excerpt import FileCode, file_code
 from .prompt import finding_line
-from .requests import VerifyPlan, plan_verification
+from .requests import VerifyPlan, plan_verification, review_requests
 from .task import MAX_TOKENS, VerifyTask
 
 if TYPE_CHECKING:
@@ -50,6 +50,7 @@ class Ahead:
         self.task = verify_task(config, price, plan.shared)  # the verifier sees the review's shared blocks too
         self.sent = VerifyPlan(Plan(), {}, {}, [], PathGuidance.of(config))  # every request sent ahead
         self.codes: dict[str, FileCode | None] = {}  # path -> its code, read once (prepare, after)
+        self.by_id: dict[str, PlannedRequest] | None = None  # review_requests(plan), worked out once
 
     def after(self, request: PlannedRequest, result: RequestResult) -> list[PlannedRequest]:
         findings = []
@@ -60,7 +61,10 @@ class Ahead:
                     findings.append(finding)
         if not findings:
             return []
-        planned = plan_verification(self.review, findings, self.config.verifier, self.code)  # no code: checked after
+        if self.by_id is None:
+            self.by_id = review_requests(self.review)
+        planned = plan_verification(self.review, findings, self.config.verifier, self.code,  # no code: checked after
+                                    self.by_id)
         more = [r for r in planned.plan.requests if r.custom_id not in self.sent.requests]
         for new in more:
             self.sent.plan.requests.append(new)
@@ -72,9 +76,13 @@ class Ahead:
         return self.sent.render(request)
 
     def prepare(self, request: PlannedRequest) -> None:
-        """The code of the request's files as a verification shows it (read, parsed) while its answer is awaited."""
+        """The code of the request's files as a verification shows it (read, parsed), and their lines as a
+        finding's fingerprint reads them (aggregate.locate), while its answer is awaited."""
+        if self.by_id is None:
+            self.by_id = review_requests(self.review)
         for path in request.paths:
             self.code(self.review, path)
+            self.review.new_lines(path)
 
     def code(self, plan: Plan, path: str) -> FileCode | None:
         if path not in self.codes:

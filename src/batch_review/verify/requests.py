@@ -84,12 +84,14 @@ class VerifyPlan:
 
 
 def plan_verification(plan: Plan, findings: Sequence[Finding], model: str,
-                      code_for: Callable[[Plan, str], FileCode | None] = file_code) -> VerifyPlan:
+                      code_for: Callable[[Plan, str], FileCode | None] = file_code,
+                      by_id: dict[str, PlannedRequest] | None = None) -> VerifyPlan:
+    """`by_id`: `review_requests(plan)`, when the caller keeps it (it plans once per review answer)."""
     by_path: dict[str, list[Finding]] = {}
     for finding in findings:
         by_path.setdefault(finding.path, []).append(finding)
     out = VerifyPlan(Plan(), {}, {}, [])
-    by_id = review_requests(plan)
+    by_id = review_requests(plan) if by_id is None else by_id
     parts: list[tuple[Part, int]] = []  # (part, estimated tokens of its code and findings)
     for path in sorted(by_path):
         mine = sorted(by_path[path], key=lambda f: (f.line, f.last_line, f.fingerprint))
