@@ -209,6 +209,7 @@ def _check_budget(cfg: Config, report: RunReport, plan: Plan, batch: bool) -> No
 def _aggregate(job: Job, plan: Plan, outcome: EngineResult, report: RunReport) -> None:
     cfg = job.config
     report.batch_ids, report.pending = outcome.batch_ids, outcome.pending
+    report.model_seconds = outcome.seconds
     report.notes += outcome.notes
     for result in outcome.results:
         report.usage.add(result.usage)

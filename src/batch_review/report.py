@@ -116,6 +116,8 @@ class RunReport:
     estimated_cost_usd: float | None = None
     cache: CachePrefix | None = None
     requests: int = 0
+    # the Messages API fan-out's own clock: first request sent to last answer in (verification included), or None
+    model_seconds: float | None = None
     notes: list[str] = field(default_factory=list)
     coverage_gap: bool = False  # files exist that were never listed (GitHub's 3,000-file cap)
     withheld: int = 0  # findings not posted: whether batch-review posted them before could not be told
@@ -212,6 +214,7 @@ class RunReport:
             "filtered": None if self.filtered is None else [f.to_json() for f in self.filtered],
             "verification": None if self.verification is None else self.verification.to_json(),
             "requests": self.requests,
+            "model_seconds": None if self.model_seconds is None else round(self.model_seconds, 3),
             "usage": self.usage.to_json(),
             "usage_by_pass": {"review": self.review_usage.to_json(),
                               "verification": None if self.verification is None else self.verification.usage.to_json()},

@@ -13,7 +13,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
-
 from .anthropic_common import JSON, ApiError, invalid, new_id
 from .anthropic_validate import schema_errors, validate_body
 from .model_brain import conversation_brain, is_conversation, is_verification, keep_all_verifier, planted_brain

@@ -55,6 +55,7 @@ class EngineResult:
     full_price_usage: Usage = field(default_factory=Usage)  # part of the usage sent outside a batch (retries)
     fatal: RunError | None = None  # the run was stopped (bad key, billing…): reported after these results
     then: EngineResult | None = None  # the follow-ups the answers called for (task.FollowUps), in the order sent
+    seconds: float | None = None  # the fan-out's clock: its first request sent to its last answer in (follow-ups too)
 
 
 @dataclass(frozen=True)

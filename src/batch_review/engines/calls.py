@@ -17,6 +17,7 @@ in a retry's wait are cancelled. `budget-usd`: every call reserves its worst cas
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -77,6 +78,8 @@ class Calls:
         self.limiter = limiter
         self.main = main  # the pass whose fatal error stops every pass
         self.passes = [main]
+        self.first_sent: float | None = None  # time.monotonic() of the first call, and of the last answer in
+        self.last_answer: float | None = None
 
     def connect(self) -> None:
         """In the run's event loop: the budget gate and the client (SDK retries off: _send retries)."""
@@ -231,6 +234,8 @@ class Calls:
             if p.abort is not None:
                 raise Stopped(sent=sent)
             warm_up = request.custom_id == p.warm_id and p.warmed is not None and not p.warmed.is_set()
+            if self.first_sent is None:
+                self.first_sent = time.monotonic()
             call = asyncio.ensure_future(self._stream(p, params) if warm_up else self._call(params))
             p.calls.add(call)
             if not sent:
@@ -241,6 +246,8 @@ class Calls:
                 if call.cancelled() and p.abort is not None:
                     raise Stopped(sent=True) from None
                 raise
+            finally:
+                self.last_answer = time.monotonic()
             usage = Usage.from_api(message.usage)
             self.limiter.settle(ticket, usage.input_tokens + usage.cache_write_tokens, usage.output_tokens)
             return message
@@ -289,6 +296,13 @@ class Calls:
         if request.custom_id == p.warm_id and p.warm_begun is not None:
             result.usage.add(Usage.from_api(p.warm_begun))
             p.warm_begun = None
+
+    @property
+    def seconds(self) -> float | None:
+        """First request sent to last answer in (or last call ended), by this process's clock."""
+        if self.first_sent is None or self.last_answer is None:
+            return None
+        return self.last_answer - self.first_sent
 
     async def stop(self, p: Pass, error: ApiError) -> None:
         """A fatal error: nothing more of the pass is sent (of any pass, when it is the main one), and its

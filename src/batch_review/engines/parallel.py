@@ -230,7 +230,8 @@ class _Run(Calls):
                 results.append(self.warm_up)  # paid for: counted in the follow-ups' usage and cost
             then = EngineResult(results=results, notes=_budget_note(self.follow, self.spend), fatal=self.follow.abort)
         return EngineResult(results=[self.main.results[r.custom_id] for r in requests],
-                            notes=_budget_note(self.main, self.spend), fatal=self.main.abort, then=then)
+                            notes=_budget_note(self.main, self.spend), fatal=self.main.abort, then=then,
+                            seconds=self.seconds)
 
 
 def _budget_note(p: Pass, spend: SpendGuard) -> list[str]:

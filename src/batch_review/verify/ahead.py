@@ -21,7 +21,7 @@ from ..guidance import PathGuidance
 from ..plan import Plan, PlannedRequest
 from .excerpt import FileCode, file_code
 from .prompt import finding_line
-from .requests import VerifyPlan, plan_verification, review_requests
+from .requests import REQUEST_CODE_TOKENS, VerifyPlan, plan_verification, review_requests
 from .task import MAX_TOKENS, VerifyTask
 
 if TYPE_CHECKING:
@@ -81,7 +81,9 @@ class Ahead:
         if self.by_id is None:
             self.by_id = review_requests(self.review)
         for path in request.paths:
-            self.code(self.review, path)
+            code = self.code(self.review, path)
+            if code is not None and code.complete and code.whole_tokens <= REQUEST_CODE_TOKENS:
+                code.whole()  # a file this small may be shown whole: its rows, ready
             self.review.new_lines(path)
 
     def code(self, plan: Plan, path: str) -> FileCode | None:

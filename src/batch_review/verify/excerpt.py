@@ -10,6 +10,7 @@ a finding is shown with the known lines around it.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -32,6 +33,7 @@ class FileCode:
     deleted: dict[int, list[Row]] = field(default_factory=dict)  # new line k -> deleted rows just before it
     analyzer: Analyzer | None = None
     cost: list[float] = field(default_factory=list)
+    _whole: tuple[list[Row], bytes] | None = field(default=None, repr=False)  # every row, and their digest input
 
     def __post_init__(self) -> None:
         self.cost = [0.0 if t is UNKNOWN else len(t) / CHARS_PER_TOKEN + GUTTER_TOKENS for t in self.texts]
@@ -44,16 +46,20 @@ class FileCode:
     def complete(self) -> bool:
         return UNKNOWN not in self.texts
 
-    @property
+    @functools.cached_property
     def whole_tokens(self) -> float:
         return sum(self.cost) + sum(len(r.text) / CHARS_PER_TOKEN + GUTTER_TOKENS for rs in self.deleted.values()
                                     for r in rs)
 
     def tokens(self, shown: Iterable[int]) -> float:
         """Estimated tokens of the 0-based lines `shown` (and the deleted rows shown with them)."""
-        rows = set(shown)
-        deleted = sum(len(r.text) / CHARS_PER_TOKEN + GUTTER_TOKENS for n in rows for r in self.deleted.get(n + 1, ()))
-        return sum(self.cost[n] for n in rows if 0 <= n < self.lines) + deleted
+        rows = shown if isinstance(shown, (set, frozenset)) else set(shown)
+        cost, lines = self.cost, self.lines
+        total = sum([cost[n] for n in rows if 0 <= n < lines])
+        if self.deleted:
+            deleted = self.deleted
+            total += sum(len(r.text) / CHARS_PER_TOKEN + GUTTER_TOKENS for n in rows for r in deleted.get(n + 1, ()))
+        return total
 
     # -- what to show ---------------------------------------------------------------------------------
     def around(self, line: int, end_line: int | None) -> set[int]:
@@ -81,6 +87,14 @@ class FileCode:
                 window |= _span_rows(span, last)
         return window
 
+    def whole(self) -> tuple[list[Row], bytes]:
+        """Every row of the file (`rows` of every line), and the bytes a part's digest reads of them
+        (`row_bytes`): worked out once, ahead of the answers when the review is pipelined (ahead.py)."""
+        if self._whole is None:
+            rows = self.rows(set(range(self.lines)))
+            self._whole = rows, row_bytes(rows)
+        return self._whole
+
     def rows(self, shown: set[int]) -> list[Row]:
         """The rows to render for the 0-based lines `shown`; `hunk` numbers each contiguous block."""
         out: list[Row] = []
@@ -96,6 +110,11 @@ class FileCode:
         if previous == self.lines - 1:  # rows deleted at the end of the file
             out += [Row("-", r.text, None, r.old, block) for r in self.deleted.get(self.lines + 1, ())]
         return out
+
+
+def row_bytes(rows: Iterable[Row]) -> bytes:
+    """What a verification part's digest reads of its rows (verify/requests.py `_part`)."""
+    return b"".join(f"\0{row.kind}{row.new}\0{row.text}".encode("utf-8", "surrogatepass") for row in rows)
 
 
 def file_code(plan: Plan, path: str) -> FileCode | None:

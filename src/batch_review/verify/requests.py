@@ -29,7 +29,7 @@ from ..context.related import frame_tokens
 from ..context.select import NEARLY_WHOLE, SMALL_FILE_TOKENS
 from ..findings import Finding
 from ..plan import CHARS_PER_TOKEN, CUSTOM_ID, PIECE_HEADER_TOKENS, UNKNOWN, Piece, Plan, PlannedRequest, custom_id
-from .excerpt import FileCode, file_code
+from .excerpt import FileCode, file_code, row_bytes
 
 if TYPE_CHECKING:
     from ..context.related.model import RelatedItem
@@ -182,12 +182,15 @@ def _groups(code: FileCode, findings: list[Finding], reviewed: Callable[[Finding
 def _part(code: FileCode, group: list[Finding], shown: set[int], whole: bool,
           related: tuple[RelatedItem, ...] = ()) -> tuple[Part, int]:
     """The part, and its cost in its request: its code and findings (its related items are counted as packed)."""
-    rows = code.rows(shown)
+    if whole and len(shown) == code.lines:  # every line: the file's rows and their digest, worked out once
+        rows, digested = code.whole()
+    else:
+        rows = code.rows(shown)
+        digested = row_bytes(rows)
     h = hashlib.sha256(code.path.encode("utf-8", "surrogatepass"))
     for finding in group:
         h.update(b"\0" + finding_line("", finding).encode())
-    for row in rows:
-        h.update(f"\0{row.kind}{row.new}\0{row.text}".encode("utf-8", "surrogatepass"))
+    h.update(digested)
     for item in related:
         h.update(b"\1" + item.text.encode("utf-8", "surrogatepass"))
     numbers = [r.new for r in rows if r.new is not None] or [0]

@@ -141,6 +141,8 @@ def _account(report: RunReport, stats: Verification, outcome: EngineResult, pric
     stats.cost_usd += spent
     report.usage.add(usage)
     report.cost_usd += spent
+    if outcome.seconds is not None:  # verification sent after the review: its own fan-out, after the review's
+        report.model_seconds = (report.model_seconds or 0.0) + outcome.seconds
     report.notes += outcome.notes
     report.batch_ids += [i for i in outcome.batch_ids if i not in report.batch_ids]
 
