@@ -21,6 +21,7 @@ class Record:
     finished: float | None
     usage: dict[str, Any] | None
     verification: bool = False  # a verification request (its schema asks for verdicts)
+    max_tokens: int | None = None
 
 
 def _serve(conn: Any, options: dict[str, Any]) -> None:
@@ -35,14 +36,12 @@ def _serve(conn: Any, options: dict[str, Any]) -> None:
         options["latency"] = _lognormal(*latency)
     from tests.fakes.model_brain import is_verification
 
-    drained = options.pop("drain_requests", False)  # another client used this minute's requests
     with FakeAnthropicAPI(**options) as fake:
-        if drained and fake.rate_limiter is not None:
-            fake.rate_limiter.buckets["requests"].level = 0
         conn.send(fake.base_url)
         conn.recv()  # wait for "stop"
         records = [Record(r.path, r.status, r.started, r.finished, r.usage,
-                          isinstance(r.json, dict) and is_verification(r.json)) for r in fake.requests]
+                          isinstance(r.json, dict) and is_verification(r.json),
+                          r.json.get("max_tokens") if isinstance(r.json, dict) else None) for r in fake.requests]
         conn.send(records)
 
 

@@ -24,6 +24,7 @@ class RateLimits:
     rpm: int | None = None
     input_tpm: int | None = None
     output_tpm: int | None = None
+    drained: bool = False  # another client emptied the requests bucket just before this one's first request
 
     @classmethod
     def coerce(cls, value: Any) -> RateLimits | None:
@@ -74,6 +75,7 @@ class RateLimiter:
         if limits.output_tpm:
             self.buckets["output-tokens"] = Bucket(limits.output_tpm)
         self.rejections = 0
+        self._undrained = limits.drained and "requests" in self.buckets
 
     def _refill(self) -> None:
         t = time.monotonic()
@@ -84,6 +86,9 @@ class RateLimiter:
         """Charge one request and its input tokens, or raise a 429 ApiError with retry-after."""
         with self._lock:
             self._refill()
+            if self._undrained:
+                self._undrained = False
+                self.buckets["requests"].level = 0.0
             needs = {"requests": 1.0, "input-tokens": float(input_tokens), "output-tokens": 1.0}
             waits = {name: b.wait_for(needs[name]) for name, b in self.buckets.items()}
             if any(w > 0 for w in waits.values()):
