@@ -1,11 +1,14 @@
-"""The shape of the code: front doors → jobs → stages, each importing only downward, and no circles."""
+"""The shape of the code: front doors → jobs → stages, each importing only downward, and no circles; no source
+file over 400 lines."""
 
 from __future__ import annotations
 
 import ast
 from pathlib import Path
 
-PACKAGE = Path(__file__).resolve().parents[1] / "src" / "batch_review"
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "src" / "batch_review"
+MAX_LINES = 400  # a longer file is split by concern
 FRONT_DOORS = {"batch_review.action", "batch_review.cli"}
 
 
@@ -88,3 +91,14 @@ def test_no_import_circles() -> None:
         if module not in seen:
             visit(module)
     assert not circles, circles
+
+
+def test_no_python_file_is_over_400_lines() -> None:
+    """The project's Python under src/, tests/ and benchmarks/ (not data files, nor the sources benchmarks fetch
+    into hidden folders such as benchmarks/.cache)."""
+    files = sorted(p for top in ("src", "tests", "benchmarks") for p in (ROOT / top).rglob("*.py")
+                   if not any(part.startswith(".") for part in p.relative_to(ROOT).parts))
+    assert len(files) > 100 and PACKAGE / "plan.py" in files
+    long = {str(p.relative_to(ROOT)): n for p in files
+            if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_LINES}
+    assert not long, f"over {MAX_LINES} lines, split by concern: {long}"

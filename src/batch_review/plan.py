@@ -1,94 +1,44 @@
-"""Requests: which code goes to the model in which request, with stable ids and token estimates.
+"""The plan: which code goes to the model in which request, with token estimates.
 
 A file becomes one or more pieces (a big file is split at hunk or line boundaries within the token
-budget); consecutive pieces in path order are packed into requests up to the same budget, as the files
-stream in. The plan holds no file content, only row ranges, digests and each file's loader (well under a
-kilobyte a file: a 100,000-file sweep plans and submits within 200 MB, docs/sweeps.md); `prompt.py` renders a
-request's text right before it is sent.
+budget); `packing.py` packs consecutive pieces in path order into requests up to the same budget, with
+stable ids, as the files stream in. The plan holds no file content, only row ranges, digests and each
+file's loader (well under a kilobyte a file: a 100,000-file sweep plans and submits within 200 MB,
+docs/sweeps.md); `prompt.py` renders a request's text right before it is sent.
 """
 
 from __future__ import annotations
 
 import hashlib
 import math
-import posixpath
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import accumulate
 from typing import TYPE_CHECKING
 
-from . import linear
 from .context import ContextStats, View, select_context
 from .diff import FileDiff, PatchError, Row, content_rows, parse_patch
 from .filters import content_reason
 from .log import log
+from .packing import Budget, Piece, PlannedRequest, pack
 from .sources.base import Skip, SourceFile
 
 if TYPE_CHECKING:
     from .context.related.model import RelatedItem
 
+__all__ = [  # a plan's pieces, requests and budget are packing.py's; imported from here by its readers
+    "CHARS_PER_TOKEN", "GUTTER_TOKENS", "PIECE_HEADER_TOKENS", "UNKNOWN", "Budget", "Piece", "Plan", "PlanFile",
+    "PlannedRequest", "estimate_tokens", "make_plan",
+]
+
 CHARS_PER_TOKEN = 3.4  # code is denser than prose
 GUTTER_TOKENS = 1.2  # a line number and a marker
 PIECE_HEADER_TOKENS = 18
-REQUEST_FRAME_TOKENS = 70  # the fixed words and the <code> fence around the pieces
-OUTPUT_BASE_TOKENS = 120
-OUTPUT_PER_PIECE_TOKENS = 160
 UNKNOWN = "\0not shown\0"  # a line whose text is not known (outside the diff's hunks)
-CUSTOM_ID = linear.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 
 
 def estimate_tokens(text_chars: int, rows: int) -> int:
     return math.ceil(text_chars / CHARS_PER_TOKEN + rows * GUTTER_TOKENS) + PIECE_HEADER_TOKENS
-
-
-@dataclass(frozen=True, slots=True)
-class Piece:
-    """A contiguous run of rows of one file: diff rows for a change, lines for a whole file."""
-
-    path: str
-    whole_file: bool
-    start: int  # row index, inclusive
-    stop: int  # row index, exclusive
-    first_line: int
-    last_line: int
-    total_lines: int | None
-    tokens: int
-    digest: str
-    changed_lines: int = 0
-    context: str = ""  # of a change: "definitions" (widened), "whole" (every line, changes marked), "" (hunks)
-
-
-@dataclass(frozen=True)
-class PlannedRequest:
-    custom_id: str
-    pieces: tuple[Piece, ...]
-    input_tokens: int  # estimated, without the system prompt
-    output_tokens: int  # estimated
-
-    @property
-    def paths(self) -> list[str]:
-        return list(dict.fromkeys(p.path for p in self.pieces))
-
-    @property
-    def label(self) -> str:
-        """What the request holds, for people: `a.py`, `a.py, lines 401-800 of 1,200`, `12 files in src/`."""
-        paths = self.paths
-        if len(paths) > 1:
-            folder = posixpath.commonpath(paths) if all("/" in p for p in paths) else ""
-            return f"{len(paths)} files in {folder}/" if folder else f"{len(paths)} files"
-        return self.holds()[0]
-
-    def holds(self) -> list[str]:
-        """Each file of the request, with the lines it holds when that is only part of the file."""
-        shown = []
-        for path in self.paths:
-            pieces = [p for p in self.pieces if p.path == path]
-            first, last, total = pieces[0], pieces[-1], pieces[0].total_lines
-            if first.whole_file and total is not None and (first.first_line > 1 or last.last_line < total):
-                shown.append(f"{path}, lines {first.first_line:,}-{last.last_line:,} of {total:,}")
-            else:
-                shown.append(path)
-        return shown
 
 
 @dataclass(slots=True)
@@ -181,18 +131,6 @@ class Plan:
             lines = [known.get(n, UNKNOWN) for n in range(1, max(known) + 1)]
         self._lines[path] = lines
         return lines
-
-
-@dataclass(frozen=True)
-class Budget:
-    max_request_tokens: int = 20000
-    max_files_per_request: int = 12
-    context: str = "definitions"  # or "hunks": the diff's own rows only
-    max_context_tokens: int = 8000  # code around a file's hunks that targeted context may add
-
-    @property
-    def max_piece_tokens(self) -> int:
-        return self.max_request_tokens - REQUEST_FRAME_TOKENS
 
 
 def make_plan(files: Iterable[SourceFile], skipped: list[Skip], budget: Budget) -> Plan:
@@ -356,46 +294,3 @@ def _whole_file_pieces(source: SourceFile, plan: Plan, budget: Budget) -> Iterat
 def _piece_digest(path: str, start: int, stop: int, content: str) -> str:
     key = f"{path}\0{start}\0{stop}\0{content}".encode("utf-8", "surrogatepass")
     return hashlib.sha256(key).hexdigest()[:16]
-
-
-def pack(pieces: Iterable[Piece], budget: Budget) -> Iterator[PlannedRequest]:
-    """Next-fit packing in path order: neighbouring files share a request, streaming, O(1) memory."""
-    current: list[Piece] = []
-    tokens = REQUEST_FRAME_TOKENS
-    files = 0
-    for piece in pieces:
-        new_file = not current or current[-1].path != piece.path
-        if current and (
-            tokens + piece.tokens > budget.max_request_tokens
-            or (new_file and files >= budget.max_files_per_request)
-        ):
-            yield _request(current, tokens)
-            current, tokens, files = [], REQUEST_FRAME_TOKENS, 0
-            new_file = True
-        current.append(piece)
-        tokens += piece.tokens
-        files += 1 if new_file else 0
-    if current:
-        yield _request(current, tokens)
-
-
-def _request(pieces: list[Piece], tokens: int) -> PlannedRequest:
-    return PlannedRequest(
-        custom_id=custom_id(pieces),
-        pieces=tuple(pieces),
-        input_tokens=tokens,
-        output_tokens=OUTPUT_BASE_TOKENS + OUTPUT_PER_PIECE_TOKENS * len(pieces),
-    )
-
-
-_SLUG = linear.compile(r"[^a-zA-Z0-9_-]+")
-
-
-def custom_id(pieces: list[Piece]) -> str:
-    """`<slug of the first file>-<digest of every piece>`: unique, stable, ≤ 64 chars, API-safe."""
-    digest = hashlib.sha256("|".join(p.digest for p in pieces).encode()).hexdigest()[:20]
-    name = pieces[0].path.rsplit("/", 1)[-1]
-    slug = _SLUG.sub("_", name).strip("_")[:40] or "file"
-    value = f"{slug}-{digest}"
-    assert CUSTOM_ID.match(value), value
-    return value

@@ -4,66 +4,34 @@
         client = anthropic.Anthropic(api_key="sk-ant-test", base_url=fake.base_url)
 
 See ``tests/fakes/anthropic_*.py`` for the parts: validation and caching (messages), rate limits,
-faults, batches; and ``model_brain.py`` for the default deterministic "model".
+faults, batches (the store) and their endpoints (batch_endpoints), the recorded requests and the gates
+(records); and ``model_brain.py`` for the default deterministic "model".
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-import re
 import socket
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from . import anthropic_sse as sse
-from .anthropic_batches import BatchStore, StoredBatch, add_usage
+from .anthropic_batch_endpoints import BatchEndpoints
+from .anthropic_batches import BatchStore, add_usage
 from .anthropic_common import JSON, ApiError, error_body, invalid, new_request_id
 from .anthropic_faults import ERROR_FAULTS, OUTPUT_FAULTS, CustomReply, Fault, FaultBox, error_for, make_fault
-from .anthropic_http import Drop, Handler, Reply, Server, read_body, send
+from .anthropic_http import Drop, Handler, Reply, Server, json_reply, read_body, send
 from .anthropic_messages import Brain, MessageEngine, TokenCounter
 from .anthropic_ratelimit import RateLimiter, RateLimits, synthetic_headers
+from .anthropic_records import Gate, RecordedRequest
 
 __all__ = ["FakeAnthropicAPI", "Gate", "RateLimits", "RecordedRequest"]
 
-_BATCH = re.compile(r"^/v1/messages/batches/(?P<id>[^/]+)(?P<tail>/cancel|/results)?$")
-
-
-@dataclass
-class Gate:
-    """Holds the POST /v1/messages requests that `match` accepts until `open()` (see `FakeAnthropicAPI.hold`):
-    the test decides when a run's model calls answer, as a slow model would, without sleeping."""
-
-    match: Callable[[JSON], bool]
-    arrived: threading.Event
-    opened: threading.Event
-    held: int = 0
-
-    def open(self) -> None:
-        self.opened.set()
-
-
-@dataclass
-class RecordedRequest:
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: dict[str, str]
-    json: Any
-    raw: bytes
-    started: float
-    status: int | None = None  # None: dropped without an answer
-    fault: str | None = None
-    usage: JSON | None = None  # usage of a 200 /v1/messages answer
-    response: Any = None  # parsed JSON answer, when it was JSON
-    finished: float | None = None
-
-
-class FakeAnthropicAPI:
+class FakeAnthropicAPI(BatchEndpoints):
     """Messages + Message Batches on 127.0.0.1, faithful to the API facts of anthropic 2.10.0.
 
     Options: ``api_key`` (None accepts any; ``Authorization: Bearer`` or ``x-api-key``), ``latency``
@@ -243,20 +211,6 @@ class FakeAnthropicAPI:
     def clear_cache(self) -> None:
         self.engine.clear_cache()
 
-    @property
-    def batches(self) -> dict[str, StoredBatch]:
-        return self._store.batches
-
-    @property
-    def batches_created(self) -> int:
-        return self._store.created
-
-    def end_batch(self, batch_id: str, outcomes: Mapping[str, str] | None = None) -> JSON:
-        return self._store.end(batch_id, outcomes)
-
-    def forget_results(self, batch_id: str) -> None:
-        self._store.forget_results(batch_id)
-
     def usage_totals(self, *, include_batches: bool = True) -> dict[str, int]:
         """Usage summed over answered /v1/messages requests (and succeeded batch results)."""
         totals: dict[str, int] = {}
@@ -342,31 +296,10 @@ class FakeAnthropicAPI:
             return self._messages(rec)
         if method == "POST" and path == "/v1/messages/count_tokens":
             self.engine.validate(rec.json, count_only=True)
-            return _json_reply({"input_tokens": self.engine.input_tokens(rec.json)})
-        if path == "/v1/messages/batches":
-            if method == "POST":
-                with self._lock:
-                    fault = self.batch_create_faults.pop(0) if self.batch_create_faults else None
-                if fault is not None:
-                    status, kind, message = ERROR_FAULTS[fault]
-                    raise ApiError(status, message, kind)
-                created = self._store.create(rec.json)
-                if self.on_batch_created is not None:  # e.g. the client is killed before the answer reaches it
-                    self.on_batch_created(created)
-                return _json_reply(created)
-            if method == "GET":
-                return _json_reply(self._store.list_page(rec.query))
-        m = _BATCH.match(path)
-        if m:
-            batch_id, tail = m["id"], m["tail"]
-            if method == "GET" and tail is None:
-                return _json_reply(self._store.retrieve(batch_id))
-            if method == "DELETE" and tail is None:
-                return _json_reply(self._store.delete(batch_id))
-            if method == "POST" and tail == "/cancel":
-                return _json_reply(self._store.cancel(batch_id))
-            if method == "GET" and tail == "/results":
-                return Reply(200, self._store.results(batch_id), content_type="application/binary")
+            return json_reply({"input_tokens": self.engine.input_tokens(rec.json)})
+        reply = self._batches_route(rec)
+        if reply is not None:
+            return reply
         raise ApiError(404, f"Not found: {method} {path}")
 
     def _authenticate(self, headers: Mapping[str, str]) -> None:
@@ -451,10 +384,6 @@ class FakeAnthropicAPI:
         elif kind == "spend_cap" and self.rate_limiter:
             err.headers = self.rate_limiter.headers()
         return err
-
-
-def _json_reply(obj: Any) -> Reply:
-    return Reply(200, json.dumps(obj).encode())
 
 
 def _custom_reply(custom: CustomReply) -> Reply:

@@ -3,6 +3,7 @@ server-sent events in chunks (`Transfer-Encoding: chunked`), each sent at its ow
 
 from __future__ import annotations
 
+import json
 import socket
 import socketserver
 import time
@@ -30,6 +31,10 @@ class Reply:
     # a streamed reply: `body` is sent with the headers, then each (time.time() deadline, bytes) chunk
     chunks: list[tuple[float, bytes]] | None = None
     on_end: Callable[[], None] | None = None  # after the last byte is written (or the write failed)
+
+
+def json_reply(obj: Any) -> Reply:
+    return Reply(200, json.dumps(obj).encode())
 
 
 class Drop(Exception):

@@ -8,7 +8,7 @@ the pack; a part's `custom_id` is derived from its pieces like any planned reque
 
 from __future__ import annotations
 
-from ..plan import OUTPUT_BASE_TOKENS, OUTPUT_PER_PIECE_TOKENS, REQUEST_FRAME_TOKENS, PlannedRequest, custom_id
+from ..packing import PlannedRequest, request_of
 from .answers import RequestResult
 
 CUT_OFF = "cut off"
@@ -29,13 +29,4 @@ def should_split(request: PlannedRequest, result: RequestResult) -> bool:
 
 def by_file(request: PlannedRequest) -> list[PlannedRequest]:
     """One request per file of a pack, in the pack's order."""
-    parts = []
-    for path in request.paths:
-        pieces = [p for p in request.pieces if p.path == path]
-        parts.append(PlannedRequest(
-            custom_id=custom_id(pieces),
-            pieces=tuple(pieces),
-            input_tokens=REQUEST_FRAME_TOKENS + sum(p.tokens for p in pieces),
-            output_tokens=OUTPUT_BASE_TOKENS + OUTPUT_PER_PIECE_TOKENS * len(pieces),
-        ))
-    return parts
+    return [request_of([p for p in request.pieces if p.path == path]) for path in request.paths]

@@ -29,7 +29,8 @@ from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 
 from ..log import log
-from ..plan import REQUEST_FRAME_TOKENS, Plan, PlannedRequest
+from ..packing import REQUEST_FRAME_TOKENS
+from ..plan import Plan, PlannedRequest
 from ..pricing import SpendGuard
 from ..words import eta, plural
 from .answers import EngineResult, RequestResult

@@ -28,7 +28,8 @@ from .. import linear
 from ..context.related import frame_tokens
 from ..context.select import NEARLY_WHOLE, SMALL_FILE_TOKENS
 from ..findings import Finding
-from ..plan import CHARS_PER_TOKEN, CUSTOM_ID, PIECE_HEADER_TOKENS, UNKNOWN, Piece, Plan, PlannedRequest, custom_id
+from ..packing import CUSTOM_ID, custom_id
+from ..plan import CHARS_PER_TOKEN, PIECE_HEADER_TOKENS, UNKNOWN, Piece, Plan, PlannedRequest
 from .excerpt import FileCode, file_code, row_bytes
 
 if TYPE_CHECKING:
