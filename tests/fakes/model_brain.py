@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import re
 from dataclasses import dataclass
@@ -85,7 +86,13 @@ def user_text(body: dict[str, Any]) -> str:
 
 def parse_sections(text: str) -> list[Section]:
     """Split rendered prompt text into file sections with their numbered (added/context) lines (code from other
-    files, in its own fenced section, is not under review and is left out)."""
+    files, in its own fenced section, is not under review and is left out). A brain reads one prompt several
+    times (its findings, its summary): the text is parsed once, and each caller gets its own copy."""
+    return [Section(s.path, s.header, list(s.lines)) for s in _parsed_sections(text)]
+
+
+@functools.lru_cache(maxsize=16)
+def _parsed_sections(text: str) -> tuple[Section, ...]:
     sections: list[Section] = []
     current: Section | None = None
     decoder = json.JSONDecoder()
@@ -111,7 +118,7 @@ def parse_sections(text: str) -> list[Section]:
         m = _CODE_LINE.match(raw)
         if m:
             current.lines.append((int(m["num"]), m["marker"], m["code"]))
-    return sections
+    return tuple(sections)
 
 
 def parse_plant(code: str) -> dict[str, Any] | None:
