@@ -223,7 +223,7 @@ def fingerprint(path: str, first_line: str, line: int, occurrence: int = 0) -> s
     at one place get ids of their own (`distinct`); which earlier finding a new one is, is decided by
     memory/matching.py (title before position), not by the order the model listed them in.
     """
-    key = _WS.sub(" ", first_line).strip() or f"L{line}"
+    key = squeeze(first_line) or f"L{line}"
     suffix = f"\0#{occurrence}" if occurrence else ""
     digest = hashlib.sha256(f"place\0{path}\0{key}{suffix}".encode("utf-8", "surrogatepass")).hexdigest()
     return digest[:16]
@@ -232,7 +232,7 @@ def fingerprint(path: str, first_line: str, line: int, occurrence: int = 0) -> s
 def legacy_fingerprint(path: str, category: str, anchor: str, line: int, occurrence: int = 0) -> str:
     """The id earlier versions gave a finding (the file, the category and the text of all its lines): still
     recognised in the markers they posted (memory/matching.py), and the id of a secret scanner's finding."""
-    key = _WS.sub(" ", anchor).strip() or f"L{line}"
+    key = squeeze(anchor) or f"L{line}"
     suffix = f"\0#{occurrence}" if occurrence else ""
     digest = hashlib.sha256(f"{path}\0{category}\0{key}{suffix}".encode("utf-8", "surrogatepass")).hexdigest()
     return digest[:16]
@@ -249,8 +249,15 @@ def same_key(category: str, title: str) -> str:
 
 
 def squeeze(text: str) -> str:
-    """A line's text with whitespace squeezed, as fingerprints compare it."""
+    """A line's text with whitespace squeezed, as fingerprints compare it: each run of RE2's `\\s` (tab, LF, FF, CR,
+    space) one space, then `str.strip`. For ASCII text without the other characters Python counts as whitespace
+    (VT, and the separators 0x1C-0x1F) that is `str.split` joined by spaces, done in C."""
+    if text.isascii() and not any(c in text for c in _OTHER_SPACE):
+        return " ".join(text.split())
     return _WS.sub(" ", text).strip()
+
+
+_OTHER_SPACE = "\x0b\x1c\x1d\x1e\x1f"  # whitespace to str.split, not to RE2's \s
 
 
 def occurrence(lines: Sequence[str], first: int, last: int) -> int:

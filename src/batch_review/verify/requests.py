@@ -93,6 +93,7 @@ def plan_verification(plan: Plan, findings: Sequence[Finding], model: str,
         by_path.setdefault(finding.path, []).append(finding)
     out = VerifyPlan(Plan(), {}, {}, [])
     by_id = review_requests(plan) if by_id is None else by_id
+    blocks: dict[tuple[str, str], list[set[int]]] = {}  # each review request's blocks of a file, read once
     parts: list[tuple[Part, int]] = []  # (part, estimated tokens of its code and findings)
     for path in sorted(by_path):
         mine = sorted(by_path[path], key=lambda f: (f.line, f.last_line, f.fingerprint))
@@ -100,7 +101,7 @@ def plan_verification(plan: Plan, findings: Sequence[Finding], model: str,
         if code is None or not code.texts:
             out.no_code += mine
             continue
-        for group, shown, whole in _groups(code, mine, lambda f: reviewed_rows(plan, f, by_id)):
+        for group, shown, whole in _groups(code, mine, lambda f: reviewed_rows(plan, f, by_id, blocks)):
             parts.append(_part(code, group, shown, whole, reviewed_related(plan, group, by_id)))
     for pack in _pack(parts):
         request = _request(pack, model)
@@ -122,24 +123,40 @@ def review_requests(plan: Plan) -> dict[str, PlannedRequest]:
     return known
 
 
-def reviewed_rows(plan: Plan, finding: Finding, by_id: dict[str, PlannedRequest]) -> set[int]:
+def reviewed_rows(plan: Plan, finding: Finding, by_id: dict[str, PlannedRequest],
+                  known: dict[tuple[str, str], list[set[int]]] | None = None) -> set[int]:
     """The 0-based lines around the finding that the review request which found it showed the model: each
     contiguous block of its view of the file that holds one of the finding's lines (a whole function the review
-    showed is shown whole; other parts of the file are not repeated)."""
+    showed is shown whole; other parts of the file are not repeated). `known`: the blocks already read."""
     request = by_id.get(finding.request_id) if finding.request_id else None
-    wanted = set(range(finding.line, finding.last_line + 1))
+    if request is None:
+        return set()
+    key = (request.custom_id, finding.path)
+    blocks = known.get(key) if known is not None else None
+    if blocks is None:
+        blocks = _blocks(plan, request, finding.path)
+        if known is not None:
+            known[key] = blocks
+    wanted = range(finding.line, finding.last_line + 1)
     shown: set[int] = set()
-    for piece in request.pieces if request is not None else ():
-        if piece.path != finding.path:
+    for lines in blocks:
+        if any(n in lines for n in wanted):
+            shown.update(n - 1 for n in lines)
+    return shown
+
+
+def _blocks(plan: Plan, request: PlannedRequest, path: str) -> list[set[int]]:
+    """The new-file lines of each contiguous block of the request's view of `path`."""
+    out: list[set[int]] = []
+    for piece in request.pieces:
+        if piece.path != path:
             continue
         blocks: dict[int, set[int]] = {}
         for row in plan.rows(piece):
             if row.new is not None:
                 blocks.setdefault(row.hunk, set()).add(row.new)
-        for lines in blocks.values():
-            if lines & wanted:
-                shown.update(n - 1 for n in lines)
-    return shown
+        out += blocks.values()
+    return out
 
 
 def reviewed_related(plan: Plan, findings: Sequence[Finding], by_id: dict[str, PlannedRequest]
@@ -203,10 +220,12 @@ def _part(code: FileCode, group: list[Finding], shown: set[int], whole: bool,
     return Part(code.path, [("", f) for f in group], rows, whole, piece, related), code_tokens + int(listed)
 
 
-def _added_related(current: list[Part], part: Part) -> int:
-    """The tokens `part`'s related items add to a request holding `current` (items it already has are sent once)."""
-    had = related_items(current)
-    return _related_tokens(related_items([*current, part])) - _related_tokens(had)
+def _added_related(had: set[RelatedItem], part: Part) -> int:
+    """The tokens `part`'s related items add to a request that already has `had` (each item is sent once)."""
+    new = [item for item in dict.fromkeys(part.related) if item not in had]
+    if not new:
+        return 0
+    return sum(item.tokens for item in new) + (0 if had else frame_tokens())
 
 
 def _pack(parts: list[tuple[Part, int]]) -> list[list[Part]]:
@@ -214,14 +233,16 @@ def _pack(parts: list[tuple[Part, int]]) -> list[list[Part]]:
     in the code budget, once per request however many of its parts share it."""
     packs: list[list[Part]] = []
     current: list[Part] = []
+    had: set[RelatedItem] = set()  # the related items `current` holds
     tokens = findings = 0
     for part, cost in parts:
-        if current and (tokens + cost + _added_related(current, part) > REQUEST_CODE_TOKENS
+        if current and (tokens + cost + _added_related(had, part) > REQUEST_CODE_TOKENS
                         or findings + len(part.findings) > MAX_FINDINGS
                         or len({p.path for p in current} | {part.path}) > MAX_FILES):
             packs.append(current)
-            current, tokens, findings = [], 0, 0
-        tokens += cost + _added_related(current, part)
+            current, tokens, findings, had = [], 0, 0, set()
+        tokens += cost + _added_related(had, part)
+        had.update(part.related)
         current.append(part)
         findings += len(part.findings)
     if current:
