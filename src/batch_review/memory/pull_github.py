@@ -3,14 +3,18 @@ token's identity in the same query), its reviews and its status comment (REST). 
 the token's identity wrote it (login and account type) and its markers carry batch-review's seal
 (memory/seal.py): anything else is never read as state, whatever markers it carries.
 
-Calls: one GraphQL query per 100 review threads, one REST page per 100 reviews, one per 100 issue comments.
+Calls: one REST page per 100 issue comments (read first, and once: the run's claim on the pull request is
+decided from the same listing, memory/lock.py), one GraphQL query per 100 review threads (the token's identity
+comes with the first), one REST page per 100 reviews.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ..errors import GitHubError
 from ..graphql import graphql
 from ..log import log
 from ..words import plural
@@ -103,9 +107,26 @@ class PullSnapshot:
         return found | {f.fingerprint for r in self.reviews for f in r.findings}
 
 
-def read_snapshot(gh: Github, repo: Repository, number: int, seal: Seal) -> PullSnapshot:
-    """Raises GitHubError when GraphQL cannot be read (the caller falls back to a full review)."""
-    return read_rest(read_threads(gh, repo, number, seal), repo, number)
+Claimer = Callable[[list[Any], Identity], None]  # claims the pull request from the comments as listed (memory/lock.py)
+
+
+def read_snapshot(gh: Github, repo: Repository, number: int, seal: Seal, claim: Claimer | None = None) -> PullSnapshot:
+    """Raises GitHubError when GraphQL cannot be read (the caller falls back to a full review).
+
+    The issue comments are listed first: a run that finished before that listing is in the threads and reviews
+    read after it, and one still at work left its claim not done there (memory/lock.py). `claim` is called with
+    that listing and the token's identity once it is known (the GraphQL `viewer`; when GraphQL cannot be read,
+    `identity.fallback`), before the reviews are read; it may raise Superseded."""
+    comments = list(repo.get_issue(number).get_comments())
+    try:
+        snapshot = read_threads(gh, repo, number, seal)
+    except GitHubError:
+        if claim is not None:
+            claim(comments, fallback(gh))
+        raise
+    if claim is not None:
+        claim(comments, snapshot.identity)
+    return read_rest(snapshot, repo, number, comments)
 
 
 def read_threads(gh: Github, repo: Repository, number: int, seal: Seal) -> PullSnapshot:
@@ -132,10 +153,11 @@ def read_threads(gh: Github, repo: Repository, number: int, seal: Seal) -> PullS
     return snapshot
 
 
-def read_rest(snapshot: PullSnapshot, repo: Repository, number: int) -> PullSnapshot:
-    """The rest of the snapshot: batch-review's reviews and its status comment (REST)."""
+def read_rest(snapshot: PullSnapshot, repo: Repository, number: int, comments: list[Any] | None = None) -> PullSnapshot:
+    """The rest of the snapshot: batch-review's reviews and its status comment (REST; `comments`: the issue
+    comments, when they were listed already)."""
     _take_reviews(snapshot, repo.get_pull(number).get_reviews())  # lazy objects: one GET a page each
-    _take_status_comment(snapshot, repo.get_issue(number).get_comments())
+    _take_status_comment(snapshot, repo.get_issue(number).get_comments() if comments is None else comments)
     if snapshot.ignored:
         log.info(f"ignored: {plural(snapshot.ignored, 'comment')} with batch-review markers, not written by "
                  f"{snapshot.identity.login}")
