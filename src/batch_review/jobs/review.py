@@ -14,7 +14,7 @@ from ..log import log
 from ..memory.claim import Claim
 from ..memory.lock import PullLock
 from ..memory.pull import PullMemory
-from ..memory.pull_github import RestMemory, read_snapshot, read_without_graphql
+from ..memory.pull_github import RestMemory, read_posted, read_snapshot, read_without_graphql
 from ..memory.seal import Seal
 from ..pipeline import Job, Sink
 from ..report import RunReport, tally
@@ -237,7 +237,7 @@ def pull_request_sinks(
     def posted_since(report: RunReport) -> set[str]:
         """What batch-review posted on the pull request after this run read its memory (another run was at work)."""
         try:
-            return read_snapshot(gh, repo, info.number, memory.seal).posted()
+            return read_posted(gh, repo, info.number, memory.seal)
         except Exception as exc:  # GitHubError, GithubException, a lost connection: noted, never raised
             why = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
             note = (f"another run was at work on this pull request, and what it posted could not be read again "

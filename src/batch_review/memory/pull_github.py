@@ -153,6 +153,14 @@ def read_threads(gh: Github, repo: Repository, number: int, seal: Seal) -> PullS
     return snapshot
 
 
+def read_posted(gh: Github, repo: Repository, number: int, seal: Seal) -> set[str]:
+    """Fingerprints of every finding batch-review posted on the pull request: its threads and reviews alone (what
+    a run reads again before posting when another run was at work). Raises GitHubError as `read_threads`."""
+    snapshot = read_threads(gh, repo, number, seal)
+    _take_reviews(snapshot, repo.get_pull(number).get_reviews())
+    return snapshot.posted()
+
+
 def read_rest(snapshot: PullSnapshot, repo: Repository, number: int, comments: list[Any] | None = None) -> PullSnapshot:
     """The rest of the snapshot: batch-review's reviews and its status comment (REST; `comments`: the issue
     comments, when they were listed already)."""
