@@ -205,3 +205,21 @@ def test_a_claim_that_cannot_be_written_is_a_note_and_the_run_posts_as_before(wo
     assert f"GET /issues/comments/{status}" not in calls  # nothing claimed, nothing to check
     assert len(world.our_reviews()) == 2 and calls.count(f"PATCH /issues/comments/{status}") == 2
     assert f"at `{world.repo.rev_parse('feature')[:12]}`" in world.status_comments()[0]["body"]
+
+
+def test_during_a_graphql_outage_the_identity_is_asked_once_and_the_comments_listed_once(world: World) -> None:
+    """GraphQL (which says who the token is) is down: the claim and the REST memory share one `GET /user` and one
+    listing of the comments; the review is posted once, nothing posted twice."""
+    first_push(world)
+    world.run()
+    status = status_id(world)
+    world.push({"src/d.py": module("d", {5: SQL})}, "second push")
+    outage = world.gh.inject("POST", r"/graphql$", 502, times=1000, body={"message": "Bad Gateway"})
+
+    calls, env = calls_of_a_run(world)
+
+    assert outage.hits > 0 and env.outputs()["status"] == "findings"
+    assert calls.count("GET /user") == 1, calls
+    assert calls.count(f"GET /issues/{NUMBER}/comments") == 1, calls
+    assert calls.count(f"GET /issues/comments/{status}") == 1, calls  # the claim, checked again
+    assert len(world.our_reviews()) == 2 and len(world.status_comments()) == 1

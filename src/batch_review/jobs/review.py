@@ -57,7 +57,7 @@ def pull_request_job(context: ActionsContext, config: Config, secrets: Secrets) 
     filt = FileFilter(config.include, config.exclude, defaults=config.default_excludes)
     seal = Seal.make(f"{context.repository}#{info.number}", memory_key=secrets.memory_key,
                      api_key=secrets.anthropic_api_key)
-    memory = PullMemory(config, lambda seal, claim: read_snapshot(gh, repo, info.number, seal, claim), seal)
+    memory = PullMemory(config, lambda seal, listed: read_snapshot(gh, repo, info.number, seal, listed), seal)
     run, attempt = context.run_order
     lock = PullLock(gh, lambda: repo.get_issue(info.number), seal, Claim(run, attempt, info.head_sha),
                     context.run_url) if run else None
@@ -196,7 +196,7 @@ def pull_request_sinks(
     def rest_memory() -> RestMemory:
         if not rest:
             rest.append(read_without_graphql(gh, repo.get_pull(info.number), repo.get_issue(info.number),
-                                             memory.seal))
+                                             memory.seal, memory.listed))
         return rest[0]
 
     def post_review(report: RunReport, plan: Plan) -> str:

@@ -32,7 +32,7 @@ from ..words import plural
 from .identity import Identity
 from .markers import PostedFinding, PullState, file_key
 from .matching import Matcher
-from .pull_github import Claimer, PullSnapshot, Thread
+from .pull_github import Listed, PullSnapshot, Thread
 from .seal import Seal
 from .settings import settings_key
 from .walkthrough import Walkthrough, carried
@@ -49,7 +49,7 @@ class Actions:
 
 
 class PullMemory:
-    def __init__(self, config: Config, read: Callable[[Seal, Claimer | None], PullSnapshot], seal: Seal) -> None:
+    def __init__(self, config: Config, read: Callable[[Seal, Listed | None], PullSnapshot], seal: Seal) -> None:
         self.key = settings_key(config)
         self.seal = seal
         self.full_review = bool(getattr(config, "full_review", False))
@@ -65,6 +65,7 @@ class PullMemory:
         self.actions = Actions()
         # claims the pull request before anything is paid, from the comments the memory read lists (memory/lock.py)
         self.claim: Callable[[list[Any], Identity], str] | None = None
+        self.listed: tuple[list[Any], Identity] | None = None  # the issue comments as first listed, and the identity
 
     # -- recall ----------------------------------------------------------------------------------
     def recall(self, collected: Collected, report: RunReport) -> list[FileOutcome]:
@@ -77,12 +78,13 @@ class PullMemory:
         self.incomplete = collected.incomplete  # GitHub did not list every changed file
         problems: list[str] = []
 
-        def claim(comments: list[Any], identity: Identity) -> None:  # raises Superseded: a later run holds it
-            assert self.claim is not None
-            problems.append(self.claim(comments, identity))
+        def listed(comments: list[Any], identity: Identity) -> None:  # raises Superseded: a later run holds it
+            self.listed = (comments, identity)
+            if self.claim is not None:
+                problems.append(self.claim(comments, identity))
 
         try:
-            self.snapshot = self.read(self.seal, claim if self.claim is not None else None)
+            self.snapshot = self.read(self.seal, listed)
         except Superseded:
             raise
         except RunError as exc:

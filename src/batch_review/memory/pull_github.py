@@ -107,25 +107,27 @@ class PullSnapshot:
         return found | {f.fingerprint for r in self.reviews for f in r.findings}
 
 
-Claimer = Callable[[list[Any], Identity], None]  # claims the pull request from the comments as listed (memory/lock.py)
+# given the issue comments as first listed and the token's identity (the claim on the pull request is decided
+# from them, memory/lock.py; the REST memory keeps them when GraphQL cannot be read)
+Listed = Callable[[list[Any], Identity], None]
 
 
-def read_snapshot(gh: Github, repo: Repository, number: int, seal: Seal, claim: Claimer | None = None) -> PullSnapshot:
+def read_snapshot(gh: Github, repo: Repository, number: int, seal: Seal, listed: Listed | None = None) -> PullSnapshot:
     """Raises GitHubError when GraphQL cannot be read (the caller falls back to a full review).
 
     The issue comments are listed first: a run that finished before that listing is in the threads and reviews
-    read after it, and one still at work left its claim not done there (memory/lock.py). `claim` is called with
+    read after it, and one still at work left its claim not done there (memory/lock.py). `listed` is called with
     that listing and the token's identity once it is known (the GraphQL `viewer`; when GraphQL cannot be read,
     `identity.fallback`), before the reviews are read; it may raise Superseded."""
     comments = list(repo.get_issue(number).get_comments())
     try:
         snapshot = read_threads(gh, repo, number, seal)
     except GitHubError:
-        if claim is not None:
-            claim(comments, fallback(gh))
+        if listed is not None:
+            listed(comments, fallback(gh))
         raise
-    if claim is not None:
-        claim(comments, snapshot.identity)
+    if listed is not None:
+        listed(comments, snapshot.identity)
     return read_rest(snapshot, repo, number, comments)
 
 
@@ -323,9 +325,12 @@ class RestMemory:
         return self.identity.how == "assumed"
 
 
-def read_without_graphql(gh: Github, pull: Any, issue: Any, seal: Seal) -> RestMemory:
-    """Reviews, review comments and issue comments through REST (one page per 100 of each)."""
-    found = RestMemory(fallback(gh))
+def read_without_graphql(gh: Github, pull: Any, issue: Any, seal: Seal,
+                         listed: tuple[list[Any], Identity] | None = None) -> RestMemory:
+    """Reviews, review comments and issue comments through REST (one page per 100 of each; `listed`: the issue
+    comments and the token's identity as `read_snapshot` found them, not asked for again)."""
+    comments, identity = listed if listed is not None else (None, None)
+    found = RestMemory(identity or fallback(gh))
     me = found.identity
     for item in [*pull.get_reviews(), *pull.get_review_comments()]:
         fps = {f.fingerprint for f in posted_findings(item.body, seal)}
@@ -333,7 +338,7 @@ def read_without_graphql(gh: Github, pull: Any, issue: Any, seal: Seal) -> RestM
             found.posted |= fps
         elif found.assumed:
             found.unsure |= fps
-    status = find_status(list(issue.get_comments()), me, seal)
+    status = find_status(list(issue.get_comments()) if comments is None else comments, me, seal)
     if status.comment is not None:  # never one whose seal fails: that is not written over
         found.status_comment_id, found.status_more_ids = status.comment.id, status.more_ids
     found.foreign_status = found.assumed and status.foreign > 0
