@@ -14,7 +14,7 @@ from ..log import log
 from ..memory.claim import Claim
 from ..memory.lock import PullLock
 from ..memory.pull import PullMemory
-from ..memory.pull_github import RestMemory, read_snapshot, read_without_graphql
+from ..memory.pull_github import RestMemory, read_posted, read_snapshot, read_without_graphql
 from ..memory.seal import Seal
 from ..pipeline import Job, Sink
 from ..report import RunReport, tally
@@ -57,7 +57,7 @@ def pull_request_job(context: ActionsContext, config: Config, secrets: Secrets) 
     filt = FileFilter(config.include, config.exclude, defaults=config.default_excludes)
     seal = Seal.make(f"{context.repository}#{info.number}", memory_key=secrets.memory_key,
                      api_key=secrets.anthropic_api_key)
-    memory = PullMemory(config, lambda seal: read_snapshot(gh, repo, info.number, seal), seal)
+    memory = PullMemory(config, lambda seal, listed: read_snapshot(gh, repo, info.number, seal, listed), seal)
     run, attempt = context.run_order
     lock = PullLock(gh, lambda: repo.get_issue(info.number), seal, Claim(run, attempt, info.head_sha),
                     context.run_url) if run else None
@@ -196,7 +196,7 @@ def pull_request_sinks(
     def rest_memory() -> RestMemory:
         if not rest:
             rest.append(read_without_graphql(gh, repo.get_pull(info.number), repo.get_issue(info.number),
-                                             memory.seal))
+                                             memory.seal, memory.listed))
         return rest[0]
 
     def post_review(report: RunReport, plan: Plan) -> str:
@@ -237,7 +237,7 @@ def pull_request_sinks(
     def posted_since(report: RunReport) -> set[str]:
         """What batch-review posted on the pull request after this run read its memory (another run was at work)."""
         try:
-            return read_snapshot(gh, repo, info.number, memory.seal).posted()
+            return read_posted(gh, repo, info.number, memory.seal)
         except Exception as exc:  # GitHubError, GithubException, a lost connection: noted, never raised
             why = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
             note = (f"another run was at work on this pull request, and what it posted could not be read again "

@@ -19,18 +19,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..config import Config
-from ..errors import RunError
+from ..errors import RunError, Superseded
 from ..findings import Finding, Severity, at_or_above, sort_key
 from ..log import log
 from ..plan import Plan
 from ..report import Closed, FileOutcome, RunReport
 from ..sources.base import Collected, SourceFile
 from ..words import plural
+from .identity import Identity
 from .markers import PostedFinding, PullState, file_key
 from .matching import Matcher
-from .pull_github import PullSnapshot, Thread
+from .pull_github import Listed, PullSnapshot, Thread
 from .seal import Seal
 from .settings import settings_key
 from .walkthrough import Walkthrough, carried
@@ -47,7 +49,7 @@ class Actions:
 
 
 class PullMemory:
-    def __init__(self, config: Config, read: Callable[[Seal], PullSnapshot], seal: Seal) -> None:
+    def __init__(self, config: Config, read: Callable[[Seal, Listed | None], PullSnapshot], seal: Seal) -> None:
         self.key = settings_key(config)
         self.seal = seal
         self.full_review = bool(getattr(config, "full_review", False))
@@ -61,7 +63,9 @@ class PullMemory:
         self.usable: MergedState | None = None  # the earlier states, when their settings match this run's
         self.incomplete = False
         self.actions = Actions()
-        self.claim: Callable[[], str] | None = None  # claims the pull request before anything is paid (memory/lock.py)
+        # claims the pull request before anything is paid, from the comments the memory read lists (memory/lock.py)
+        self.claim: Callable[[list[Any], Identity], str] | None = None
+        self.listed: tuple[list[Any], Identity] | None = None  # the issue comments as first listed, and the identity
 
     # -- recall ----------------------------------------------------------------------------------
     def recall(self, collected: Collected, report: RunReport) -> list[FileOutcome]:
@@ -72,16 +76,23 @@ class PullMemory:
                 self.current[path] = file_key(path, blob, "?" if bases is None else bases.get(old, ""))
         self.skipped = {s.path: s.reason for s in collected.skipped}
         self.incomplete = collected.incomplete  # GitHub did not list every changed file
-        if self.claim is not None:  # raises Superseded when a later run holds the pull request
-            problem = self.claim()
-            if problem:
-                self._note(report, problem)
+        problems: list[str] = []
+
+        def listed(comments: list[Any], identity: Identity) -> None:  # raises Superseded: a later run holds it
+            self.listed = (comments, identity)
+            if self.claim is not None:
+                problems.append(self.claim(comments, identity))
+
         try:
-            self.snapshot = self.read(self.seal)
+            self.snapshot = self.read(self.seal, listed)
+        except Superseded:
+            raise
         except RunError as exc:
+            self._claimed(report, problems)
             self._note(report, f"batch-review's earlier reviews could not be read ({exc.message}): every file is "
                                "reviewed, and no thread is resolved this run")
             return []
+        self._claimed(report, problems)
         snapshot = self.snapshot
         if not self.seal.keyed:
             self._note(report, "no memory key (the memory-key input, or an Anthropic API key to derive it from): "
@@ -303,6 +314,11 @@ class PullMemory:
                 reviewed[key] = self.unchanged[outcome.path]
         open_ = {f.fingerprint: self.current.get(f.origin or f.path, "") for f in report.findings}
         return PullState(self.key, reviewed, open_, self.dismissed)
+
+    def _claimed(self, report: RunReport, problems: list[str]) -> None:
+        for problem in problems:
+            if problem:
+                self._note(report, problem)
 
     @staticmethod
     def _note(report: RunReport, note: str) -> None:

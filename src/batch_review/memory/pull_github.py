@@ -3,14 +3,18 @@ token's identity in the same query), its reviews and its status comment (REST). 
 the token's identity wrote it (login and account type) and its markers carry batch-review's seal
 (memory/seal.py): anything else is never read as state, whatever markers it carries.
 
-Calls: one GraphQL query per 100 review threads, one REST page per 100 reviews, one per 100 issue comments.
+Calls: one REST page per 100 issue comments (read first, and once: the run's claim on the pull request is
+decided from the same listing, memory/lock.py), one GraphQL query per 100 review threads (the token's identity
+comes with the first), one REST page per 100 reviews.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ..errors import GitHubError
 from ..graphql import graphql
 from ..log import log
 from ..words import plural
@@ -103,9 +107,28 @@ class PullSnapshot:
         return found | {f.fingerprint for r in self.reviews for f in r.findings}
 
 
-def read_snapshot(gh: Github, repo: Repository, number: int, seal: Seal) -> PullSnapshot:
-    """Raises GitHubError when GraphQL cannot be read (the caller falls back to a full review)."""
-    return read_rest(read_threads(gh, repo, number, seal), repo, number)
+# given the issue comments as first listed and the token's identity (the claim on the pull request is decided
+# from them, memory/lock.py; the REST memory keeps them when GraphQL cannot be read)
+Listed = Callable[[list[Any], Identity], None]
+
+
+def read_snapshot(gh: Github, repo: Repository, number: int, seal: Seal, listed: Listed | None = None) -> PullSnapshot:
+    """Raises GitHubError when GraphQL cannot be read (the caller falls back to a full review).
+
+    The issue comments are listed first: a run that finished before that listing is in the threads and reviews
+    read after it, and one still at work left its claim not done there (memory/lock.py). `listed` is called with
+    that listing and the token's identity once it is known (the GraphQL `viewer`; when GraphQL cannot be read,
+    `identity.fallback`), before the reviews are read; it may raise Superseded."""
+    comments = list(repo.get_issue(number).get_comments())
+    try:
+        snapshot = read_threads(gh, repo, number, seal)
+    except GitHubError:
+        if listed is not None:
+            listed(comments, fallback(gh))
+        raise
+    if listed is not None:
+        listed(comments, snapshot.identity)
+    return read_rest(snapshot, repo, number, comments)
 
 
 def read_threads(gh: Github, repo: Repository, number: int, seal: Seal) -> PullSnapshot:
@@ -132,10 +155,19 @@ def read_threads(gh: Github, repo: Repository, number: int, seal: Seal) -> PullS
     return snapshot
 
 
-def read_rest(snapshot: PullSnapshot, repo: Repository, number: int) -> PullSnapshot:
-    """The rest of the snapshot: batch-review's reviews and its status comment (REST)."""
+def read_posted(gh: Github, repo: Repository, number: int, seal: Seal) -> set[str]:
+    """Fingerprints of every finding batch-review posted on the pull request: its threads and reviews alone (what
+    a run reads again before posting when another run was at work). Raises GitHubError as `read_threads`."""
+    snapshot = read_threads(gh, repo, number, seal)
+    _take_reviews(snapshot, repo.get_pull(number).get_reviews())
+    return snapshot.posted()
+
+
+def read_rest(snapshot: PullSnapshot, repo: Repository, number: int, comments: list[Any] | None = None) -> PullSnapshot:
+    """The rest of the snapshot: batch-review's reviews and its status comment (REST; `comments`: the issue
+    comments, when they were listed already)."""
     _take_reviews(snapshot, repo.get_pull(number).get_reviews())  # lazy objects: one GET a page each
-    _take_status_comment(snapshot, repo.get_issue(number).get_comments())
+    _take_status_comment(snapshot, repo.get_issue(number).get_comments() if comments is None else comments)
     if snapshot.ignored:
         log.info(f"ignored: {plural(snapshot.ignored, 'comment')} with batch-review markers, not written by "
                  f"{snapshot.identity.login}")
@@ -293,9 +325,12 @@ class RestMemory:
         return self.identity.how == "assumed"
 
 
-def read_without_graphql(gh: Github, pull: Any, issue: Any, seal: Seal) -> RestMemory:
-    """Reviews, review comments and issue comments through REST (one page per 100 of each)."""
-    found = RestMemory(fallback(gh))
+def read_without_graphql(gh: Github, pull: Any, issue: Any, seal: Seal,
+                         listed: tuple[list[Any], Identity] | None = None) -> RestMemory:
+    """Reviews, review comments and issue comments through REST (one page per 100 of each; `listed`: the issue
+    comments and the token's identity as `read_snapshot` found them, not asked for again)."""
+    comments, identity = listed if listed is not None else (None, None)
+    found = RestMemory(identity or fallback(gh))
     me = found.identity
     for item in [*pull.get_reviews(), *pull.get_review_comments()]:
         fps = {f.fingerprint for f in posted_findings(item.body, seal)}
@@ -303,7 +338,7 @@ def read_without_graphql(gh: Github, pull: Any, issue: Any, seal: Seal) -> RestM
             found.posted |= fps
         elif found.assumed:
             found.unsure |= fps
-    status = find_status(list(issue.get_comments()), me, seal)
+    status = find_status(list(issue.get_comments()) if comments is None else comments, me, seal)
     if status.comment is not None:  # never one whose seal fails: that is not written over
         found.status_comment_id, found.status_more_ids = status.comment.id, status.more_ids
     found.foreign_status = found.assumed and status.foreign > 0
