@@ -19,6 +19,6 @@ def test_the_fast_path_squeezes_exactly_as_the_re2_rule() -> None:
 
 def test_a_fingerprint_is_unchanged_by_the_fast_path() -> None:
     # the id a place had before the fast path (the file and the RE2-squeezed text): a marker posted then matches
-    before = hashlib.sha256("place\0src/a.py\0return value".encode()).hexdigest()[:16]
+    before = hashlib.sha256(b"place\0src/a.py\0return value").hexdigest()[:16]
     assert fingerprint("src/a.py", "  return   value\t", 3) == before == fingerprint("src/a.py", "return value", 9)
     assert fingerprint("src/a.py", "x =\x0b1", 1) != fingerprint("src/a.py", "x = 1", 1)  # VT is not RE2's \\s
