@@ -41,7 +41,7 @@ def assert_exact(view: View, head: bytes) -> None:
 # -- the budget ------------------------------------------------------------------------------------
 @pytest.mark.parametrize(("budget", "shown", "whole"), [
     (8000, [(67, 67), (74, 127)], 2),  # the whole method, its comment and decorator, and the class line
-    (300, [(67, 67), (75, 76), (90, 111)], 0),  # ten lines either side, with the signature and class line
+    (300, [(67, 67), (75, 76), (91, 111)], 0),  # ten lines either side of 101 (the deleted line sat there too)
     (100, [(98, 104)], 0),  # GitHub's hunk
     (10, [(98, 104)], 0),  # less than the hunk itself: the hunk, never less
 ])
@@ -64,7 +64,7 @@ def test_two_hunks_share_the_budget_step_by_step() -> None:
     generous, _, _ = view_of("two.py", old, new, 8000)
     tight, _, head = view_of("two.py", old, new, 250)
     assert generous.shown == [(161, 192), (353, 384)]  # both functions, whole
-    assert tight.shown == [(161, 161), (166, 187), (353, 353), (358, 379)]  # each: its window and signature
+    assert tight.shown == [(161, 161), (167, 187), (353, 353), (359, 379)]  # each: its signature, ten lines either side
     assert generous.stats.whole_lines == 4 and tight.stats.whole_lines == 0
     assert_exact(tight, head)
 

@@ -9,7 +9,7 @@ a hunk is never shown with less than its own rows, and no changed line is ever d
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from ..diff import FileDiff, Row
@@ -69,8 +69,11 @@ class _Hunk:
 
 class Selector:
     def __init__(self, texts: list[str], diff: FileDiff, analyzer: Analyzer | None,
-                 chars_per_token: float, gutter: float) -> None:
+                 chars_per_token: float, gutter: float,
+                 fragment: Callable[[list[str]], Analyzer | None] | None = None) -> None:
         self.texts = texts
+        self.fragment = fragment  # reads deleted lines on their own (`_deleted_whole`)
+        self.deleted_whole = 0
         self.diff = diff
         self.analyzer = analyzer
         self.cost = [len(t) / chars_per_token + gutter for t in texts]
@@ -90,20 +93,51 @@ class Selector:
         return known
 
     def _anchors(self) -> list[tuple[int, int, Ladder]]:
-        """(hunk, row, ladder) of every changed line: an added line's own; a deleted line's is that of
-        the code above the gap it left (blank lines skipped), when the deleted code sat inside that code's
-        unit."""
+        """(hunk, row, ladder) of every changed line: an added line's own; a deleted line's is that of the
+        place it was deleted from, in the new file: the line that replaced it (a block of the diff that
+        deletes and adds: its i-th deleted line goes with its i-th added line, the last with any more), else
+        the code around its gap (`_gap_ladder`). A deleted line with no place (a definition or statement
+        deleted whole) has an empty ladder; `deleted_whole` counts those whose definition was deleted whole."""
         out: list[tuple[int, int, Ladder]] = []
         added = deleted = 0
-        for row in self.diff.rows:
-            if row.kind == "+" and row.new is not None:
-                added += 1
-                out.append((row.hunk, row.new - 1, self.ladder(row.new - 1)))
-            elif row.kind == "-" and row.old is not None:
-                gap = row.old - deleted + added  # the new line the deleted row sits before (1-based)
-                deleted += 1
-                out.append((row.hunk, *self._gap_ladder(gap - 2, row.text)))
+        for block in _blocks(self.diff.rows):
+            news = [r.new - 1 for r in block if r.kind == "+" and r.new is not None]
+            orphans: list[Row] = []
+            index = 0
+            for row in block:
+                if row.kind == "+" and row.new is not None:
+                    added += 1
+                    out.append((row.hunk, row.new - 1, self.ladder(row.new - 1)))
+                elif row.kind == "-" and row.old is not None:
+                    gap = row.old - deleted + added  # the new line the deleted row sits before (1-based)
+                    deleted += 1
+                    place = self._replaced(news, index) or self._gap_ladder(gap - 2, row.text)
+                    index += 1
+                    out.append((row.hunk, *place))
+                    if not place[1]:
+                        orphans.append(row)
+            self.deleted_whole += self._deleted_whole(orphans)
         return out
+
+    def _replaced(self, news: list[int], index: int) -> tuple[int, Ladder] | None:
+        """The row and ladder of the added line that took the place of a block's `index`-th deleted line."""
+        if not news:
+            return None
+        row = news[min(index, len(news) - 1)]
+        ladder = self.ladder(row)
+        return (row, ladder) if ladder else None
+
+    def _deleted_whole(self, rows: list[Row]) -> int:
+        """How many of a block's deleted lines that no new-file code encloses belong to a definition or
+        statement deleted whole: read on their own (dedented, with the file's grammar), a line that has an
+        enclosing unit there was shown with all of it, as the `-` rows every view keeps. A blank line, or
+        a fragment that does not parse cleanly, counts as not whole."""
+        if not rows or self.fragment is None:
+            return 0
+        analyzer = self.fragment([r.text for r in rows])
+        if analyzer is None:
+            return 0
+        return sum(1 for n, row in enumerate(rows) if row.text.strip() and analyzer.ladder(n))
 
     def _gap_ladder(self, above: int, text: str) -> tuple[int, Ladder]:
         """The row and ladder a deleted line is attributed to: the unit holding the lines on both sides of
@@ -175,19 +209,33 @@ class Selector:
             self.shown[n] = True
 
     def unplaced_lines(self) -> int:
-        return sum(1 for _, _, ladder in self.anchors if not ladder)
+        return sum(1 for _, _, ladder in self.anchors if not ladder) - self.deleted_whole
 
     def whole_lines(self) -> int:
         """Changed lines whose enclosing definition is shown whole. A line nothing encloses (no definition,
         no statement: a blank line, a comment between definitions, a deleted line the analyzer cannot place)
-        does not count: "whole" is claimed only for what was found and shown."""
-        count = 0
+        does not count: "whole" is claimed only for what was found and shown. A deleted line of a definition
+        deleted whole counts: all of that definition is shown, as deleted rows."""
+        count = self.deleted_whole
         for _, _, ladder in self.anchors:
             if not ladder:
                 continue
             start, end = clamp(ladder[-1].span, len(self.texts) - 1)
             count += all(self.shown[start : end + 1])
         return count
+
+
+def _blocks(rows: list[Row]) -> list[list[Row]]:
+    """The diff's runs of changed rows (deleted and added, nothing unchanged between them), in order."""
+    out: list[list[Row]] = []
+    previous: Row | None = None
+    for row in rows:
+        if row.kind in ("+", "-"):
+            if previous is None or previous.kind == " " or previous.hunk != row.hunk:
+                out.append([])
+            out[-1].append(row)
+        previous = row
+    return out
 
 
 def _indent(text: str) -> int:

@@ -29,6 +29,11 @@ class SyntaxAnalyzer:
         self.root = parser_for(grammar.name).parse(head).root_node
         self._has_functions: dict[int, bool] = {}
 
+    @property
+    def broken(self) -> bool:
+        """The text does not parse cleanly (a piece of a file read on its own: not a whole definition)."""
+        return bool(self.root.has_error)
+
     def ladder(self, row: int) -> Ladder:
         node = self._node_at(row)
         chain: list[Node] = []
