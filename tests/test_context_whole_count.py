@@ -5,13 +5,12 @@ a file deleted. A deleted line's definition is the one around the place it was d
 file; a definition deleted whole counts as shown whole (all of it is in front of the model, as `-` rows).
 
 The figure is checked a second, independent way: a run against the loopback API captures what the model
-received, and Python's `ast` on the base and head (`evaluation.recall.enclosing`, the eval's reader),
-with the hunks of `git diff -U0` read here from their headers, decides line by line whether the changed
-line's definition reached the model whole."""
+received, and Python's `ast` on the base and the head (tests/support/whole_count.py, with the eval's
+`evaluation.recall.enclosing` for statements), from the text of `git diff -U0`, decides line by line
+whether the changed line's definition reached the model whole."""
 
 from __future__ import annotations
 
-import ast
 import json
 import os
 import subprocess
@@ -22,10 +21,10 @@ from pathlib import Path
 import pytest
 
 from batch_review import linear
-from batch_review.evaluation.recall import enclosing
 from tests.fakes.anthropic_api import FakeAnthropicAPI
 from tests.fakes.model_brain import planted_brain, user_text
 from tests.support.gitrepo import GitRepo
+from tests.support.whole_count import whole_by_ast as count_by_ast
 
 KEY = "sk-ant-api03-whole-count-key-00000"
 PAD = "".join(f"def pad{i}(x):\n    return x + {i}\n\n\n" for i in range(40))  # 160 lines: the view is widened
@@ -33,7 +32,6 @@ STORE = ("class Store:\n    def save(self, x):\n        self.x = x\n        retu
          "    def drop(self):\n        self.x = None\n        self.flush()\n\n"
          "    def load(self):\n        return self.x\n\n\n")
 FIGURE = linear.compile(r"targeted context: (\d+) of (\d+) changed lines shown with their whole enclosing definition")
-HUNK = linear.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 SHOWN = linear.compile(r"^ *(\d+)[+ ](.*)$")
 DELETED = linear.compile(r"^ +-(.*)$")
 
@@ -62,6 +60,19 @@ CASES = {
     "deleted method": Case({"m.py": PAD + STORE + PAD},
                            {"m.py": PAD + STORE.replace("    def drop(self):\n        self.x = None\n"
                                                         "        self.flush()\n\n", "") + PAD}, 3, 4),
+    # a function deleted right after a multi-line statement: its indented body is not that statement's end
+    "function deleted after a statement": Case(
+        {"m.py": PAD + "TABLE = (\n    1,\n    2,\n)\n\n\ndef gone(x):\n    if x:\n        return 1\n\n"
+                       "    return 2\n\n\n" + PAD},
+        {"m.py": PAD + "TABLE = (\n    1,\n    2,\n)\n\n\n" + PAD}, 5, 7),
+    # the end of one function and the whole next one, in one deleted block
+    "end of a function and the next": Case(
+        {"m.py": PAD + "def keep(x):\n    a = x\n    return a\n\n\ndef gone(y):\n    return y\n\n\n" + PAD},
+        {"m.py": PAD + "def keep(x):\n    a = x\n\n\n" + PAD}, 3, 5),
+    # comment lines between definitions, added or deleted, are held by no definition: not whole
+    "comments between definitions": Case(
+        {"m.py": PAD + "# about X\nX = 1\n\n\n" + PAD},
+        {"m.py": PAD + "# a note on Y\nY = 2\n\n# another\n\n" + PAD}, 2, 5),
     # a file deleted is not reviewed (skipped, "deleted"): the figure counts the other file's lines only
     "deleted file": Case({"m.py": PAD + "def f(x):\n    return x\n\n\n" + PAD, "old.py": PAD},
                          {"m.py": PAD + "def f(x):\n    return x - 1\n\n\n" + PAD, "old.py": None}, 2, 2),
@@ -122,80 +133,18 @@ def sent(requests: list[str]) -> dict[str, tuple[dict[int, str], list[str]]]:
     return out
 
 
-def hunks(repo: GitRepo, path: str) -> list[tuple[list[int], list[int]]]:
-    """Each hunk of `git diff -U0 main feature -- path`: its deleted (base) and added (head) line numbers."""
-    out = []
-    for line in repo.run("diff", "-U0", "main", "feature", "--", path).decode().splitlines():
-        match = HUNK.match(line)
-        if match:
-            a, b, c, d = (int(g) if g is not None else 1 for g in match.groups())
-            out.append((list(range(a, a + b)), list(range(c, c + d))))
-    return out
-
-
-def functions(tree: ast.Module) -> dict[str, tuple[int, int]]:
-    """Every function and method by dotted name: its lines, decorators included."""
-    out: dict[str, tuple[int, int]] = {}
-
-    def walk(nodes: list[ast.stmt], scope: tuple[str, ...]) -> None:
-        for node in nodes:
-            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-                name = (*scope, node.name)
-                if not isinstance(node, ast.ClassDef):
-                    start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
-                    out.setdefault(".".join(name), (start, node.end_lineno or node.lineno))
-                walk(node.body, name)
-
-    walk(tree.body, ())
-    return out
-
-
-def innermost(tree: ast.Module, line: int) -> str | None:
-    around = [(end - start, name) for name, (start, end) in functions(tree).items() if start <= line <= end]
-    return min(around)[1] if around else None
-
-
 def whole_by_ast(repo: GitRepo, case: Case, requests: list[str]) -> tuple[int, int]:
-    """(changed lines whose definition the model saw whole, changed lines) over the reviewed files."""
+    """(changed lines whose definition the model saw whole, changed lines) over the reviewed files, by `ast`."""
     shown = sent(requests)
     whole = changed = 0
     for path, new in case.head.items():
         if new is None:
             continue  # a deleted file is not reviewed
-        base, lines_shown, deleted_shown = case.base[path], *shown[path]
-        old_tree, new_tree = ast.parse(base), ast.parse(new)
-        old_lines = base.split("\n")
-        deleted_everywhere = {n for gone, _ in hunks(repo, path) for n in gone}
-        for gone, added in hunks(repo, path):
-            for line in added:
-                changed += 1
-                found = enclosing(new, line, line)
-                whole += found is not None and all(set(range(s, e + 1)) <= set(lines_shown) for s, e in found.spans())
-            for line in gone:
-                changed += 1
-                found = enclosing(base, line, line)
-                if found is None:
-                    continue  # a blank or comment line between statements: nothing encloses it
-                start, end = found.span
-                if set(range(start, end + 1)) <= deleted_everywhere:  # deleted whole: shown as `-` rows?
-                    whole += _in_order(old_lines[start - 1 : end], deleted_shown)
-                    continue
-                name = innermost(old_tree, line)  # it lives on in the head: the function of the same name
-                assert name is not None and found.kind == "function", (path, line, found)
-                now = functions(new_tree).get(name)
-                whole += now is not None and set(range(now[0], now[1] + 1)) <= set(lines_shown)
+        patch = repo.run("diff", "-U0", "main", "feature", "--", path).decode()
+        lines, deleted = shown[path]
+        counted = count_by_ast(case.base[path], new, patch, set(lines), deleted)
+        whole, changed = whole + counted[0], changed + counted[1]
     return whole, changed
-
-
-def _in_order(wanted: list[str], rows: list[str]) -> bool:
-    at = 0
-    for text in wanted:
-        while at < len(rows) and rows[at] != text:
-            at += 1
-        if at == len(rows):
-            return False
-        at += 1
-    return True
 
 
 @pytest.mark.parametrize("name", list(CASES))

@@ -94,29 +94,45 @@ class Selector:
 
     def _anchors(self) -> list[tuple[int, int, Ladder]]:
         """(hunk, row, ladder) of every changed line: an added line's own; a deleted line's is that of the
-        place it was deleted from, in the new file: the line that replaced it (a block of the diff that
-        deletes and adds: its i-th deleted line goes with its i-th added line, the last with any more), else
-        the code around its gap (`_gap_ladder`). A deleted line with no place (a definition or statement
-        deleted whole) has an empty ladder; `deleted_whole` counts those whose definition was deleted whole."""
+        place it was deleted from, in the new file (`_place`). A deleted line with no place (a definition or
+        statement deleted whole) has an empty ladder; `deleted_whole` counts those whose definition was
+        deleted whole."""
         out: list[tuple[int, int, Ladder]] = []
         added = deleted = 0
         for block in _blocks(self.diff.rows):
             news = [r.new - 1 for r in block if r.kind == "+" and r.new is not None]
-            orphans: list[Row] = []
-            index = 0
+            gone: list[Row] = []
+            gap = 0
             for row in block:
                 if row.kind == "+" and row.new is not None:
                     added += 1
                     out.append((row.hunk, row.new - 1, self.ladder(row.new - 1)))
                 elif row.kind == "-" and row.old is not None:
-                    gap = row.old - deleted + added  # the new line the deleted row sits before (1-based)
+                    if not gone:
+                        gap = row.old - deleted + added  # the new line the block's deleted rows sit before (1-based)
                     deleted += 1
-                    place = self._replaced(news, index) or self._gap_ladder(gap - 2, row.text)
-                    index += 1
-                    out.append((row.hunk, *place))
-                    if not place[1]:
-                        orphans.append(row)
-            self.deleted_whole += self._deleted_whole(orphans)
+                    gone.append(row)
+            out += self._place(gone, news, gap)
+        return out
+
+    def _place(self, gone: list[Row], news: list[int], gap: int) -> list[tuple[int, int, Ladder]]:
+        """The anchors of one block's deleted rows: the i-th goes with the block's i-th added line (the last
+        with any more) when that line has a place; the others go with the unit they were cut from
+        (`_cut_from`); what is left was deleted whole, or is a blank line between definitions."""
+        out: list[tuple[int, int, Ladder]] = []
+        cut: list[Row] = []
+        for index, row in enumerate(gone):
+            replaced = self._replaced(news, index)
+            if replaced is None:
+                cut.append(row)
+            else:
+                out.append((row.hunk, *replaced))
+        if not cut:
+            return out
+        code, ladder, held = self._cut_from(gap - 2, cut)
+        out += [(row.hunk, code, ladder) for row in cut[:held]]
+        out += [(row.hunk, gap - 2, ()) for row in cut[held:]]
+        self.deleted_whole += self._deleted_whole(cut[held:])
         return out
 
     def _replaced(self, news: list[int], index: int) -> tuple[int, Ladder] | None:
@@ -127,34 +143,41 @@ class Selector:
         ladder = self.ladder(row)
         return (row, ladder) if ladder else None
 
-    def _deleted_whole(self, rows: list[Row]) -> int:
-        """How many of a block's deleted lines that no new-file code encloses belong to a definition or
-        statement deleted whole: read on their own (dedented, with the file's grammar), a line that has an
-        enclosing unit there was shown with all of it, as the `-` rows every view keeps. A blank line, or
-        a fragment that does not parse cleanly, counts as not whole."""
-        if not rows or self.fragment is None:
-            return 0
-        analyzer = self.fragment([r.text for r in rows])
-        if analyzer is None:
-            return 0
-        return sum(1 for n, row in enumerate(rows) if row.text.strip() and analyzer.ladder(n))
-
-    def _gap_ladder(self, above: int, text: str) -> tuple[int, Ladder]:
-        """The row and ladder a deleted line is attributed to: the unit holding the lines on both sides of
-        its gap, or the unit it was cut from the end of (the deleted line is indented deeper than that unit's
-        header, though blank lines stand between them)."""
+    def _cut_from(self, above: int, rows: list[Row]) -> tuple[int, Ladder, int]:
+        """The row and ladder of the unit deleted rows were cut from, and how many of them (the first ones) it
+        holds: all when the lines on both sides of their gap are in one unit; when they are the end of the
+        unit above the gap (blank lines may stand between), those up to the last one indented deeper than
+        its header, before any line that is not (a definition deleted after it); else none."""
         code = above
         while 0 <= code < len(self.texts) and not self.texts[code].strip():
             code -= 1  # `def f(): …`, a blank line, then the deleted tail of f
         ladder = self.ladder(code)
         if not ladder:
-            return above, ()
+            return above, (), 0
         unit = ladder[0]
         if unit.span[0] <= above + 1 <= unit.span[1]:
-            return code, ladder  # the lines on both sides of the gap are in one unit
-        first = unit.signature[0] if unit.signature else unit.span[0]
-        inside = _indent(text) > _indent(self.texts[first])  # cut from the end of the unit
-        return (code, ladder) if inside else (above, ())
+            return code, ladder, len(rows)
+        header = _indent(self.texts[unit.signature[0] if unit.signature else unit.span[0]])
+        held = 0
+        for n, row in enumerate(rows):
+            if not row.text.strip():
+                continue
+            if _indent(row.text) <= header:
+                break
+            held = n + 1
+        return code, ladder, held
+
+    def _deleted_whole(self, rows: list[Row]) -> int:
+        """How many deleted lines that no new-file code encloses belong to a definition or statement deleted
+        whole: read on their own (dedented, with the file's grammar), a line that has an enclosing unit there
+        was shown with all of it, as the `-` rows every view keeps. A blank or comment line between
+        definitions, or lines that do not parse cleanly on their own, count as not whole."""
+        if not rows or self.fragment is None:
+            return 0
+        analyzer = self.fragment([r.text for r in rows])
+        if analyzer is None:
+            return 0
+        return sum(1 for n in range(len(rows)) if analyzer.ladder(n))
 
     def hunks(self) -> list[_Hunk]:
         last = len(self.texts) - 1

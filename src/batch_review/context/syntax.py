@@ -62,8 +62,8 @@ class SyntaxAnalyzer:
 
     def _statement_ladder(self, chain: list[Node]) -> Ladder:
         statement = self._statement(chain[0])
-        if statement is None:
-            return ()
+        if statement is None or statement.type.endswith("comment"):
+            return ()  # a comment between statements: no definition holds it
         core = self._core(statement)
         if self._is_container(core):  # the line is a class's header (or its closing brace)
             top = self._level(statement, signature=True)
