@@ -31,7 +31,8 @@ PAD = "".join(f"def pad{i}(x):\n    return x + {i}\n\n\n" for i in range(40))  #
 STORE = ("class Store:\n    def save(self, x):\n        self.x = x\n        return x\n\n"
          "    def drop(self):\n        self.x = None\n        self.flush()\n\n"
          "    def load(self):\n        return self.x\n\n\n")
-FIGURE = linear.compile(r"targeted context: (\d+) of (\d+) changed lines shown with their whole enclosing definition")
+FIGURE = linear.compile(r"targeted context: (\d+) of (\d+) changed lines shown with their whole enclosing definition "
+                        r"\(\d+%\)(?:, (\d+) held by none \(blank or comment lines between definitions\))?;")
 SHOWN = linear.compile(r"^ *(\d+)[+ ](.*)$")
 DELETED = linear.compile(r"^ +-(.*)$")
 
@@ -110,9 +111,12 @@ def review(repo: GitRepo, tmp_path: Path, key: str = "", base_url: str = "") -> 
 
 
 def figure(output: str) -> tuple[int, int]:
+    """The plan's (whole, changed lines); the lines it says no definition holds are the others, here."""
     found = [FIGURE.search(line) for line in output.splitlines()]
     (match,) = [m for m in found if m]
-    return int(match.group(1)), int(match.group(2))
+    whole, changed = int(match.group(1)), int(match.group(2))
+    assert int(match.group(3) or 0) == changed - whole, match.group(0)
+    return whole, changed
 
 
 # -- the second way: `ast`, the hunks' headers, and the text the model received ----------------------

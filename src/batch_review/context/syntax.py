@@ -4,9 +4,9 @@ For a changed line the ladder climbs the function-like nodes around it, innermos
 outermost *named* one (a method, a function, a function value bound to a name): a closure inside a
 method widens to the whole method, but an anonymous callback (a `describe(() => …)` block, an IIFE)
 does not swallow the file. A line outside any function belongs to its statement at the top level or
-in a class body; a changed field of a class without methods (a struct, an interface, an enum) gets
-the whole class. Each level carries the header lines of what encloses it: the `class X:` line, the
-`impl` line, the outer function's signature.
+in a class body (a comment between statements belongs to none); a changed field of a class without
+methods (a struct, an interface, an enum) gets the whole class. Each level carries the header lines of
+what encloses it: the `class X:` line, the `impl` line, the outer function's signature.
 """
 
 from __future__ import annotations
