@@ -99,7 +99,7 @@ def _fragment(path: str, lines: list[str]) -> Analyzer | None:
     data = (textwrap.dedent("\n".join(lines)) + "\n").encode("utf-8", "replace")
     texts, raw = _lines(data)
     analyzer, _ = _analyzer(path, data, texts, raw)
-    return None if getattr(analyzer, "broken", False) else analyzer
+    return None if analyzer.broken else analyzer
 
 
 def _hunks_only(diff: FileDiff, chars_per_token: float, gutter: float, why: str) -> View:
