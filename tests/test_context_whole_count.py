@@ -49,6 +49,10 @@ CASES = {
     # both lines of a 2-line function replaced: each deleted line goes with the line that replaced it
     "two-line function": Case({"m.py": PAD + "def f(x):\n    return x\n\n\n" + PAD},
                               {"m.py": PAD + "def g(y):\n    return y + 1\n\n\n" + PAD}, 4, 4),
+    # a function replaced whole, the comment above it dropped: the comment stood between definitions
+    "function replaced, its comment dropped": Case(
+        {"m.py": PAD + "# about f\ndef f(x):\n    return x\n\n\n" + PAD},
+        {"m.py": PAD + "def g(y):\n    return y + 1\n\n\n" + PAD}, 4, 5),
     # the end of a function cut after a blank line (and a blank line between definitions: nothing encloses it)
     "end of a function": Case(
         {"m.py": PAD + "def tail(x):\n    a = x + 1\n    b = a * 2\n\n    log(b)\n    return b\n\n\n" + PAD},

@@ -122,7 +122,7 @@ class Selector:
         out: list[tuple[int, int, Ladder]] = []
         cut: list[Row] = []
         for index, row in enumerate(gone):
-            replaced = self._replaced(news, index)
+            replaced = self._replaced(row, news, index)
             if replaced is None:
                 cut.append(row)
             else:
@@ -135,13 +135,28 @@ class Selector:
         self.deleted_whole += self._deleted_whole(cut[held:])
         return out
 
-    def _replaced(self, news: list[int], index: int) -> tuple[int, Ladder] | None:
-        """The row and ladder of the added line that took the place of a block's `index`-th deleted line."""
+    def _replaced(self, gone: Row, news: list[int], index: int) -> tuple[int, Ladder] | None:
+        """The row and ladder of the added line that took the place of a block's `index`-th deleted line; none
+        for a blank or comment line that stood between definitions (at or left of that line's outermost
+        definition's header: `# about f` above a `def f` replaced whole)."""
         if not news:
             return None
         row = news[min(index, len(news) - 1)]
         ladder = self.ladder(row)
-        return (row, ladder) if ladder else None
+        if not ladder:
+            return None
+        outer = ladder[-1]
+        header = _indent(self.texts[outer.signature[0] if outer.signature else outer.span[0]])
+        if _indent(gone.text) <= header and self._held_by_none(gone.text):
+            return None
+        return row, ladder
+
+    def _held_by_none(self, text: str) -> bool:
+        """A blank line, or one that read on its own parses cleanly and has no enclosing unit (a comment)."""
+        if not text.strip():
+            return True
+        alone = self.fragment([text]) if self.fragment is not None else None
+        return alone is not None and not alone.ladder(0)
 
     def _cut_from(self, above: int, rows: list[Row]) -> tuple[int, Ladder, int]:
         """The row and ladder of the unit deleted rows were cut from, and how many of them (the first ones) it
