@@ -94,4 +94,4 @@ def test_max_context_tokens_bounds_the_widening() -> None:
     tight = make_plan([source("a.py", old, new)], [], Budget(max_context_tokens=150))
     none = make_plan([source("a.py", old, new)], [], Budget(max_context_tokens=0))
     shown = {name: p.files["a.py"].view.shown for name, p in (("roomy", roomy), ("tight", tight), ("none", none))}  # type: ignore[union-attr]
-    assert shown == {"roomy": [(161, 242)], "tight": [(161, 161), (191, 212)], "none": [(199, 205)]}
+    assert shown == {"roomy": [(161, 242)], "tight": [(161, 161), (192, 212)], "none": [(199, 205)]}

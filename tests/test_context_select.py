@@ -41,7 +41,7 @@ def assert_exact(view: View, head: bytes) -> None:
 # -- the budget ------------------------------------------------------------------------------------
 @pytest.mark.parametrize(("budget", "shown", "whole"), [
     (8000, [(67, 67), (74, 127)], 2),  # the whole method, its comment and decorator, and the class line
-    (300, [(67, 67), (75, 76), (90, 111)], 0),  # ten lines either side, with the signature and class line
+    (300, [(67, 67), (75, 76), (91, 111)], 0),  # ten lines either side of 101 (the deleted line sat there too)
     (100, [(98, 104)], 0),  # GitHub's hunk
     (10, [(98, 104)], 0),  # less than the hunk itself: the hunk, never less
 ])
@@ -64,7 +64,7 @@ def test_two_hunks_share_the_budget_step_by_step() -> None:
     generous, _, _ = view_of("two.py", old, new, 8000)
     tight, _, head = view_of("two.py", old, new, 250)
     assert generous.shown == [(161, 192), (353, 384)]  # both functions, whole
-    assert tight.shown == [(161, 161), (166, 187), (353, 353), (358, 379)]  # each: its window and signature
+    assert tight.shown == [(161, 161), (167, 187), (353, 353), (359, 379)]  # each: its signature, ten lines either side
     assert generous.stats.whole_lines == 4 and tight.stats.whole_lines == 0
     assert_exact(tight, head)
 
@@ -210,3 +210,20 @@ def test_a_deletion_without_context_lines_still_gets_its_function() -> None:
     at = rows.index(("-", None))
     assert rows[at - 1 : at + 2] == [(" ", 176), ("-", None), (" ", 177)]  # the deleted row sits in its gap
     assert_exact(view, head)
+
+
+def test_deleted_lines_count_where_they_were_in_go_and_typescript() -> None:
+    """The figure's rule beyond Python: a Go function deleted whole counts whole (its lines, read on their
+    own, parse as a whole function), the blank line after it does not; a TypeScript function replaced whole
+    counts each deleted line with the line that replaced it; a deleted comment between definitions counts
+    as held by none."""
+    pad = "".join(f"func pad{i}(x int) int {{\n\treturn x + {i}\n}}\n\n" for i in range(40))
+    gone = "func gone(x int) int {\n\ty := x * 3\n\treturn y\n}\n\n"
+    view, _, _ = view_of("m.go", "package p\n\n" + pad + gone + pad, "package p\n\n" + pad + pad)
+    assert (view.stats.whole_lines, view.stats.changed_lines, view.stats.unplaced_lines) == (4, 5, 1)
+    ts_pad = "".join(f"export function pad{i}(x: number): number {{\n  return x + {i};\n}}\n\n" for i in range(40))
+    old = ts_pad + "// about f\nexport function f(x: number): number {\n  return x;\n}\n\n" + ts_pad
+    new = ts_pad + "export function g(y: number): number {\n  return y + 1;\n}\n\n" + ts_pad
+    view, _, _ = view_of("m.ts", old, new)
+    assert view.kind == "definitions"
+    assert (view.stats.whole_lines, view.stats.changed_lines, view.stats.unplaced_lines) == (4, 5, 1)

@@ -221,9 +221,11 @@ def _report_context(plan: Plan, budget: Budget) -> None:
     stats = plan.context
     if budget.context != "definitions" or not stats.changed_lines:
         return
+    held = (f", {stats.unplaced_lines:,} held by none (blank or comment lines between definitions)"
+            if stats.unplaced_lines else "")
     log.info(
-        f"targeted context: {stats.whole_lines:,} of {stats.changed_lines:,} changed lines shown with their "
-        f"whole enclosing definition ({stats.whole_share:.0%}); code shown / changed-line tokens {stats.ratio:.1f}"
+        f"targeted context: {stats.whole_lines:,} of {stats.changed_lines:,} changed lines shown with their whole "
+        f"enclosing definition ({stats.whole_share:.0%}){held}; code shown / changed-line tokens {stats.ratio:.1f}"
     )
     if plan.notes:
         fallbacks, plan.notes = plan.notes, []

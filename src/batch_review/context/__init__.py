@@ -11,6 +11,9 @@ indentation and brace heuristic (`heuristic.py`).
 
 from __future__ import annotations
 
+import textwrap
+from functools import partial
+
 from ..diff import FileDiff, Row
 from .model import Analyzer
 from .select import NEARLY_WHOLE, SMALL_FILE_TOKENS, ContextStats, Selector, View
@@ -41,7 +44,7 @@ def select_context(
     if mismatch:
         return _hunks_only(diff, chars_per_token, gutter, mismatch)
     analyzer, language = _analyzer(path, head, texts, raw)
-    selector = Selector(texts, diff, analyzer, chars_per_token, gutter)
+    selector = Selector(texts, diff, analyzer, chars_per_token, gutter, fragment=partial(_fragment, path))
     if mode == "hunks":
         spent = selector.choose(0.0)
         return _view(selector, "hunks", spent, language)
@@ -88,6 +91,15 @@ def _analyzer(path: str, head: bytes, texts: list[str], raw: list[bytes]) -> tup
         except (ImportError, ValueError, RuntimeError):  # a grammar that fails to load: the heuristic still works
             pass
     return HeuristicAnalyzer(texts), "heuristic"
+
+
+def _fragment(path: str, lines: list[str]) -> Analyzer | None:
+    """An analyzer of some deleted lines read on their own (dedented), or None when they do not parse cleanly
+    as code of their own: a definition or statement deleted whole does, the end of a block does not."""
+    data = (textwrap.dedent("\n".join(lines)) + "\n").encode("utf-8", "replace")
+    texts, raw = _lines(data)
+    analyzer, _ = _analyzer(path, data, texts, raw)
+    return None if analyzer.broken else analyzer
 
 
 def _hunks_only(diff: FileDiff, chars_per_token: float, gutter: float, why: str) -> View:

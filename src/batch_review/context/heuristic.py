@@ -34,6 +34,8 @@ MAX_LEADING = 40
 
 
 class HeuristicAnalyzer:
+    broken = False  # indentation cannot tell whether a piece of a file is whole code
+
     def __init__(self, lines: list[str]) -> None:
         self.lines = lines
         self.indent = [_indent(line) for line in lines]  # None for a blank line

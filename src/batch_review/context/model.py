@@ -28,6 +28,11 @@ Ladder = tuple[Level, ...]
 class Analyzer(Protocol):
     def ladder(self, row: int) -> Ladder: ...
 
+    @property
+    def broken(self) -> bool:
+        """The text does not parse cleanly (False when the analyzer cannot tell)."""
+        ...
+
 
 def clamp(span: Span, last: int) -> Span:
     start, end = span

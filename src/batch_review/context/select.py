@@ -9,7 +9,7 @@ a hunk is never shown with less than its own rows, and no changed line is ever d
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from ..diff import FileDiff, Row
@@ -69,8 +69,11 @@ class _Hunk:
 
 class Selector:
     def __init__(self, texts: list[str], diff: FileDiff, analyzer: Analyzer | None,
-                 chars_per_token: float, gutter: float) -> None:
+                 chars_per_token: float, gutter: float,
+                 fragment: Callable[[list[str]], Analyzer | None] | None = None) -> None:
         self.texts = texts
+        self.fragment = fragment  # reads deleted lines on their own (`_deleted_whole`)
+        self.deleted_whole = 0
         self.diff = diff
         self.analyzer = analyzer
         self.cost = [len(t) / chars_per_token + gutter for t in texts]
@@ -90,37 +93,106 @@ class Selector:
         return known
 
     def _anchors(self) -> list[tuple[int, int, Ladder]]:
-        """(hunk, row, ladder) of every changed line: an added line's own; a deleted line's is that of
-        the code above the gap it left (blank lines skipped), when the deleted code sat inside that code's
-        unit."""
+        """(hunk, row, ladder) of every changed line: an added line's own; a deleted line's is that of the
+        place it was deleted from, in the new file (`_place`). A deleted line with no place (a definition or
+        statement deleted whole) has an empty ladder; `deleted_whole` counts those whose definition was
+        deleted whole."""
         out: list[tuple[int, int, Ladder]] = []
         added = deleted = 0
-        for row in self.diff.rows:
-            if row.kind == "+" and row.new is not None:
-                added += 1
-                out.append((row.hunk, row.new - 1, self.ladder(row.new - 1)))
-            elif row.kind == "-" and row.old is not None:
-                gap = row.old - deleted + added  # the new line the deleted row sits before (1-based)
-                deleted += 1
-                out.append((row.hunk, *self._gap_ladder(gap - 2, row.text)))
+        for block in _blocks(self.diff.rows):
+            news = [r.new - 1 for r in block if r.kind == "+" and r.new is not None]
+            gone: list[Row] = []
+            gap = 0
+            for row in block:
+                if row.kind == "+" and row.new is not None:
+                    added += 1
+                    out.append((row.hunk, row.new - 1, self.ladder(row.new - 1)))
+                elif row.kind == "-" and row.old is not None:
+                    if not gone:
+                        gap = row.old - deleted + added  # the new line the block's deleted rows sit before (1-based)
+                    deleted += 1
+                    gone.append(row)
+            out += self._place(gone, news, gap)
         return out
 
-    def _gap_ladder(self, above: int, text: str) -> tuple[int, Ladder]:
-        """The row and ladder a deleted line is attributed to: the unit holding the lines on both sides of
-        its gap, or the unit it was cut from the end of (the deleted line is indented deeper than that unit's
-        header, though blank lines stand between them)."""
+    def _place(self, gone: list[Row], news: list[int], gap: int) -> list[tuple[int, int, Ladder]]:
+        """The anchors of one block's deleted rows: the i-th goes with the block's i-th added line (the last
+        with any more) when that line has a place; the others go with the unit they were cut from
+        (`_cut_from`); what is left was deleted whole, or is a blank line between definitions."""
+        out: list[tuple[int, int, Ladder]] = []
+        cut: list[Row] = []
+        for index, row in enumerate(gone):
+            replaced = self._replaced(row, news, index)
+            if replaced is None:
+                cut.append(row)
+            else:
+                out.append((row.hunk, *replaced))
+        if not cut:
+            return out
+        code, ladder, held = self._cut_from(gap - 2, cut)
+        out += [(row.hunk, code, ladder) for row in cut[:held]]
+        out += [(row.hunk, gap - 2, ()) for row in cut[held:]]
+        self.deleted_whole += self._deleted_whole(cut[held:])
+        return out
+
+    def _replaced(self, gone: Row, news: list[int], index: int) -> tuple[int, Ladder] | None:
+        """The row and ladder of the added line that took the place of a block's `index`-th deleted line; none
+        for a blank or comment line that stood between definitions (at or left of that line's outermost
+        definition's header: `# about f` above a `def f` replaced whole)."""
+        if not news:
+            return None
+        row = news[min(index, len(news) - 1)]
+        ladder = self.ladder(row)
+        if not ladder:
+            return None
+        outer = ladder[-1]
+        header = _indent(self.texts[outer.signature[0] if outer.signature else outer.span[0]])
+        if _indent(gone.text) <= header and self._held_by_none(gone.text):
+            return None
+        return row, ladder
+
+    def _held_by_none(self, text: str) -> bool:
+        """A blank line, or one that read on its own parses cleanly and has no enclosing unit (a comment)."""
+        if not text.strip():
+            return True
+        alone = self.fragment([text]) if self.fragment is not None else None
+        return alone is not None and not alone.ladder(0)
+
+    def _cut_from(self, above: int, rows: list[Row]) -> tuple[int, Ladder, int]:
+        """The row and ladder of the unit deleted rows were cut from, and how many of them (the first ones) it
+        holds: all when the lines on both sides of their gap are in one unit; when they are the end of the
+        unit above the gap (blank lines may stand between), those up to the last one indented deeper than
+        its header, before any line that is not (a definition deleted after it); else none."""
         code = above
         while 0 <= code < len(self.texts) and not self.texts[code].strip():
             code -= 1  # `def f(): …`, a blank line, then the deleted tail of f
         ladder = self.ladder(code)
         if not ladder:
-            return above, ()
+            return above, (), 0
         unit = ladder[0]
         if unit.span[0] <= above + 1 <= unit.span[1]:
-            return code, ladder  # the lines on both sides of the gap are in one unit
-        first = unit.signature[0] if unit.signature else unit.span[0]
-        inside = _indent(text) > _indent(self.texts[first])  # cut from the end of the unit
-        return (code, ladder) if inside else (above, ())
+            return code, ladder, len(rows)
+        header = _indent(self.texts[unit.signature[0] if unit.signature else unit.span[0]])
+        held = 0
+        for n, row in enumerate(rows):
+            if not row.text.strip():
+                continue
+            if _indent(row.text) <= header:
+                break
+            held = n + 1
+        return code, ladder, held
+
+    def _deleted_whole(self, rows: list[Row]) -> int:
+        """How many deleted lines that no new-file code encloses belong to a definition or statement deleted
+        whole: read on their own (dedented, with the file's grammar), a line that has an enclosing unit there
+        was shown with all of it, as the `-` rows every view keeps. A blank or comment line between
+        definitions, or lines that do not parse cleanly on their own, count as not whole."""
+        if not rows or self.fragment is None:
+            return 0
+        analyzer = self.fragment([r.text for r in rows])
+        if analyzer is None:
+            return 0
+        return sum(1 for n in range(len(rows)) if analyzer.ladder(n))
 
     def hunks(self) -> list[_Hunk]:
         last = len(self.texts) - 1
@@ -175,19 +247,33 @@ class Selector:
             self.shown[n] = True
 
     def unplaced_lines(self) -> int:
-        return sum(1 for _, _, ladder in self.anchors if not ladder)
+        return sum(1 for _, _, ladder in self.anchors if not ladder) - self.deleted_whole
 
     def whole_lines(self) -> int:
         """Changed lines whose enclosing definition is shown whole. A line nothing encloses (no definition,
         no statement: a blank line, a comment between definitions, a deleted line the analyzer cannot place)
-        does not count: "whole" is claimed only for what was found and shown."""
-        count = 0
+        does not count: "whole" is claimed only for what was found and shown. A deleted line of a definition
+        deleted whole counts: all of that definition is shown, as deleted rows."""
+        count = self.deleted_whole
         for _, _, ladder in self.anchors:
             if not ladder:
                 continue
             start, end = clamp(ladder[-1].span, len(self.texts) - 1)
             count += all(self.shown[start : end + 1])
         return count
+
+
+def _blocks(rows: list[Row]) -> list[list[Row]]:
+    """The diff's runs of changed rows (deleted and added, nothing unchanged between them), in order."""
+    out: list[list[Row]] = []
+    previous: Row | None = None
+    for row in rows:
+        if row.kind in ("+", "-"):
+            if previous is None or previous.kind == " " or previous.hunk != row.hunk:
+                out.append([])
+            out[-1].append(row)
+        previous = row
+    return out
 
 
 def _indent(text: str) -> int:

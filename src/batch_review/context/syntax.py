@@ -4,9 +4,9 @@ For a changed line the ladder climbs the function-like nodes around it, innermos
 outermost *named* one (a method, a function, a function value bound to a name): a closure inside a
 method widens to the whole method, but an anonymous callback (a `describe(() => …)` block, an IIFE)
 does not swallow the file. A line outside any function belongs to its statement at the top level or
-in a class body; a changed field of a class without methods (a struct, an interface, an enum) gets
-the whole class. Each level carries the header lines of what encloses it: the `class X:` line, the
-`impl` line, the outer function's signature.
+in a class body (a comment between statements belongs to none); a changed field of a class without
+methods (a struct, an interface, an enum) gets the whole class. Each level carries the header lines of
+what encloses it: the `class X:` line, the `impl` line, the outer function's signature.
 """
 
 from __future__ import annotations
@@ -28,6 +28,11 @@ class SyntaxAnalyzer:
         self.lines = lines
         self.root = parser_for(grammar.name).parse(head).root_node
         self._has_functions: dict[int, bool] = {}
+
+    @property
+    def broken(self) -> bool:
+        """The text does not parse cleanly (a piece of a file read on its own: not a whole definition)."""
+        return bool(self.root.has_error)
 
     def ladder(self, row: int) -> Ladder:
         node = self._node_at(row)
@@ -57,8 +62,8 @@ class SyntaxAnalyzer:
 
     def _statement_ladder(self, chain: list[Node]) -> Ladder:
         statement = self._statement(chain[0])
-        if statement is None:
-            return ()
+        if statement is None or statement.type.endswith("comment"):
+            return ()  # a comment between statements: no definition holds it
         core = self._core(statement)
         if self._is_container(core):  # the line is a class's header (or its closing brace)
             top = self._level(statement, signature=True)
