@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import string
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +18,12 @@ from batch_review.filters import KEY_MATERIAL
 from tests.fakes.anthropic_api import FakeAnthropicAPI
 from tests.fakes.github_api import FakeGitHub
 from tests.fakes.model_brain import plant
-from tests.support.gitrepo import GitRepo
+from tests.support.gitrepo import GitRepo, pull_from_git
 from tests.support.runner import RunnerEnv, run_in_process
 from tests.test_bad_input_world import KEY as CLI_KEY
 from tests.test_bad_input_world import make_pr, numbered, pr_world, run_action
+from tests.test_memory_pr import NUMBER, pull_world
+from tests.test_memory_pr import World as MemoryWorld
 from tests.test_secrets import ALNUM, pem_block, rand
 from tests.test_secrets_modes import _cli, _outcomes
 
@@ -192,3 +195,52 @@ def test_sweep_cli_reads_a_key_file_as_far_as_a_reviewed_file_is_read(tmp_path: 
     assert _outcomes(report)["big.env"] == ("skipped", KEY_MATERIAL)
     assert _outcomes(report)["store.p12"] == ("skipped", KEY_MATERIAL)
     never_in(sent, [c["gh"].encode(), b"SETTING_1="], "model")
+
+
+@pytest.fixture
+def pull(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[MemoryWorld]:
+    yield from pull_world(tmp_path, monkeypatch)
+
+
+def test_a_credential_removed_from_a_key_file_is_fixed_and_its_thread_resolved(pull: MemoryWorld) -> None:
+    """Across pushes: a key file is scanned whole each run, so a credential no longer in it is fixed (its
+    thread resolved), not carried as "skipped"; one still there stays counted; a key file removed from the pull
+    request closes its finding."""
+    c, world = credentials(), pull
+    world.push({"config/prod.env": key_files(c)["config/prod.env"], "certs/server.key": c["pem"]}, "keys")
+    env, first, sent = world.run()
+    assert first.code == 1 and sent == [], first.log
+    assert scanner_findings(env.report()["findings"]) == EXPECTED[1:]
+
+    world.push({"config/prod.env": "DEBUG=0\nAWS_REGION=eu-west-1\n"}, "the AWS keys move to the secret store")
+    env, second, sent = world.run()
+    report = env.report()
+    assert second.code == 1 and sent == [], second.log  # the private key still counts
+    assert scanner_findings(report["findings"]) == EXPECTED[1:2]
+    assert sorted((f["path"], f["why"], f["action"]) for f in report["fixed"]) == [
+        ("config/prod.env", "fixed", "thread resolved")] * 2
+    threads = {(t.root["path"], t.root["original_line"]): t for t in world.gh.threads(NUMBER)}
+    assert threads[("config/prod.env", 2)].is_resolved and threads[("config/prod.env", 3)].is_resolved
+    assert not threads[("certs/server.key", 1)].is_resolved
+
+    world.repo.run("rm", "--cached", "--quiet", "certs/server.key")
+    world.repo.run("commit", "--quiet", "-m", "the key goes")
+    world.fx = world.gh.add_pull(pull_from_git(world.repo, "main", "feature", NUMBER))
+    env, third, sent = world.run()
+    assert third.code == 0 and env.report()["findings"] == [], third.log
+    assert [(f["path"], f["why"]) for f in env.report()["fixed"]] == [("certs/server.key",
+                                                                      "no longer changed by this pull request")]
+
+
+def test_sweep_memory_says_a_credential_gone_from_a_key_file_is_fixed(tmp_path: Path) -> None:
+    c = credentials()
+    repo = GitRepo.init(tmp_path / "repo")
+    repo.commit_files({"deploy/prod.env": f"TOKEN={c['gh']}\n", "src/app.py": numbered(3, at={2: FINDING})}, "one")
+    with FakeAnthropicAPI(api_key=CLI_KEY) as fake:
+        first = _cli(tmp_path, "sweep", str(repo.path), fake=fake)
+        repo.commit_files({"deploy/prod.env": "TOKEN_FILE=/run/secrets/token\n"}, "the token leaves")
+        second = _cli(tmp_path, "sweep", str(repo.path), fake=fake)
+    assert scanner_findings(first["findings"]) == [("deploy/prod.env", 1, "critical", "security",
+                                                    TITLE.format("GitHub token"))]
+    assert scanner_findings(second["findings"]) == []
+    assert [(f["path"], f["why"]) for f in second["fixed"]] == [("deploy/prod.env", "fixed")]

@@ -28,6 +28,11 @@ BODY = ("The {kind} on this line is in the repository's history once this is mer
         "to the model.)")
 
 
+def by_scanner(title: str) -> bool:
+    """Whether a finding with this title is the secret scanner's (a credential), not the model's."""
+    return title.startswith(TITLE.split("{", 1)[0])
+
+
 @dataclass
 class Scrubbed:
     """Findings the scanner made, filled in as the files are read (a whole file is read when planned)."""
