@@ -14,10 +14,12 @@ from typing import Any
 
 import pytest
 
-from batch_review.filters import KEY_MATERIAL
+from batch_review.filters import KEY_MATERIAL, FileFilter
+from batch_review.scrub import clean
 from tests.fakes.anthropic_api import FakeAnthropicAPI
 from tests.fakes.github_api import FakeGitHub
 from tests.fakes.model_brain import plant
+from tests.support.credentials import Sample, in_key_files
 from tests.support.gitrepo import GitRepo, pull_from_git
 from tests.support.runner import RunnerEnv, run_in_process
 from tests.test_bad_input_world import KEY as CLI_KEY
@@ -244,3 +246,12 @@ def test_sweep_memory_says_a_credential_gone_from_a_key_file_is_fixed(tmp_path: 
                                                     TITLE.format("GitHub token"))]
     assert scanner_findings(second["findings"]) == []
     assert [(f["path"], f["why"]) for f in second["fixed"]] == [("deploy/prod.env", "fixed")]
+
+
+@pytest.mark.parametrize("sample", in_key_files(), ids=[s.name for s in in_key_files()])
+def test_each_labelled_credential_in_a_key_file_is_skipped_by_name_and_found_at_its_line(sample: Sample) -> None:
+    assert FileFilter().by_path(sample.path) == KEY_MATERIAL
+    data = sample.text.encode()
+    text, rows = clean(data, patch=False)
+    assert (sample.kind, sample.line) in [(f.kind, row + 1) for f, row in rows]
+    assert sample.secret not in text
