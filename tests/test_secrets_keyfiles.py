@@ -255,3 +255,25 @@ def test_each_labelled_credential_in_a_key_file_is_skipped_by_name_and_found_at_
     text, rows = clean(data, patch=False)
     assert (sample.kind, sample.line) in [(f.kind, row + 1) for f, row in rows]
     assert sample.secret not in text
+
+
+def test_a_key_file_github_does_not_give_is_named_in_a_note(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No checkout, and GitHub's GraphQL API fails for the key file's content: nothing is sent, no finding is
+    made up, and the report and the summary say which file could not be scanned and why."""
+    c = credentials()
+    fx = make_pr(tmp_path / "repo", {"src/app.py": numbered(3)}, {"config/prod.env": key_files(c)["config/prod.env"],
+                                                                 "src/app.py": numbered(3, at={2: FINDING})})
+    with pr_world(tmp_path, fx) as world:
+        bare = tmp_path / "bare"
+        bare.mkdir()
+        world.env.workspace = bare
+        world.gh.inject("POST", r"/graphql$", 502, times=1000, body={"message": "Bad Gateway"},
+                        match=lambda body: "config/prod.env" in json.dumps(body))
+        out = run_action(world, monkeypatch)
+        sent = b"".join(r.raw for r in world.ai.requests)
+    assert out.files["config/prod.env"] == ("skipped", KEY_MATERIAL)
+    assert scanner_findings(out.findings) == []
+    (note,) = [n for n in out.report["notes"] if "credential scan" in n] if out.report else [""]
+    assert note.startswith("1 file skipped as key material could not be read for the credential scan")
+    assert "config/prod.env (GitHub's GraphQL API failed" in note and "config/prod.env" in out.summary
+    never_in(sent, [*secret_values(c), b"prod.env"], "model")

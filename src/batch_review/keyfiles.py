@@ -53,7 +53,8 @@ def scan_key_files(plan: Plan, out: Scrubbed) -> list[str]:
     if unread:
         shown = ", ".join(unread[:5]) + (f" and {len(unread) - 5} more" if len(unread) > 5 else "")
         notes.append(f"{plural(len(unread), 'file')} skipped as key material could not be read for the credential "
-                     f"scan: {shown}")
+                     f"scan (never sent; a credential in it is not reported): {shown}")
+        log.warning(notes[-1])
     scanned = len(wanted) - len(unread)
     log.info(f"Key material: {plural(scanned, 'file')} skipped by name, never sent, scanned locally for "
              f"credentials: {plural(found, 'credential')} found")
