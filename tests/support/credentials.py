@@ -196,9 +196,10 @@ def in_key_files(seed: int = 11) -> list[Sample]:
     env = f"DEBUG=0\nAWS_ACCESS_KEY_ID={key_id}\nAWS_SECRET_ACCESS_KEY={secret}\n"
     add("AWS key id in prod.env", "AWS access key id", "config/prod.env", env, key_id)
     add("AWS secret in prod.env", "AWS secret access key", "config/prod.env", env, secret)
-    secret = m.rand(40, B64)
-    add("AWS secret in .aws/credentials", "AWS secret access key", ".aws/credentials",
-        f"[default]\naws_access_key_id = AKIA{m.rand(16, UPPER_DIGITS)}\naws_secret_access_key = {secret}\n", secret)
+    key_id, secret = "AKIA" + m.rand(16, UPPER_DIGITS), m.rand(40, B64)
+    aws = f"[default]\naws_access_key_id = {key_id}\naws_secret_access_key = {secret}\n"
+    add("AWS key id in .aws/credentials", "AWS access key id", ".aws/credentials", aws, key_id)
+    add("AWS secret in .aws/credentials", "AWS secret access key", ".aws/credentials", aws, secret)
     token = "ghp_" + m.rand(36)
     add("GitHub token in .env", "GitHub token", ".env", f"PORT=8080\nGITHUB_TOKEN={token}\n", token)
     token = "ghp_" + m.rand(36)
@@ -213,12 +214,11 @@ def in_key_files(seed: int = 11) -> list[Sample]:
     auth = base64.b64encode(f"deploy:{m.rand(24)}".encode()).decode()
     add("docker auth in .docker/config.json", "Docker registry auth", ".docker/config.json",
         json.dumps({"auths": {"ghcr.io": {"auth": auth}}}, indent=2) + "\n", auth)
-    secret = m.rand(40, B64)
-    state = {"version": 4, "resources": [{"type": "aws_iam_access_key", "instances": [{"attributes": {
-        "id": "AKIA" + m.rand(16, UPPER_DIGITS), "secret": "x", "ses_smtp_password_v4": "x",
-        "secret_access_key": secret}}]}]}
-    add("AWS secret in terraform.tfstate", "AWS secret access key", "infra/terraform.tfstate",
-        json.dumps(state, indent=2) + "\n", secret)
+    key_id, secret = "AKIA" + m.rand(16, UPPER_DIGITS), m.rand(40, B64)
+    state = json.dumps({"version": 4, "resources": [{"type": "aws_iam_access_key", "instances": [{"attributes": {
+        "id": key_id, "secret": "x", "ses_smtp_password_v4": "x", "secret_access_key": secret}}]}]}, indent=2) + "\n"
+    add("AWS key id in terraform.tfstate", "AWS access key id", "infra/terraform.tfstate", state, key_id)
+    add("AWS secret in terraform.tfstate", "AWS secret access key", "infra/terraform.tfstate", state, secret)
     token = "sk_" + "live_" + m.rand(24)
     add("Stripe key in .envrc", "Stripe live key", ".envrc", f"export STRIPE_KEY={token}\n", token)
     return out
