@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 
 from batch_review.filters import KEY_MATERIAL, FileFilter
@@ -28,6 +29,7 @@ from tests.test_memory_pr import NUMBER, pull_world
 from tests.test_memory_pr import World as MemoryWorld
 from tests.test_secrets import ALNUM, pem_block, rand
 from tests.test_secrets_modes import _cli, _outcomes
+from tests.test_sweep_action import SCHEMA
 
 KEY = "sk-ant-api03-keyfiles-test-key-7e2a"
 TITLE = "A credential is committed: {}"
@@ -166,6 +168,7 @@ def test_sweep_through_the_action_reports_key_files_in_the_audit_issue_and_sarif
     assert scanner_findings(report["findings"]) == expected
     assert {f["path"]: f["status"] for f in report["files"]}["credentials.json"] == "skipped"
     sarif = json.loads((env.workspace / env.outputs()["sarif-path"]).read_text(encoding="utf-8"))
+    jsonschema.validate(sarif, SCHEMA)
     places = [(r["locations"][0]["physicalLocation"], r["message"]["text"]) for r in sarif["runs"][0]["results"]]
     in_sarif = sorted((where["artifactLocation"]["uri"], where["region"]["startLine"]) for where, text in places
                       if text.startswith("A credential is committed"))
