@@ -281,3 +281,25 @@ def test_a_key_file_github_does_not_give_is_named_in_a_note(tmp_path: Path, monk
     assert note.startswith("1 file skipped as key material could not be read for the credential scan")
     assert "config/prod.env (GitHub's GraphQL API failed" in note and "config/prod.env" in out.summary
     never_in(sent, [*secret_values(c), b"prod.env"], "model")
+
+
+def test_a_key_file_past_github_s_listing_is_scanned(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past GitHub's 3,000-file listing the changed files come from comparing trees (sources/tree_diff.py): a
+    key file among them is read through GraphQL (no checkout) and its credential reported, never sent."""
+    from tests.test_pull_listing import many_files
+
+    c = credentials()
+    repo = many_files(tmp_path)
+    repo.commit_files({"src/zz/prod.env": f"PORT=1\nGITHUB_TOKEN={c['gh']}\n"}, "a key file past the listing")
+    fx = pull_from_git(repo, "main", "many", 9)
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    with pr_world(tmp_path, fx, inputs={"dry-run": "true", "include": "src/zz/"}) as world:
+        world.env.workspace = bare
+        out = run_action(world, monkeypatch)
+        received = json.dumps([call.json for call in world.gh.calls]).encode()
+    assert out.report is not None and out.files["src/zz/prod.env"] == ("skipped", KEY_MATERIAL), out.log
+    assert any("comparing the merge base's and the head's trees" in n for n in out.report["notes"])
+    assert scanner_findings(out.findings) == [("src/zz/prod.env", 2, "critical", "security",
+                                               TITLE.format("GitHub token"))]
+    never_in(received + json.dumps(out.report).encode() + out.log.encode(), [c["gh"].encode()], "outputs")
