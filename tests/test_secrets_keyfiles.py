@@ -303,3 +303,18 @@ def test_a_key_file_past_github_s_listing_is_scanned(tmp_path: Path, monkeypatch
     assert scanner_findings(out.findings) == [("src/zz/prod.env", 2, "critical", "security",
                                                TITLE.format("GitHub token"))]
     never_in(received + json.dumps(out.report).encode() + out.log.encode(), [c["gh"].encode()], "outputs")
+
+
+def test_sweep_of_a_folder_outside_git_scans_its_key_files(tmp_path: Path) -> None:
+    c = credentials()
+    folder = tmp_path / "folder"
+    (folder / "src").mkdir(parents=True)
+    (folder / "src" / "app.py").write_text(numbered(3, at={2: FINDING}), encoding="utf-8")
+    (folder / ".npmrc").write_text(key_files(c)[".npmrc"], encoding="utf-8")
+    with FakeAnthropicAPI(api_key=CLI_KEY) as fake:
+        report = _cli(tmp_path, "sweep", str(folder), fake=fake)
+        sent = b"".join(r.raw for r in fake.requests)
+    assert scanner_findings(report["findings"]) == [EXPECTED[0]]
+    assert _outcomes(report)[".npmrc"] == ("skipped", KEY_MATERIAL)
+    assert b"eval of input" in sent
+    never_in(sent, [c["npm"].encode(), b".npmrc"], "model")
