@@ -6,6 +6,12 @@ in, with the line it starts on; beside it, decoys shaped like credentials (place
 Real code: every file of ten PyPI sdists (the latest release of each eval project, fetched by pinned sha256
 through the eval's cache, eval/sdists.py).
 
+Credentials in files skipped by name as key material (tests/support/credentials.py `in_key_files`: a
+`server.key`, a `prod.env`, an `.npmrc`, a `credentials.json`, …) are read locally and never sent: (1) the
+file filter names each file key material and the scanner finds the credential at its line; (2) a CLI sweep
+against the loopback fake reports a finding at that line with the file skipped, and none of the credentials
+nor the files' names are in the requests the fake received.
+
 Each figure is measured twice. Labelled set: (1) the scanner and the name rules, file by file, with the kind
 and line expected; (2) a sweep through the CLI (`batch-review sweep`) against the loopback Anthropic fake:
 the secret's bytes are in none of the requests the fake received, and the report has a critical finding at
@@ -28,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.fakes.anthropic_api import FakeAnthropicAPI
-from tests.support.credentials import Sample, decoys, labelled
+from tests.support.credentials import Sample, decoys, in_key_files, labelled
 from tests.support.gitrepo import git_env
 
 from .common import KEY, Row
@@ -53,6 +59,7 @@ def figures(tmp: Path) -> list[Row]:
     samples = labelled()
     reviewed: list[bytes] = []
     rows = _labelled(tmp, samples)
+    rows += _key_files(tmp)
     rows += _real_code(tmp, samples, reviewed)
     rows += _detect_secrets(samples, reviewed)
     return rows
@@ -97,13 +104,48 @@ def _labelled(tmp: Path, samples: list[Sample]) -> list[Row]:
     ]
 
 
+def _key_files(tmp: Path) -> list[Row]:
+    """Credentials in files skipped by name: found at their line, never sent (the sweep reviews one other file)."""
+    from batch_review.filters import KEY_MATERIAL, FileFilter
+
+    samples = in_key_files()
+    total = len(samples)
+    first = sum(1 for s in samples if FileFilter().by_path(s.path) == KEY_MATERIAL and _caught(s))
+    files = {s.path: s.text for s in samples}  # a file may hold two labelled credentials (an AWS key pair)
+    repo = _repo(tmp / "key-files", {**files, "src/app.py": "def main():\n    return 0\n"})
+    with FakeAnthropicAPI(api_key=KEY) as fake:
+        report = _sweep(tmp, repo, fake.base_url)
+        sent = b"".join(r.raw for r in fake.requests)
+        requests = len(fake.requests)
+    found = {(f["path"], f["line"], f["title"].removeprefix(TITLE + ": ")) for f in report["findings"]
+             if f["title"].startswith(TITLE)}
+    status = {f["path"]: (f["status"], f["reason"]) for f in report["files"]}
+    skipped = {path for path, outcome in status.items() if outcome == ("skipped", KEY_MATERIAL)}
+    second = sum(1 for s in samples if (s.path, s.line, s.kind) in found and s.path in skipped)
+    leaked = sum(1 for s in samples if s.secret in sent)
+    names = sum(1 for path in files if path.encode() in sent)
+    reviewed = status.get("src/app.py") == ("reviewed", "") and b"def main" in sent
+    extra = len(found) - len({(s.path, s.line, s.kind) for s in samples} & found)
+    return [
+        Row("secrets: credentials in files skipped by name found", f"{first}/{total}", f"{total}/{total}",
+            first == total and second == total and extra == 0,
+            f"{len(files)} key or environment files (`server.key`, `prod.env`, `.npmrc`, `credentials.json`, "
+            f"`.aws/credentials`, `terraform.tfstate`, …); second method (a CLI sweep, loopback model): "
+            f"{second}/{total} a finding at the line with the file skipped by name, {extra} other findings"),
+        Row("secrets: credentials in files skipped by name sent to the model", str(leaked), "0",
+            leaked == 0 and names == 0 and reviewed and requests > 0,
+            f"of {total}; their files' names in the requests: {names}; the sweep's other file reached the model in "
+            f"{requests} request(s): {'yes' if reviewed else 'no'}"),
+    ]
+
+
 _ISSUE_CASES = {"kubeconfig client-key-data", "AWS secret in a credentials file", "PEM double-escaped inside a string",
                 "*.env file", "docker auth", "legacy npm token in .yarnrc", "PuTTY key v3 without .ppk"}
 
 
 def _real_code(tmp: Path, samples: list[Sample], reviewed: list[bytes]) -> list[Row]:
     """Every file of the sdists that a sweep reviews (its text is added to `reviewed`)."""
-    from batch_review.filters import FileFilter, content_reason
+    from batch_review.filters import KEY_MATERIAL, MAX_FILE_BYTES, FileFilter, content_reason
     from batch_review.secret_scan import find_secrets
 
     if str(ROOT) not in sys.path:
@@ -111,7 +153,7 @@ def _real_code(tmp: Path, samples: list[Sample], reviewed: list[bytes]) -> list[
     from eval.sdists import source
 
     canary = next(s for s in samples if s.name == "kubeconfig client-key-data")
-    scanned = flagged = keys_by_name = second = canaries = reviewable = 0
+    scanned = flagged = keys_by_name = keys_found = second = canaries = reviewable = 0
     wrong: list[str] = []
     for name, version, sha in SDISTS:
         tree = source(name, version, sha)
@@ -125,13 +167,15 @@ def _real_code(tmp: Path, samples: list[Sample], reviewed: list[bytes]) -> list[
                 if find_secrets(data):
                     flagged += 1
                     wrong.append(f"{name}/{path}")
-            elif by_name == "key material or environment file" and find_secrets(data):
+            elif by_name == KEY_MATERIAL and b"\0" not in data[:8192] and find_secrets(data[:MAX_FILE_BYTES]):
                 keys_by_name += 1
         repo = _repo(tmp / "sdists" / name, {**files, "zz-canary/" + canary.path: canary.text.encode()})
         report = _sweep(tmp, repo, None)
+        key_files = {f["path"] for f in report["files"] if (f["status"], f["reason"]) == ("skipped", KEY_MATERIAL)}
         found = {f["path"] for f in report["findings"] if f["title"].startswith(TITLE)}
         canaries += ("zz-canary/" + canary.path) in found
-        second += len(found - {"zz-canary/" + canary.path})
+        second += len(found - key_files - {"zz-canary/" + canary.path})
+        keys_found += len(found & key_files)
         reviewable += sum(1 for f in report["files"] if f["status"] == "pending") - 1
     note = (f"{len(SDISTS)} sdists ({', '.join(n for n, _, _ in SDISTS)}), {scanned} files the sweep reviews"
             f"{' ' + ', '.join(wrong[:3]) if wrong else ''}; second method (a dry CLI sweep of each, a canary "
@@ -140,8 +184,10 @@ def _real_code(tmp: Path, samples: list[Sample], reviewed: list[bytes]) -> list[
     return [
         Row("secrets: real source files wrongly flagged", f"{flagged}/{scanned}", "0",
             flagged == 0 and second == 0 and canaries == len(SDISTS) and reviewable == scanned, note),
-        Row("secrets: key files (skipped by name) that hold a private key", str(keys_by_name), "—", None,
-            "test certificates' keys in requests and urllib3: never read, never sent"),
+        Row("secrets: key files (skipped by name) that hold a credential", str(keys_by_name), "—",
+            keys_found == keys_by_name,
+            "test certificates' private keys in the sdists' tests: never sent, each a finding; second method (the "
+            f"dry sweeps' findings on files skipped by name): {keys_found}"),
     ]
 
 

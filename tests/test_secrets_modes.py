@@ -1,7 +1,7 @@
 """Issues #11 §3 and #16 §3 end to end: in a pull-request review (the action as a runner starts it), a local
-review and a sweep (the CLI as a user runs it), a key file is skipped by its name; a file holding a private
-key or a token is still reviewed, with the credential redacted (nothing of it reaches the fake model) and a
-critical finding at its line."""
+review and a sweep (the CLI as a user runs it), a key file is skipped by its name (never sent, though the key
+in it is a finding all the same: keyfiles.py); a file holding a private key or a token is still reviewed, with
+the credential redacted (nothing of it reaches the fake model) and a critical finding at its line."""
 
 from __future__ import annotations
 
@@ -50,7 +50,8 @@ def assert_skipped_and_never_sent(files: dict[str, tuple[str, str]], sent: bytes
         assert needle not in sent, needle
     scanned = sorted((f["path"], f["line"], f["severity"], f["title"]) for f in findings if f["category"] == "security"
                      and f["title"].startswith("A credential is committed"))
-    assert scanned == [("deploy/config.yml", 2, "critical", "A credential is committed: GitHub token"),
+    assert scanned == [("certs/ca-private.key", 1, "critical", "A credential is committed: private key"),  # not sent
+                       ("deploy/config.yml", 2, "critical", "A credential is committed: GitHub token"),
                        ("src/settings.py", 5, "critical", "A credential is committed: private key")]
 
 

@@ -17,6 +17,7 @@ from .engines.answers import EngineResult
 from .engines.task import FollowUps, ReviewTask, Task
 from .errors import BudgetError, NothingReviewedError, RunError, Superseded
 from .guidance import PathGuidance
+from .keyfiles import scan_key_files
 from .log import log
 from .plan import Budget, Plan, PlannedRequest, make_plan
 from .pricing import Usage, budget_warning, cache_floor, cost, estimate, floor_note, price_for
@@ -90,6 +91,7 @@ def run(job: Job) -> tuple[RunReport, Plan]:
         with log.group("Plan"):
             budget = Budget(cfg.max_request_tokens, cfg.max_files_per_request, cfg.context, cfg.max_context_tokens)
             plan = make_plan(collected.files, collected.skipped, budget)
+            report.notes += scan_key_files(plan, scrubbed)  # key material: never sent, its credentials are findings
             shared = build_shared(plan, collected.intent)  # intent and change map: in every request's cached prefix
             plan.shared = shared.blocks
             report.notes += shared.notes

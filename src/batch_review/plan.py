@@ -64,6 +64,9 @@ class Plan:
     notes: list[str] = field(default_factory=list)
     shared: tuple[str, ...] = ()  # the run's shared blocks (shared.py), sent in every request's cached prefix
     related: dict[str, tuple[RelatedItem, ...]] = field(default_factory=dict)  # by custom_id: code from other files
+    # files skipped by name as key material whose credentials were scanned for (keyfiles.py), never sent: each
+    # one's commentable lines (its change's new side, no text), so a credential found there can sit on its line
+    scanned: dict[str, FileDiff] = field(default_factory=dict)
 
     @property
     def input_tokens(self) -> int:

@@ -28,6 +28,11 @@ BODY = ("The {kind} on this line is in the repository's history once this is mer
         "to the model.)")
 
 
+def by_scanner(title: str) -> bool:
+    """Whether a finding with this title is the secret scanner's (a credential), not the model's."""
+    return title.startswith(TITLE.split("{", 1)[0])
+
+
 @dataclass
 class Scrubbed:
     """Findings the scanner made, filled in as the files are read (a whole file is read when planned)."""
@@ -78,7 +83,7 @@ class RedactedLoader:
         if not self._scanned:  # read again (context, verification, SARIF): counted once
             self._scanned = True
             if self.findings:
-                self.out.findings += [_finding(self.path, f, row + 1, text) for f, row in found]
+                self.out.findings += [secret_finding(self.path, f, row + 1, text) for f, row in found]
             self.out.redacted += len(found)
         return text
 
@@ -90,7 +95,7 @@ def _scrub_patch(path: str, patch: str, out: Scrubbed) -> str:
     for secret, row in found:
         line = new_lines.get(row)
         if line is not None:  # on an added or kept line (a removed credential is redacted, not a finding)
-            out.findings.append(_finding(path, secret, line, text, row=row))
+            out.findings.append(secret_finding(path, secret, line, text, row=row))
     out.redacted += len(found)
     out.cut += text.count(b" more characters]") - data.count(b" more characters]")
     return text.decode("utf-8", "surrogateescape")
@@ -148,7 +153,9 @@ def _new_line_numbers(patch: bytes) -> dict[int, int]:
     return lines
 
 
-def _finding(path: str, secret: Found, line: int, text: bytes, *, row: int | None = None) -> Finding:
+def secret_finding(path: str, secret: Found, line: int, text: bytes, *, row: int | None = None,
+                   body: str = BODY) -> Finding:
+    """The scanner's finding for `secret` on `line`; `text` is the redacted content (or patch, with `row`)."""
     rows = text.split(b"\n")
     shown = rows[row if row is not None else line - 1] if rows else b""
     anchor = shown.decode("utf-8", "replace")
@@ -156,7 +163,7 @@ def _finding(path: str, secret: Found, line: int, text: bytes, *, row: int | Non
         anchor = anchor[1:]  # the diff's +/space
     return Finding(
         path=path, line=line, end_line=None, severity=Severity.critical, category="security",
-        title=TITLE.format(kind=secret.kind), body=BODY.format(kind=secret.kind), suggestion=None, confidence=1.0,
+        title=TITLE.format(kind=secret.kind), body=body.format(kind=secret.kind), suggestion=None, confidence=1.0,
         fingerprint=legacy_fingerprint(path, "security", f"secret:{secret.kind}:{anchor}", line), anchor=anchor,
         check=Check("kept", "found by the secret scanner, not the model", 1.0), origin=path,
     )

@@ -4,8 +4,10 @@ repository finds nothing here).
 
 `labelled(seed)` gives one `Sample` per format the secret scanner knows and per case of issue #16 §5, each a
 file (path and content) with the line the credential starts on and the bytes that must never reach the model.
+`in_key_files(seed)` gives credentials committed in files the default excludes skip by name as key material
+(`server.key`, `prod.env`, `.npmrc`, `credentials.json`, …): never sent, each a finding at its line (keyfiles.py).
 `decoys()` gives files that look like credentials and are not (placeholders, parsers, docs): never flagged.
-Used by tests/test_secrets_formats.py and the `secrets` benchmark.
+Used by tests/test_secrets_keyfiles.py, tests/test_secrets_formats.py and the `secrets` benchmark.
 """
 
 from __future__ import annotations
@@ -165,6 +167,60 @@ def labelled(seed: int = 5) -> list[Sample]:
     add("*.env file", "", "deploy/prod.env", f"DATABASE_URL=postgres://app:{password}@db/app\n", password)
     add(".env file", "", ".env", f"SECRET_KEY={password}\n", password)
     add("SSH key by name", "", "deploy/id_ed25519_ci", "not even a PEM: " + password + "\n", password)
+    return out
+
+
+def in_key_files(seed: int = 11) -> list[Sample]:
+    """Credentials the scanner knows, each in a file skipped by its name (key material, environment files)."""
+    m = Maker(seed)
+    out: list[Sample] = []
+
+    def add(name: str, kind: str, path: str, text: str, secret: str, starts: str = "") -> None:
+        at = text.find(starts or secret)
+        assert at >= 0 and secret in text, name
+        out.append(Sample(name, kind, path, text, text.count("\n", 0, at) + 1, secret.encode()))
+
+    block, line = m.pem("RSA PRIVATE KEY")
+    add("server.key", "private key", "certs/server.key", block, line, "-----BEGIN")
+    block, line = m.pem("PRIVATE KEY")
+    add("a .pem with its certificate", "private key", "deploy/tls/bundle.pem",
+        m.pem("CERTIFICATE")[0] + block, line, "-----BEGIN PRIVATE")
+    block, line = m.pem("OPENSSH PRIVATE KEY")
+    add("SSH key by its name", "private key", "keys/id_ed25519_deploy", block, line, "-----BEGIN")
+    block, line = m.pem("PRIVATE KEY")
+    account = {"type": "service_account", "project_id": "demo", "private_key_id": m.rand(40, "0123456789abcdef"),
+               "private_key": block, "client_email": "ci@demo.iam.gserviceaccount.com"}
+    add("GCP credentials.json", "private key", "credentials.json", json.dumps(account, indent=2) + "\n", line,
+        "-----BEGIN")
+    key_id, secret = "AKIA" + m.rand(16, UPPER_DIGITS), m.rand(40, B64)
+    env = f"DEBUG=0\nAWS_ACCESS_KEY_ID={key_id}\nAWS_SECRET_ACCESS_KEY={secret}\n"
+    add("AWS key id in prod.env", "AWS access key id", "config/prod.env", env, key_id)
+    add("AWS secret in prod.env", "AWS secret access key", "config/prod.env", env, secret)
+    key_id, secret = "AKIA" + m.rand(16, UPPER_DIGITS), m.rand(40, B64)
+    aws = f"[default]\naws_access_key_id = {key_id}\naws_secret_access_key = {secret}\n"
+    add("AWS key id in .aws/credentials", "AWS access key id", ".aws/credentials", aws, key_id)
+    add("AWS secret in .aws/credentials", "AWS secret access key", ".aws/credentials", aws, secret)
+    token = "ghp_" + m.rand(36)
+    add("GitHub token in .env", "GitHub token", ".env", f"PORT=8080\nGITHUB_TOKEN={token}\n", token)
+    token = "ghp_" + m.rand(36)
+    add("GitHub token in .git-credentials", "GitHub token", ".git-credentials",
+        f"https://deploy:{token}@github.com\n", token)
+    token = m.uuid()
+    add("npm auth token in .npmrc", "npm auth token", ".npmrc",
+        f"//registry.npmjs.org/:_authToken={token}\nsave-exact=true\n", token)
+    token = "pypi-AgEIcHlwaS5vcmc" + m.rand(70, ALNUM + "_-")
+    add("PyPI token in .pypirc", "PyPI token", ".pypirc",
+        f"[distutils]\nindex-servers = pypi\n\n[pypi]\nusername = __token__\npassword = {token}\n", token)
+    auth = base64.b64encode(f"deploy:{m.rand(24)}".encode()).decode()
+    add("docker auth in .docker/config.json", "Docker registry auth", ".docker/config.json",
+        json.dumps({"auths": {"ghcr.io": {"auth": auth}}}, indent=2) + "\n", auth)
+    key_id, secret = "AKIA" + m.rand(16, UPPER_DIGITS), m.rand(40, B64)
+    state = json.dumps({"version": 4, "resources": [{"type": "aws_iam_access_key", "instances": [{"attributes": {
+        "id": key_id, "secret": "x", "ses_smtp_password_v4": "x", "secret_access_key": secret}}]}]}, indent=2) + "\n"
+    add("AWS key id in terraform.tfstate", "AWS access key id", "infra/terraform.tfstate", state, key_id)
+    add("AWS secret in terraform.tfstate", "AWS secret access key", "infra/terraform.tfstate", state, secret)
+    token = "sk_" + "live_" + m.rand(24)
+    add("Stripe key in .envrc", "Stripe live key", ".envrc", f"export STRIPE_KEY={token}\n", token)
     return out
 
 

@@ -27,6 +27,7 @@ from ..findings import Finding, Severity, at_or_above, sort_key
 from ..log import log
 from ..plan import Plan
 from ..report import Closed, FileOutcome, RunReport
+from ..scrub import by_scanner
 from ..sources.base import Collected, SourceFile
 from ..words import plural
 from .identity import Identity
@@ -199,6 +200,8 @@ class PullMemory:
             elif outcome is not None and outcome.status == "failed":
                 if was_open and not by_person:
                     self._keep(report, earlier, "its file changed, and its review failed this run: still counted")
+            elif path in plan.scanned and by_scanner(earlier.title):  # a key file, scanned whole: not there now
+                self._close(report, earlier, thread, was_open, "fixed", head)
             elif outcome is not None and outcome.status == "skipped" and outcome.reason != "deleted":
                 if was_open and not by_person:  # skipped now (a marker, a pattern): not fixed, still counted
                     self._keep(report, earlier, f"its file is skipped now ({outcome.reason}): still counted until "

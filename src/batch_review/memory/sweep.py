@@ -163,7 +163,7 @@ class SweepMemory:
                 self.carried_for_failed.add(path)
                 report.findings.append(finding)
             elif finding.fingerprint not in found and (status.get(path) == "reviewed" or path not in self.blobs):
-                why = "fixed" if path in self.blobs else "file deleted"
+                why = "fixed" if path in self.blobs or path in plan.scanned else "file deleted"  # scanned: key file
                 report.fixed.append(Closed(finding, why, at=report.head_sha, action="removed from the audit"))
         report.findings.sort(key=sort_key)
 

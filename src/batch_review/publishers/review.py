@@ -63,14 +63,17 @@ def place(findings: Sequence[Finding], plan: Plan, max_inline: int, mark: Callab
     out = ReviewPlan(mark)
     for finding in findings:
         entry = plan.files.get(finding.path)
+        scanned = plan.scanned.get(finding.path) if entry is None else None  # key material: scanned, never sent
         why = None
         spot = None
-        if entry is None:
+        if entry is None and scanned is None:
             why = "the file is not part of this pull request's diff"
-        elif not entry.inline or entry.diff is None:
+        elif entry is not None and (not entry.inline or entry.diff is None):
             why = "GitHub does not show this file's diff (too large), so it takes no line comments"
         else:
-            spot = entry.diff.inline_range(finding.line, finding.end_line)
+            diff = scanned if scanned is not None else entry.diff if entry is not None else None
+            assert diff is not None
+            spot = diff.inline_range(finding.line, finding.end_line)
             if spot is None:
                 why = f"line {finding.line} is not part of the diff"
             elif finding.unseen:

@@ -34,9 +34,15 @@ class SourceFile:
 
 @dataclass(frozen=True)
 class Skip:
+    """A file not sent to the model, and why. A file skipped by name as key material keeps how to read it
+    (`load`: its content at the reviewed commit) and its change (`patch`), for the credential scan that never
+    sends it (keyfiles.py)."""
+
     path: str
     reason: str
     blob: str | None = None
+    load: Callable[[], bytes | None] | None = field(default=None, repr=False, compare=False)
+    patch: str | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from ..gitcmd import _SAFE_FLAGS, safe_env
 from ..log import log
 from ..words import plural
-from .base import SourceFile
+from .base import Skip, SourceFile
 
 if TYPE_CHECKING:
     from github.Repository import Repository
@@ -143,9 +143,10 @@ def _decode(item: HeadLoader, blob: Any) -> bytes | None:
     return str(blob["text"]).encode("utf-8", "surrogatepass")
 
 
-def fetch_head_contents(files: Iterable[SourceFile]) -> None:
+def fetch_head_contents(files: Iterable[SourceFile | Skip]) -> None:
     """Fetch the head content of these files now, all at once (per pull request: one read of the
-    workspace, then GraphQL queries of many files each). Files of other sources are left alone."""
+    workspace, then GraphQL queries of many files each). Files of other sources are left alone; so is a
+    skipped file without a loader (only key material keeps one, for the credential scan)."""
     by_store: dict[int, tuple[HeadContents, list[HeadLoader]]] = {}
     for source in files:
         load = getattr(source.load, "inner", source.load)  # scrub.RedactedLoader wraps the head's loader

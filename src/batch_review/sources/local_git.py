@@ -8,7 +8,7 @@ from pathlib import Path
 from .. import linear
 from ..diff import split_git_diff
 from ..errors import SourceError
-from ..filters import FileFilter, content_reason, patch_reason
+from ..filters import KEY_MATERIAL, FileFilter, content_reason, patch_reason
 from ..gitcmd import DIFF_FLAGS, git, repo_root, rev_parse
 from .base import Collected, Skip, SourceFile
 
@@ -77,6 +77,9 @@ def collect_local(
             status = "added"  # a symlink or submodule became a file: all of it is new
         path, old = display_path(fs_path), display_path(fs_old) if fs_old else None
         reason = _skip_reason(read, status, path, fs_path, section, mode, filt)
+        if reason == KEY_MATERIAL and mode not in ("120000", "160000"):  # never sent; its credentials scanned
+            skipped.append(Skip(path, reason, load=_bind(read, fs_path), patch=hunks(section)))
+            continue
         if reason:
             skipped.append(Skip(path, reason))
             continue

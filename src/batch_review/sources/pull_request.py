@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import linear
 from ..errors import EventError, RunError
-from ..filters import FileFilter, content_reason, patch_reason
+from ..filters import KEY_MATERIAL, FileFilter, content_reason, patch_reason
 from ..gitcmd import DIFF_FLAGS, diff_blobs, git, rev_parse
 from ..log import log
 from .base import Collected, Skip, SourceFile
@@ -109,6 +109,9 @@ def collect_pull_request(
         reason = _skip_reason(status, path, patch, entry.changes, filt)
         if reason is None and patch is not None and _LINK_PATCH.match(patch) and _is_symlink(repo, path, info):
             reason = "symlink"
+        if reason == KEY_MATERIAL:  # never sent; read here for the credential scan (keyfiles.py)
+            skipped.append(Skip(path, reason, entry.sha, heads.loader(path, entry.sha), patch))
+            continue
         if reason:
             skipped.append(Skip(path, reason, entry.sha))
             continue

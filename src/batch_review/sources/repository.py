@@ -18,7 +18,7 @@ from typing import IO
 import pathspec
 
 from ..errors import SourceError
-from ..filters import FileFilter, matchable
+from ..filters import KEY_MATERIAL, FileFilter, matchable
 from ..gitcmd import _SAFE_FLAGS, git, git_records, rev_parse
 from .base import Collected, Skip, SourceFile
 from .local_git import display_path
@@ -118,6 +118,10 @@ def _tracked_files(
             continue
         mode = modes.get(raw_mode) or modes.setdefault(raw_mode, raw_mode.decode())
         reason = _listing_reason(mode, kind.decode(), path, filt)
+        if reason == KEY_MATERIAL:  # never sent; its credentials are scanned (keyfiles.py)
+            blob = raw_blob.decode()
+            skipped.append(Skip(path, reason, blob, BlobLoad(reader, blob)))
+            continue
         if reason:
             skipped.append(Skip(path, reason))
             continue
@@ -164,7 +168,7 @@ def _walk(
                 continue
             reason = filt.by_path(path)
             if reason:
-                skipped.append(Skip(path, reason))
+                skipped.append(Skip(path, reason, load=_file_loader(full) if reason == KEY_MATERIAL else None))
                 continue
             yield SourceFile(path=path, status="tracked", inline=False, load=_file_loader(full))
 

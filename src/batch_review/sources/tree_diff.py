@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..filters import FileFilter, content_reason
+from ..filters import KEY_MATERIAL, FileFilter, content_reason
 from ..gitcmd import diff_blobs
 from .base import Skip, SourceFile
 from .head_content import HeadContents, HeadLoader
@@ -136,6 +136,9 @@ def beyond_listing(repo: Repository, changes: list[Change], listed: set[str], fi
             continue
         reason = _reason(change, filt)
         blob = change.head.sha if change.head is not None else (change.base.sha if change.base else None)
+        if reason == KEY_MATERIAL and change.head is not None and change.head.type != GITLINK:
+            skipped.append(Skip(change.path, reason, blob, heads.loader(change.path, change.head.sha)))
+            continue
         if reason:
             skipped.append(Skip(change.path, reason, blob))
             continue
