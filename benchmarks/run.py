@@ -11,6 +11,7 @@ import platform
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from .common import Row
@@ -36,23 +37,23 @@ def collect(tmp: Path, only: set[str]) -> list[Row]:
         whole_change,
     )
 
-    sections = {
-        "fanout": lambda: fanout.figures(tmp),
-        "throughput": throughput.figures,
-        "coverage": lambda: coverage.figures(tmp),
-        "sweep": lambda: sweeps.planning() + sweeps.cost_ratio(tmp),
-        "sweep-memory": lambda: sweeps.memory_100k(tmp),
-        "startup": sweeps.cold_start,
-        "memory": lambda: memory.figures(tmp),
-        "context": context.figures,
-        "verify": lambda: verify.figures(tmp),
-        "eval-context": lambda: eval_context.figures(tmp),
-        "related": lambda: related.figures(tmp),
-        "wave": lambda: wave.figures(tmp),
-        "conversation": lambda: conversation.figures(tmp),
-        "whole-change": lambda: whole_change.figures(tmp),
-        "walkthrough": lambda: walkthrough.figures(tmp),
-        "secrets": lambda: secrets.figures(tmp),
+    sections: dict[str, Callable[[Path], list[Row]]] = {  # each gets a folder of its own under tmp
+        "fanout": lambda t: fanout.figures(t),
+        "throughput": lambda t: throughput.figures(),
+        "coverage": lambda t: coverage.figures(t),
+        "sweep": lambda t: sweeps.planning() + sweeps.cost_ratio(t),
+        "sweep-memory": lambda t: sweeps.memory_100k(t),
+        "startup": lambda t: sweeps.cold_start(),
+        "memory": lambda t: memory.figures(t),
+        "context": lambda t: context.figures(),
+        "verify": lambda t: verify.figures(t),
+        "eval-context": lambda t: eval_context.figures(t),
+        "related": lambda t: related.figures(t),
+        "wave": lambda t: wave.figures(t),
+        "conversation": lambda t: conversation.figures(t),
+        "whole-change": lambda t: whole_change.figures(t),
+        "walkthrough": lambda t: walkthrough.figures(t),
+        "secrets": lambda t: secrets.figures(t),
     }
     rows: list[Row] = []
     for name, make in sections.items():
@@ -60,7 +61,9 @@ def collect(tmp: Path, only: set[str]) -> list[Row]:
             continue
         started = time.perf_counter()
         print(f"… {name}", file=sys.stderr, flush=True)
-        rows += make()
+        folder = tmp / name
+        folder.mkdir()
+        rows += make(folder)
         print(f"  {name} took {time.perf_counter() - started:.1f}s", file=sys.stderr, flush=True)
     return rows
 
