@@ -4,7 +4,6 @@ claim is checked again before posting with one GET of the status comment."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,7 @@ import pytest
 
 from tests.support.runner import parse_outputs, run_in_process
 from tests.test_memory_pr import NUMBER, SQL, World, first_push, module, pull_world
-from tests.test_memory_race import claims_in, ours, runner, start
+from tests.test_memory_race import claims_in, held_at_the_model, ours, runner
 
 GRAPHQL = {"commits(": "commits", "reviewThreads": "threads", "viewer": "viewer", "resolveReviewThread": "resolve"}
 
@@ -120,22 +119,14 @@ def test_a_later_run_s_claim_on_the_status_comment_is_seen_by_the_one_get(world:
     status = status_id(world)
     world.push({"src/c.py": module("c", tag="y")}, "a push for run A")
     a_env = runner(world, "a", 100)
-    arrived = threading.Event()
-    gate = world.ai.hold(lambda body: not arrived.is_set())
-    a = start(a_env)
-    try:
-        assert gate.arrived.wait(120), "run A never reached the model"
-        arrived.set()
+    with held_at_the_model(world, a_env, "A") as a:
         world.push({"src/d.py": module("d", {12: SQL})}, "a push for run B")
         b_env = runner(world, "b", 105)
         b = run_in_process(b_env, world.monkeypatch)
         mark = len(world.gh.calls)
-    finally:
-        gate.open()
-        out, _ = a.communicate(timeout=600)
 
     assert b.code == 1 and b_env.outputs()["status"] == "findings", b.log
-    assert a.returncode == 0 and parse_outputs((a_env.tmp / "output.txt").read_text())["status"] == "superseded", out
+    assert a.returncode == 0 and parse_outputs((a_env.tmp / "output.txt").read_text())["status"] == "superseded", a.out
     assert [named(c) for c in world.gh.calls[mark:]] == [f"GET /issues/comments/{status}"]
     (review_b,) = [r for r in ours(world, "reviews") if r["commit_id"] == world.repo.rev_parse("feature")]
     assert review_b and len(ours(world, "reviews")) == 2  # the prior run's and B's: none of A's
@@ -156,12 +147,7 @@ def test_a_claim_gone_from_the_status_comment_means_a_listing_and_a_second_read(
     body_before = before["body"]
     world.push({"src/d.py": module("d", {12: SQL})}, "a push with a new problem")
     b_env = runner(world, "b", 105)
-    started = threading.Event()
-    gate = world.ai.hold(lambda body: not started.is_set())
-    b = start(b_env)
-    try:
-        assert gate.arrived.wait(120), "run B never reached the model"
-        started.set()
+    with held_at_the_model(world, b_env, "B") as b:
         (status,) = world.status_comments()
         assert claims_in(status["body"], world).run == 105
         if meanwhile == "deleted":
@@ -172,11 +158,8 @@ def test_a_claim_gone_from_the_status_comment_means_a_listing_and_a_second_read(
             a = run_in_process(a_env, world.monkeypatch)
             assert a.code == 1 and a_env.outputs()["status"] == "findings", a.log
         mark = len(world.gh.calls)
-    finally:
-        gate.open()
-        out, _ = b.communicate(timeout=600)
 
-    assert b.returncode == 1, out
+    assert b.returncode == 1, b.out
     calls = [named(c) for c in world.gh.calls[mark:]]
     assert calls[:3] == [f"GET /issues/comments/{status['id']}", f"GET /issues/{NUMBER}/comments",
                          "GRAPHQL threads+viewer"], calls  # the claim, then what was posted meanwhile

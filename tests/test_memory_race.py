@@ -7,10 +7,12 @@ fake's gate while B starts, claims the pull request, reviews and publishes."""
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +45,34 @@ def start(env: RunnerEnv) -> subprocess.Popen[str]:
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 
 
+@dataclass
+class Held:
+    """A run of the action in its own process (`held_at_the_model`); `out` is its log once it has ended."""
+
+    process: subprocess.Popen[str]
+    out: str = ""
+
+    @property
+    def returncode(self) -> int | None:
+        return self.process.returncode
+
+
+@contextlib.contextmanager
+def held_at_the_model(w: World, env: RunnerEnv, who: str) -> Iterator[Held]:
+    """Start `env`'s run in its own process; the block runs once its first request has reached the model, which
+    holds that request (and no later one) until the block ends. The run has ended when the block exits."""
+    arrived = threading.Event()
+    gate = w.ai.hold(lambda body: not arrived.is_set())
+    held = Held(start(env))
+    try:
+        assert gate.arrived.wait(120), f"run {who} never reached the model"
+        arrived.set()
+        yield held
+    finally:
+        gate.open()
+        held.out, _ = held.process.communicate(timeout=600)
+
+
 def ours(w: World, kind: str) -> list[dict[str, Any]]:
     items = {"reviews": w.gh.reviews_for(NUMBER), "inline": w.gh.review_comments}[kind]
     return [i for i in items if i["user"]["login"] == BOT]
@@ -57,18 +87,11 @@ def claims_in(body: str, w: World) -> Any:
 def test_a_later_run_wins_a_race_and_the_earlier_one_publishes_nothing(world: World) -> None:
     first_push(world)
     a_env = runner(world, "a", 100)
-    arrived_first = threading.Event()
-    gate = world.ai.hold(lambda body: not arrived_first.is_set())  # what reaches the model before B starts
-    a = start(a_env)
-    try:
-        assert gate.arrived.wait(120), "run A never reached the model"
-        arrived_first.set()
+    with held_at_the_model(world, a_env, "A") as a:  # B starts while A waits on the model
         world.push({"src/a.py": module("a", {10: SQL}, tag="2")}, "second push")
         b_env = runner(world, "b", 105)
         b = run_in_process(b_env, world.monkeypatch)
-    finally:
-        gate.open()
-        out, _ = a.communicate(timeout=600)
+    out = a.out
     head_b = world.repo.rev_parse("feature")
 
     assert b.code == 1, b.log  # fail-on: high, B's review stands
@@ -153,21 +176,13 @@ def test_a_run_whose_claim_was_written_over_reads_what_was_posted_before_it_post
     what was posted again before posting: nothing A posted is posted twice, and B's claim ends on the comment."""
     first_push(world)
     b_env = runner(world, "b", 105)
-    b_started = threading.Event()
-    gate = world.ai.hold(lambda body: not b_started.is_set())
-    b = start(b_env)
-    try:
-        assert gate.arrived.wait(120), "run B never reached the model"
-        b_started.set()
+    with held_at_the_model(world, b_env, "B") as b:
         (claimed,) = [c for c in world.gh.issue_comments if "batch-review:claim" in c["body"]]
         world.gh.issue_comments.remove(claimed)  # as if A read the comments before B's claim was written
         a_env = runner(world, "a", 100)
         a = run_in_process(a_env, world.monkeypatch)
         assert a.code == 1 and a_env.outputs()["status"] == "findings", a.log
-    finally:
-        gate.open()
-        out, _ = b.communicate(timeout=600)
-    assert b.returncode == 1, out  # B's review stands: the high finding counts
+    assert b.returncode == 1, b.out  # B's review stands: the high finding counts
     inline = ours(world, "inline")
     assert len(inline) == 2 and len({c["body"] for c in inline}) == 2, [c["body"][:60] for c in inline]
     (status,) = world.status_comments()
