@@ -50,7 +50,7 @@ class Ahead:
         self.task = verify_task(config, price, plan.shared)  # the verifier sees the review's shared blocks too
         self.sent = VerifyPlan(Plan(), {}, {}, [], PathGuidance.of(config))  # every request sent ahead
         self.codes: dict[str, FileCode | None] = {}  # path -> its code, read once (prepare, after)
-        self.by_id: dict[str, PlannedRequest] | None = None  # review_requests(plan), worked out once
+        self._by_id: dict[str, PlannedRequest] | None = None  # review_requests(plan), worked out once
 
     def after(self, request: PlannedRequest, result: RequestResult) -> list[PlannedRequest]:
         findings = []
@@ -61,10 +61,8 @@ class Ahead:
                     findings.append(finding)
         if not findings:
             return []
-        if self.by_id is None:
-            self.by_id = review_requests(self.review)
         planned = plan_verification(self.review, findings, self.config.verifier, self.code,  # no code: checked after
-                                    self.by_id)
+                                    self.requests_by_id())
         more = [r for r in planned.plan.requests if r.custom_id not in self.sent.requests]
         for new in more:
             self.sent.plan.requests.append(new)
@@ -78,13 +76,18 @@ class Ahead:
     def prepare(self, request: PlannedRequest) -> None:
         """The code of the request's files as a verification shows it (read, parsed), and their lines as a
         finding's fingerprint reads them (aggregate.locate), while its answer is awaited."""
-        if self.by_id is None:
-            self.by_id = review_requests(self.review)
+        self.requests_by_id()
         for path in request.paths:
             code = self.code(self.review, path)
             if code is not None and code.complete and code.whole_tokens <= REQUEST_CODE_TOKENS:
                 code.whole()  # a file this small may be shown whole: its rows, ready
             self.review.new_lines(path)
+
+    def requests_by_id(self) -> dict[str, PlannedRequest]:
+        """Every id a review answer may come under -> its planned request (requests.review_requests), once."""
+        if self._by_id is None:
+            self._by_id = review_requests(self.review)
+        return self._by_id
 
     def code(self, plan: Plan, path: str) -> FileCode | None:
         if path not in self.codes:
