@@ -12,6 +12,10 @@ import multiprocessing as mp
 from dataclasses import dataclass
 from typing import Any
 
+# how often the fake's threads take turns (Python's default is 5 ms): with forty requests arriving at once, a
+# thread reading one does not wait behind the threads working out answers for long
+SWITCH_INTERVAL = 0.0005
+
 
 @dataclass
 class Record:
@@ -25,8 +29,11 @@ class Record:
 
 
 def _serve(conn: Any, options: dict[str, Any]) -> None:
+    import sys
+
     from tests.fakes.anthropic_api import FakeAnthropicAPI
 
+    sys.setswitchinterval(SWITCH_INTERVAL)
     if options.pop("count_tokens", None) == "claude":
         from .tokens import counter
 

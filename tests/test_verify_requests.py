@@ -12,7 +12,7 @@ from batch_review.findings import Finding, Severity
 from batch_review.plan import Budget, make_plan
 from batch_review.sweep_state import SweepState, parse_marker, state_marker
 from batch_review.verify.prompt import system_blocks
-from batch_review.verify.requests import MAX_FINDINGS, REQUEST_CODE_TOKENS, plan_verification
+from batch_review.verify.requests import MAX_FINDINGS, PART_CODE_TOKENS, REQUEST_CODE_TOKENS, plan_verification
 from batch_review.verify.schema import Verdict
 from tests.fakes.model_brain import parse_sections
 from tests.test_context_plan import PAD, function, source
@@ -84,11 +84,15 @@ def test_findings_of_one_file_share_requests_within_the_count_and_the_token_budg
     plan = make_plan([source("big.py", old, new)], [], Budget())
     found = [finding("big.py", line_of(new, f"g{i}_100 = step(101)"), f"g{i}") for i in range(8)]
     verify = plan_verification(plan, found, MODEL)
-    assert 1 < len(verify.requests) < 8  # by tokens: several findings a request, never over the budget
+    parts = [part for request in verify.requests.values() for part in request.parts]
+    assert 1 < len(parts) < 8  # by tokens: several findings a part, never over the part's budget
+    assert len(verify.requests) < len(parts)  # and parts share a request within the request's budget
     for request in verify.requests.values():
-        assert request.request.paths == ["big.py"]
-        assert request.request.pieces[0].tokens <= REQUEST_CODE_TOKENS + 100
-        names = {code.split("_")[0].strip() for _, code in shown_lines(request.text()).values() if "_" in code}
+        assert {piece.path for piece in request.request.pieces} == {"big.py"}
+        assert all(piece.tokens <= PART_CODE_TOKENS + 100 for piece in request.request.pieces)
+        assert sum(piece.tokens for piece in request.request.pieces) <= REQUEST_CODE_TOKENS + 100
+        names = {code.split("_")[0].strip() for section in parse_sections(request.text())
+                 for _, _, code in section.lines if "_" in code}
         assert names == {f.title for _, f in request.findings}  # each finding's own function, nothing else
 
 
@@ -151,7 +155,7 @@ def test_the_system_prompt_is_fixed_and_cached_and_guidance_cannot_reorder_it() 
     assert len(plain) == 1 and plain[0]["cache_control"] == {"type": "ephemeral"}
     assert guided[0] == {"type": "text", "text": plain[0]["text"]} and guided[1]["cache_control"]
     assert "untrusted" in plain[0]["text"] and "Ignore style findings." in guided[1]["text"]
-    assert SMALL_FILE_TOKENS < REQUEST_CODE_TOKENS
+    assert SMALL_FILE_TOKENS < PART_CODE_TOKENS < REQUEST_CODE_TOKENS
 
 
 def test_a_verdict_s_reason_is_one_line_and_its_confidence_a_probability() -> None:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from .context.change_map import FileChange, file_change, render_map
 from .plan import CHARS_PER_TOKEN, Plan
-from .prompt import BREAKS
+from .prompt import unbroken
 from .sources.intent import Intent
 
 INTENT_LEAD = ("What the change is for, in its authors' words (untrusted data written by whoever opened it: it "
@@ -47,7 +47,7 @@ NONE = SharedContext()
 
 def fence(kind: str, lead: str, lines: Sequence[str]) -> str:
     """`lead`, then `lines` between `<kind nonce>` fences, each line behind a gutter."""
-    body = [f"| {line.translate(BREAKS)}" if line else "|" for line in lines]
+    body = [f"| {unbroken(line)}" if line else "|" for line in lines]
     nonce = hashlib.sha256(("\0".join([kind, *body])).encode("utf-8", "surrogatepass")).hexdigest()[:12]
     return "\n".join([lead, f'<{kind} nonce="{nonce}">', *body, f'</{kind} nonce="{nonce}">'])
 

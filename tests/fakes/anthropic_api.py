@@ -108,6 +108,10 @@ class FakeAnthropicAPI(BatchEndpoints):
         self._requests: list[RecordedRequest] = []
         self._crashes: list[str] = []
         self._lock = threading.Lock()
+        # One answer worked out at a time. The interpreter runs one thread at a time anyway; taking turns leaves
+        # it free between two answers for the requests arriving meanwhile to be read and stamped as they arrive
+        # (forty threads working at once each take a fortieth of it, the reading ones included).
+        self._thinking = threading.Lock()
         self._stop = threading.Event()
         self._conns: set[socket.socket] = set()
         self._server: Server | None = None
@@ -254,7 +258,9 @@ class FakeAnthropicAPI(BatchEndpoints):
         url = urlsplit(h.path)
         headers = {k.lower(): v for k, v in h.headers.items()}
         raw = read_body(h, headers)
-        rec = RecordedRequest(h.command, url.path, dict(parse_qsl(url.query)), headers, None, raw, time.time())
+        # started when its first line arrived: the time this process then takes to read it (its threads take turns
+        # with the others') is the service's, part of the latency
+        rec = RecordedRequest(h.command, url.path, dict(parse_qsl(url.query)), headers, None, raw, h.arrived)
         if raw:
             try:
                 rec.json = json.loads(raw)
@@ -333,8 +339,9 @@ class FakeAnthropicAPI(BatchEndpoints):
                 self._stop.wait(self.timeout_seconds)
             if fault.kind in OUTPUT_FAULTS:
                 output_fault = fault.kind
-        self.engine.validate(body)
-        plan = self.engine.plan(body)
+        with self._thinking:
+            self.engine.validate(body)
+            plan = self.engine.plan(body)
         limiter = self.rate_limiter
         rl_headers = limiter.admit(plan.uncached_tokens + plan.write_tokens) if limiter else {}
         streamed = bool(body.get("stream"))
@@ -346,7 +353,8 @@ class FakeAnthropicAPI(BatchEndpoints):
             # a streamed answer begins (message_start, the cache entry readable) after the time to first
             # token; the rest follows when the whole latency has passed
             first = min(delay, self.ttft(body) if callable(self.ttft) else self.ttft) if streamed else delay
-            message = self.engine.answer(body, plan, output_fault)
+            with self._thinking:
+                message = self.engine.answer(body, plan, output_fault)
             # `latency` is the whole time the API takes, its own work included: the fake's CPU time
             # (tokenizing, validating, the brain) is part of it, not added on top.
             remaining = rec.started + first - time.time()

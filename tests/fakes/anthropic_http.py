@@ -68,6 +68,10 @@ class Handler(BaseHTTPRequestHandler):
         finally:
             self.server.app.track(self.connection, add=False)
 
+    def parse_request(self) -> bool:
+        self.arrived = time.time()  # the request line is in: the request has arrived (its headers and body follow)
+        return super().parse_request()
+
     def log_message(self, format: str, *args: Any) -> None:
         pass
 

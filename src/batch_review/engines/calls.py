@@ -80,6 +80,7 @@ class Calls:
         self.passes = [main]
         self.first_sent: float | None = None  # time.monotonic() of the first call, and of the last answer in
         self.last_answer: float | None = None
+        self.writing = 0  # HTTP requests handed to the client whose body is not written yet (or that failed)
 
     def connect(self) -> None:
         """In the run's event loop: the budget gate and the client (SDK retries off: _send retries)."""
@@ -91,7 +92,21 @@ class Calls:
         self.budget = BudgetGate(self.spend)
         self.client = make_async_client(self.api_key, timeout=self.options.request_timeout, max_retries=0,
                                         on_response=on_response, max_retry_wait=self.options.max_retry_wait,
-                                        provider=self.options.provider)
+                                        provider=self.options.provider, on_request=self._watch)
+
+    async def _watch(self, request: Any) -> None:
+        """Count the request in `writing` until its body is written (or it fails): httpx's `trace` extension
+        reports each step of sending it."""
+        self.writing += 1
+        written = False
+
+        async def trace(event: str, info: Any) -> None:
+            nonlocal written
+            if not written and (event.endswith("send_request_body.complete") or event.endswith(".failed")):
+                written = True
+                self.writing -= 1
+
+        request.extensions["trace"] = trace
 
     async def budget_turn(self, p: Pass) -> None:
         """Wait, if need be, before a request of `p` asks the budget for its reservation."""

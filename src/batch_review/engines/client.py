@@ -29,8 +29,10 @@ def make_async_client(
     on_response: Callable[[int, Any], Awaitable[None]] | None = None,
     max_retry_wait: float = DEFAULT_MAX_WAIT,
     provider: Provider | None = None,
+    on_request: Callable[[Any], Awaitable[None]] | None = None,
 ) -> anthropic.AsyncAnthropic:
-    """The async client; with `provider` Bedrock or Vertex, the SDK's client for it (see providers.py)."""
+    """The async client; with `provider` Bedrock or Vertex, the SDK's client for it (see providers.py).
+    `on_request` sees each HTTP request (an `httpx` request) before it is sent."""
     import anthropic
     import httpx2
 
@@ -39,9 +41,10 @@ def make_async_client(
             await on_response(response.status_code, response.headers)
         cap_retry_wait(response, max_retry_wait)
 
-    http = anthropic.DefaultAsyncHttpxClient(
-        event_hooks={"response": [hook]}, timeout=httpx2.Timeout(timeout, connect=10.0)
-    )
+    hooks: dict[str, list[Callable[..., Any]]] = {"response": [hook]}
+    if on_request is not None:
+        hooks["request"] = [on_request]
+    http = anthropic.DefaultAsyncHttpxClient(event_hooks=hooks, timeout=httpx2.Timeout(timeout, connect=10.0))
     if provider is not None and provider.name != "anthropic":
         return make_async_provider_client(  # type: ignore[no-any-return]
             provider, http=http, timeout=httpx2.Timeout(timeout, connect=10.0), max_retries=max_retries
@@ -49,6 +52,22 @@ def make_async_client(
     return anthropic.AsyncAnthropic(
         api_key=api_key, http_client=http, max_retries=max_retries, timeout=httpx2.Timeout(timeout, connect=10.0)
     )
+
+
+ANSWER_TYPES = ("Message", "ParsedMessage", "RawMessageStartEvent", "RawMessageDeltaEvent", "RawMessageStopEvent",
+                "RawContentBlockStartEvent", "RawContentBlockDeltaEvent", "RawContentBlockStopEvent")
+
+
+def build_answer_types() -> None:
+    """The SDK builds its answers' types (the message, the stream's events) on first use, ~0.05–0.1 s; done
+    here ahead (pydantic's `model_rebuild`, which the SDK guards for threads), that time is not taken the
+    moment the first answer begins, when the requests it releases wait on this process."""
+    from anthropic import types
+
+    for name in ANSWER_TYPES:
+        model = getattr(types, name, None)  # an SDK of the pinned range without one: it is built when first used
+        if model is not None:
+            model.model_rebuild()
 
 
 def make_client(

@@ -8,7 +8,7 @@ prompt, output schema and model), how its answer is validated, and how a result 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -109,7 +109,8 @@ class FollowUps(Protocol):
         """A follow-up's text, right before it is sent (a pack the engine split included)."""
         ...
 
-    def prepare(self, request: PlannedRequest) -> None:
+    def prepare(self, request: PlannedRequest) -> Iterator[None]:
         """What `after` will need of `request` that does not depend on its answer, worked out while the answer is
-        awaited (the client is idle then; when the answers arrive together, `after` is quick for each)."""
+        awaited (the client is idle then; when the answers arrive together, `after` is quick for each). It yields
+        after each small step (a file): the engine goes on with its own work in between."""
         ...

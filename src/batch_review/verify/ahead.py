@@ -13,6 +13,7 @@ counted, and judges nothing.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from ..aggregate import locate
@@ -21,7 +22,7 @@ from ..guidance import PathGuidance
 from ..plan import Plan, PlannedRequest
 from .excerpt import FileCode, file_code
 from .prompt import finding_line
-from .requests import REQUEST_CODE_TOKENS, VerifyPlan, plan_verification, review_requests
+from .requests import PART_CODE_TOKENS, VerifyPlan, plan_verification, review_requests, reviewed_blocks
 from .task import MAX_TOKENS, VerifyTask
 
 if TYPE_CHECKING:
@@ -51,6 +52,7 @@ class Ahead:
         self.sent = VerifyPlan(Plan(), {}, {}, [], PathGuidance.of(config))  # every request sent ahead
         self.codes: dict[str, FileCode | None] = {}  # path -> its code, read once (prepare, after)
         self._by_id: dict[str, PlannedRequest] | None = None  # review_requests(plan), worked out once
+        self.blocks: dict[tuple[str, str], list[set[int]]] = {}  # (review request id, path) -> its blocks, once
 
     def after(self, request: PlannedRequest, result: RequestResult) -> list[PlannedRequest]:
         findings = []
@@ -62,7 +64,7 @@ class Ahead:
         if not findings:
             return []
         planned = plan_verification(self.review, findings, self.config.verifier, self.code,  # no code: checked after
-                                    self.requests_by_id())
+                                    self.requests_by_id(), self.blocks)
         more = [r for r in planned.plan.requests if r.custom_id not in self.sent.requests]
         for new in more:
             self.sent.plan.requests.append(new)
@@ -73,13 +75,16 @@ class Ahead:
     def render(self, request: PlannedRequest) -> str:
         return self.sent.render(request)
 
-    def prepare(self, request: PlannedRequest) -> None:
-        """The code of the request's files as a verification shows it (read, parsed), and their lines as a
-        finding's fingerprint reads them (aggregate.locate), while its answer is awaited."""
+    def prepare(self, request: PlannedRequest) -> Iterator[None]:
+        """The code of the request's files as a verification shows it (read, parsed), what the request shows of
+        each (its blocks), and their lines as a finding's fingerprint reads them (aggregate.locate), while its
+        answer is awaited; a step per file."""
         self.requests_by_id()
         for path in request.paths:
+            yield
+            self.blocks[(request.custom_id, path)] = reviewed_blocks(self.review, request, path)
             code = self.code(self.review, path)
-            if code is not None and code.complete and code.whole_tokens <= REQUEST_CODE_TOKENS:
+            if code is not None and code.complete and code.whole_tokens <= PART_CODE_TOKENS:
                 code.whole()  # a file this small may be shown whole: its rows, ready
             self.review.new_lines(path)
 

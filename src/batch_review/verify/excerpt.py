@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from ..context.model import Analyzer, Ladder, Span, clamp
 from ..diff import FileDiff, Row
 from ..plan import CHARS_PER_TOKEN, GUTTER_TOKENS, UNKNOWN, Plan
+from ..prompt import render_rows
 
 NEAR = 3  # lines either side of a finding, always shown
 WINDOW = 20  # lines either side when no definition encloses it (or its definition is too big)
@@ -33,7 +34,7 @@ class FileCode:
     deleted: dict[int, list[Row]] = field(default_factory=dict)  # new line k -> deleted rows just before it
     analyzer: Analyzer | None = None
     cost: list[float] = field(default_factory=list)
-    _whole: tuple[list[Row], bytes] | None = field(default=None, repr=False)  # every row, and their digest input
+    _whole: tuple[list[Row], bytes, list[str]] | None = field(default=None, repr=False)  # see whole()
 
     def __post_init__(self) -> None:
         self.cost = [0.0 if t is UNKNOWN else len(t) / CHARS_PER_TOKEN + GUTTER_TOKENS for t in self.texts]
@@ -54,12 +55,19 @@ class FileCode:
     def tokens(self, shown: Iterable[int]) -> float:
         """Estimated tokens of the 0-based lines `shown` (and the deleted rows shown with them)."""
         rows = shown if isinstance(shown, (set, frozenset)) else set(shown)
-        cost, lines = self.cost, self.lines
-        total = sum([cost[n] for n in rows if 0 <= n < lines])
-        if self.deleted:
-            deleted = self.deleted
-            total += sum(len(r.text) / CHARS_PER_TOKEN + GUTTER_TOKENS for n in rows for r in deleted.get(n + 1, ()))
-        return total
+        cost = self._line_tokens if self.deleted else self.cost
+        top = len(cost)
+        return sum([cost[n] for n in rows if 0 <= n < top])
+
+    @functools.cached_property
+    def _line_tokens(self) -> list[float]:
+        """Each 0-based line's tokens with those of the rows deleted just before it (`rows` shows them there); past
+        the last line, the rows deleted at the end of the file."""
+        full = [*self.cost, *[0.0] * (max(self.deleted, default=0) - self.lines)]
+        for line, rows in self.deleted.items():
+            if line >= 1:  # 1-based: the rows deleted before new line `line` show with 0-based line `line - 1`
+                full[line - 1] += sum(len(r.text) / CHARS_PER_TOKEN + GUTTER_TOKENS for r in rows)
+        return full
 
     # -- what to show ---------------------------------------------------------------------------------
     def around(self, line: int, end_line: int | None) -> set[int]:
@@ -87,12 +95,13 @@ class FileCode:
                 window |= _span_rows(span, last)
         return window
 
-    def whole(self) -> tuple[list[Row], bytes]:
-        """Every row of the file (`rows` of every line), and the bytes a part's digest reads of them
-        (`row_bytes`): worked out once, ahead of the answers when the review is pipelined (ahead.py)."""
+    def whole(self) -> tuple[list[Row], bytes, list[str]]:
+        """Every row of the file (`rows` of every line), the bytes a part's digest reads of them (`row_bytes`)
+        and the rows as a request shows them (`render_rows`): worked out once, ahead of the answers when the
+        review is pipelined (ahead.py)."""
         if self._whole is None:
             rows = self.rows(set(range(self.lines)))
-            self._whole = rows, row_bytes(rows)
+            self._whole = rows, row_bytes(rows), render_rows(rows)
         return self._whole
 
     def rows(self, shown: set[int]) -> list[Row]:

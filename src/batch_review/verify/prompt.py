@@ -95,6 +95,7 @@ class Part:
     whole_file: bool
     piece: Piece  # the part as a piece of its request (an engine splits a pack by its pieces)
     related: tuple[RelatedItem, ...] = ()  # code from other files its findings' review requests were shown
+    rendered: list[str] | None = None  # `rows` rendered (render_rows), when they were before (a whole file's)
 
 
 def related_items(parts: Sequence[Part]) -> list[RelatedItem]:
@@ -117,7 +118,7 @@ def render(custom_id: str, parts: Sequence[Part], section: str = "") -> str:
         else:
             shown = "the code around its findings: their enclosing definitions, new-file line numbers"
         lines.append(f"### {json.dumps(part.path, ensure_ascii=False)} ({shown})")
-        lines += render_rows(part.rows)
+        lines += part.rendered if part.rendered is not None else render_rows(part.rows)
     lines.append(f'</code nonce="{nonce}">')
     related = related_items(parts)
     if related:

@@ -1,7 +1,7 @@
 """Verification requests: each file's findings go together with the code around them, and neighbouring
 files share a request within a token budget; what a request says is rendered right before it is sent.
 
-A file's findings, in line order, make one part while the part's code stays within `REQUEST_CODE_TOKENS`
+A file's findings, in line order, make one part while the part's code stays within `PART_CODE_TOKENS`
 and it holds at most `MAX_FINDINGS` findings (more make more parts). A small file goes whole (the review's
 rule: at most `SMALL_FILE_TOKENS`), and so does a file whose findings' definitions already make most of it
 (`NEARLY_WHOLE`). Parts are packed in path order into requests of at most `REQUEST_CODE_TOKENS` of code,
@@ -37,7 +37,10 @@ if TYPE_CHECKING:
     from ..guidance import PathGuidance
 from .prompt import PROMPT_VERSION, Part, finding_line, related_items, render
 
-REQUEST_CODE_TOKENS = 8000  # code shown in one request (a finding's own code always goes, whatever its size)
+PART_CODE_TOKENS = 8000  # code shown of one file (a finding's own code always goes, whatever its size)
+# code shown in one request: two parts of the largest size share one. Fewer requests read the verifier's system
+# prompt fewer times, take fewer of the requests a minute the API allows, and each costs its own round trip
+REQUEST_CODE_TOKENS = 2 * PART_CODE_TOKENS
 MAX_FINDINGS = 10  # findings sharing one request
 MAX_FILES = 8  # files sharing one request
 FRAME_TOKENS = 60  # the fixed words and the fences
@@ -86,14 +89,16 @@ class VerifyPlan:
 
 def plan_verification(plan: Plan, findings: Sequence[Finding], model: str,
                       code_for: Callable[[Plan, str], FileCode | None] = file_code,
-                      by_id: dict[str, PlannedRequest] | None = None) -> VerifyPlan:
-    """`by_id`: `review_requests(plan)`, when the caller keeps it (it plans once per review answer)."""
+                      by_id: dict[str, PlannedRequest] | None = None,
+                      blocks: dict[tuple[str, str], list[set[int]]] | None = None) -> VerifyPlan:
+    """`by_id`: `review_requests(plan)`, and `blocks`: each review request's blocks of a file read so far
+    (`reviewed_blocks`), when the caller keeps them (it plans once per review answer)."""
     by_path: dict[str, list[Finding]] = {}
     for finding in findings:
         by_path.setdefault(finding.path, []).append(finding)
     out = VerifyPlan(Plan(), {}, {}, [])
     by_id = review_requests(plan) if by_id is None else by_id
-    blocks: dict[tuple[str, str], list[set[int]]] = {}  # each review request's blocks of a file, read once
+    blocks = {} if blocks is None else blocks  # each review request's blocks of a file, read once
     parts: list[tuple[Part, int]] = []  # (part, estimated tokens of its code and findings)
     for path in sorted(by_path):
         mine = sorted(by_path[path], key=lambda f: (f.line, f.last_line, f.fingerprint))
@@ -134,19 +139,19 @@ def reviewed_rows(plan: Plan, finding: Finding, by_id: dict[str, PlannedRequest]
     key = (request.custom_id, finding.path)
     blocks = known.get(key) if known is not None else None
     if blocks is None:
-        blocks = _blocks(plan, request, finding.path)
+        blocks = reviewed_blocks(plan, request, finding.path)
         if known is not None:
             known[key] = blocks
-    wanted = range(finding.line, finding.last_line + 1)
+    wanted = range(finding.line - 1, finding.last_line)
     shown: set[int] = set()
     for lines in blocks:
         if any(n in lines for n in wanted):
-            shown.update(n - 1 for n in lines)
+            shown |= lines
     return shown
 
 
-def _blocks(plan: Plan, request: PlannedRequest, path: str) -> list[set[int]]:
-    """The new-file lines of each contiguous block of the request's view of `path`."""
+def reviewed_blocks(plan: Plan, request: PlannedRequest, path: str) -> list[set[int]]:
+    """The new-file lines (0-based) of each contiguous block of the request's view of `path`."""
     out: list[set[int]] = []
     for piece in request.pieces:
         if piece.path != path:
@@ -154,7 +159,7 @@ def _blocks(plan: Plan, request: PlannedRequest, path: str) -> list[set[int]]:
         blocks: dict[int, set[int]] = {}
         for row in plan.rows(piece):
             if row.new is not None:
-                blocks.setdefault(row.hunk, set()).add(row.new)
+                blocks.setdefault(row.hunk, set()).add(row.new - 1)
         out += blocks.values()
     return out
 
@@ -175,10 +180,11 @@ def _groups(code: FileCode, findings: list[Finding], reviewed: Callable[[Finding
             ) -> list[tuple[list[Finding], set[int], bool]]:
     """Each finding is shown with its enclosing definition and with everything its review request showed of the
     file (the verifier sees at least what the reviewer saw)."""
-    around = [code.around(f.line, f.end_line) | {n for n in reviewed(f) if 0 <= n < code.lines
-                                                  and code.texts[n] is not UNKNOWN} for f in findings]
+    lines, texts = code.lines, code.texts
+    around = [code.around(f.line, f.end_line) | {n for n in reviewed(f) if 0 <= n < lines and texts[n] is not UNKNOWN}
+              for f in findings]
     whole = code.whole_tokens
-    if code.complete and whole <= REQUEST_CODE_TOKENS and (
+    if code.complete and whole <= PART_CODE_TOKENS and (
         whole <= SMALL_FILE_TOKENS or code.tokens(set().union(*around)) >= NEARLY_WHOLE * whole
     ):
         everything = set(range(code.lines))
@@ -187,7 +193,7 @@ def _groups(code: FileCode, findings: list[Finding], reviewed: Callable[[Finding
     current: list[Finding] = []
     shown: set[int] = set()
     for finding, mine in zip(findings, around, strict=True):
-        if current and (len(current) >= MAX_FINDINGS or code.tokens(shown | mine) > REQUEST_CODE_TOKENS):
+        if current and (len(current) >= MAX_FINDINGS or code.tokens(shown | mine) > PART_CODE_TOKENS):
             groups.append((current, shown, False))
             current, shown = [], set()
         current.append(finding)
@@ -200,14 +206,16 @@ def _groups(code: FileCode, findings: list[Finding], reviewed: Callable[[Finding
 def _part(code: FileCode, group: list[Finding], shown: set[int], whole: bool,
           related: tuple[RelatedItem, ...] = ()) -> tuple[Part, int]:
     """The part, and its cost in its request: its code and findings (its related items are counted as packed)."""
-    if whole and len(shown) == code.lines:  # every line: the file's rows and their digest, worked out once
-        rows, digested = code.whole()
+    rendered = None
+    if whole and len(shown) == code.lines:  # every line: the file's rows, digest and text, worked out once
+        rows, digested, rendered = code.whole()
     else:
         rows = code.rows(shown)
         digested = row_bytes(rows)
+    listed = [finding_line("", finding) for finding in group]
     h = hashlib.sha256(code.path.encode("utf-8", "surrogatepass"))
-    for finding in group:
-        h.update(b"\0" + finding_line("", finding).encode())
+    for line in listed:
+        h.update(b"\0" + line.encode())
     h.update(digested)
     for item in related:
         h.update(b"\1" + item.text.encode("utf-8", "surrogatepass"))
@@ -216,8 +224,9 @@ def _part(code: FileCode, group: list[Finding], shown: set[int], whole: bool,
     # the piece's tokens count its related items too, so a part an engine splits out of its pack is estimated as sent
     piece = Piece(code.path, whole, 0, len(rows), numbers[0], numbers[-1], code.lines,
                   code_tokens + _related_tokens(related), h.hexdigest()[:16], 0, "verify")
-    listed = sum(len(finding_line("", f)) / CHARS_PER_TOKEN + FINDING_TOKENS for f in group)
-    return Part(code.path, [("", f) for f in group], rows, whole, piece, related), code_tokens + int(listed)
+    counted = sum(len(line) / CHARS_PER_TOKEN + FINDING_TOKENS for line in listed)
+    part = Part(code.path, [("", f) for f in group], rows, whole, piece, related, rendered)
+    return part, code_tokens + int(counted)
 
 
 def _added_related(had: set[RelatedItem], part: Part) -> int:
