@@ -93,8 +93,10 @@ class Plan:
         """The code from other files chosen for a planned request; for a file asked about on its own after its
         pack's answer failed, the pack's (what the file was planned to be shown with)."""
         known = self.related.get(request.custom_id)
-        if known is not None or not request.pieces or any(r is request for r in self.requests):
-            return known or ()  # a planned request without code from other files: no pack to look for
+        if known is not None or not self.related or not request.pieces:
+            return known or ()
+        if any(r is request for r in self.requests):
+            return ()  # a planned request without code from other files: no pack to look for
         return next((self.related[r.custom_id] for r in self.requests
                      if r.custom_id in self.related and request.pieces[0] in r.pieces), ())
 

@@ -339,9 +339,8 @@ class FakeAnthropicAPI(BatchEndpoints):
                 self._stop.wait(self.timeout_seconds)
             if fault.kind in OUTPUT_FAULTS:
                 output_fault = fault.kind
-        with self._thinking:
-            self.engine.validate(body)
-            plan = self.engine.plan(body)
+        self.engine.validate(body)
+        plan = self.engine.plan(body)  # not in turn: requests sent together plan their cache use together
         limiter = self.rate_limiter
         rl_headers = limiter.admit(plan.uncached_tokens + plan.write_tokens) if limiter else {}
         streamed = bool(body.get("stream"))
