@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 __all__ = [  # a plan's pieces, requests and budget are packing.py's; imported from here by its readers
     "CHARS_PER_TOKEN", "GUTTER_TOKENS", "PIECE_HEADER_TOKENS", "UNKNOWN", "Budget", "Piece", "Plan", "PlanFile",
-    "PlannedRequest", "estimate_tokens", "make_plan",
+    "PlannedRequest", "estimate_tokens", "line_tokens", "make_plan",
 ]
 
 CHARS_PER_TOKEN = 3.4  # code is denser than prose
@@ -39,6 +39,11 @@ UNKNOWN = "\0not shown\0"  # a line whose text is not known (outside the diff's 
 
 def estimate_tokens(text_chars: int, rows: int) -> int:
     return math.ceil(text_chars / CHARS_PER_TOKEN + rows * GUTTER_TOKENS) + PIECE_HEADER_TOKENS
+
+
+def line_tokens(text: str) -> float:
+    """A line's estimated tokens as a request shows it: its text and its gutter."""
+    return len(text) / CHARS_PER_TOKEN + GUTTER_TOKENS
 
 
 @dataclass(slots=True)
@@ -192,7 +197,7 @@ def _diff_pieces(source: SourceFile, plan: Plan, budget: Budget) -> Iterator[Pie
 def _widen(source: SourceFile, diff: FileDiff, budget: Budget, plan: Plan) -> View:
     """The change with its enclosing definitions, within `max-context-tokens` more than its hunks and
     within one request's budget; the hunks alone when the head content cannot be had (with a note)."""
-    hunks = sum(len(r.text) / CHARS_PER_TOKEN + GUTTER_TOKENS for r in diff.rows)
+    hunks = sum(line_tokens(r.text) for r in diff.rows)
     limit = min(budget.max_piece_tokens - PIECE_HEADER_TOKENS, hunks + budget.max_context_tokens)
     try:
         head = source.load() if source.load else None

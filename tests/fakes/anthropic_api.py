@@ -108,9 +108,9 @@ class FakeAnthropicAPI(BatchEndpoints):
         self._requests: list[RecordedRequest] = []
         self._crashes: list[str] = []
         self._lock = threading.Lock()
-        # One answer worked out at a time. The interpreter runs one thread at a time anyway; taking turns leaves
-        # it free between two answers for the requests arriving meanwhile to be read and stamped as they arrive
-        # (forty threads working at once each take a fortieth of it, the reading ones included).
+        # One answer worked out at a time (the brains are the heavy part; cache use is planned as requests arrive).
+        # The interpreter runs one thread at a time anyway; taking turns leaves it free between two answers for
+        # the requests arriving meanwhile to be read (forty threads working at once each take a fortieth of it).
         self._thinking = threading.Lock()
         self._stop = threading.Event()
         self._conns: set[socket.socket] = set()

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from ..context.model import Analyzer, Ladder, Span, clamp
 from ..diff import FileDiff, Row
-from ..plan import CHARS_PER_TOKEN, GUTTER_TOKENS, UNKNOWN, Plan
+from ..plan import UNKNOWN, Plan, line_tokens
 from ..prompt import render_rows
 
 NEAR = 3  # lines either side of a finding, always shown
@@ -37,7 +37,7 @@ class FileCode:
     _whole: tuple[list[Row], bytes, list[str]] | None = field(default=None, repr=False)  # see whole()
 
     def __post_init__(self) -> None:
-        self.cost = [0.0 if t is UNKNOWN else len(t) / CHARS_PER_TOKEN + GUTTER_TOKENS for t in self.texts]
+        self.cost = [0.0 if t is UNKNOWN else line_tokens(t) for t in self.texts]
 
     @property
     def lines(self) -> int:
@@ -49,8 +49,7 @@ class FileCode:
 
     @functools.cached_property
     def whole_tokens(self) -> float:
-        return sum(self.cost) + sum(len(r.text) / CHARS_PER_TOKEN + GUTTER_TOKENS for rs in self.deleted.values()
-                                    for r in rs)
+        return sum(self.cost) + sum(line_tokens(r.text) for rs in self.deleted.values() for r in rs)
 
     def tokens(self, shown: Iterable[int]) -> float:
         """Estimated tokens of the 0-based lines `shown` (and the deleted rows shown with them)."""
@@ -66,7 +65,7 @@ class FileCode:
         full = [*self.cost, *[0.0] * (max(self.deleted, default=0) - self.lines)]
         for line, rows in self.deleted.items():
             if line >= 1:  # 1-based: the rows deleted before new line `line` show with 0-based line `line - 1`
-                full[line - 1] += sum(len(r.text) / CHARS_PER_TOKEN + GUTTER_TOKENS for r in rows)
+                full[line - 1] += sum(line_tokens(r.text) for r in rows)
         return full
 
     # -- what to show ---------------------------------------------------------------------------------
